@@ -1,0 +1,140 @@
+//! Builds the application from a configuration: adapters chosen once, by URL scheme, and the
+//! services every domain shares. `main` and the tests both go through [`App::build`] and
+//! [`App::serve`], so the tests exercise the exact server that ships.
+
+use crate::accounts::{SqlUsers, UserStore};
+use crate::auth::kakao::KakaoClient;
+use crate::auth::password::Passwords;
+use crate::auth::sessions::{SessionStore, SqlSessions};
+use crate::auth::tokens::TokenService;
+use crate::bus::EventBus;
+use crate::config::Config;
+use crate::db::Database;
+use crate::state::StateStore;
+use anyhow::Context;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Everything a request handler may reach, shared behind one `Arc`.
+pub struct AppState {
+    pub config: Config,
+    pub db: Database,
+    pub state: Arc<dyn StateStore>,
+    pub bus: Arc<dyn EventBus>,
+    pub users: Arc<dyn UserStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub tokens: TokenService,
+    pub passwords: Passwords,
+    pub kakao: Option<KakaoClient>,
+}
+
+pub type SharedState = Arc<AppState>;
+
+pub struct App {
+    state: SharedState,
+}
+
+impl App {
+    /// Connects every adapter named by the configuration and applies migrations if asked.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
+        let db = Database::connect(&config.database_url(), config.database.max_connections).await?;
+        if config.database.migrate_on_start {
+            db.migrate().await?;
+        }
+        let state = crate::state::connect(config.state.url.expose(), &config.state.key_prefix)
+            .await
+            .context("connecting the state store")?;
+        let bus = crate::bus::connect(&config.bus.url, &config.bus.topic_prefix, config.bus.partitions)
+            .await
+            .context("connecting the event bus")?;
+        let tokens = TokenService::from_config(&config.auth, &db).await?;
+        let kakao = KakaoClient::from_config(&config.kakao)?;
+        tracing::info!(
+            database = db.engine().name(),
+            state = state.backend(),
+            bus = bus.backend(),
+            kakao = kakao.is_some(),
+            "adapters ready"
+        );
+        let state = AppState {
+            users: Arc::new(SqlUsers::new(db.clone())),
+            sessions: Arc::new(SqlSessions::new(db.clone())),
+            passwords: Passwords::new(config.auth.hash_concurrency),
+            tokens,
+            kakao,
+            state,
+            bus,
+            db,
+            config,
+        };
+        Ok(Self { state: Arc::new(state) })
+    }
+
+    pub fn state(&self) -> &SharedState {
+        &self.state
+    }
+
+    /// Binds the configured address (port 0 picks a free one).
+    pub async fn bind(&self) -> anyhow::Result<TcpListener> {
+        let address = self.state.config.http.listen;
+        TcpListener::bind(address).await.with_context(|| format!("binding {address}"))
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests for at most the
+    /// configured grace period.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let address = listener.local_addr()?;
+        tracing::info!(%address, "listening");
+        let grace = Duration::from_secs(self.state.config.http.shutdown_grace_secs);
+        let router = crate::http::router(self.state.clone());
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: draining connections");
+                let _ = stopping_tx.send(());
+            });
+        let drained = async {
+            server.await.context("serving HTTP")
+        };
+        tokio::pin!(drained);
+        let outcome = tokio::select! {
+            result = &mut drained => result,
+            () = async {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!("grace period over: closing the remaining connections");
+                Ok(())
+            }
+        };
+        self.state.db.close().await;
+        outcome
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

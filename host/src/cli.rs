@@ -1,0 +1,94 @@
+//! The `weatherwise` command line: `serve`, `migrate`, `admin …` (and, as the product grows,
+//! `plugin …`). Every subcommand loads the same configuration.
+
+use crate::accounts::Role;
+use crate::app::{App, shutdown_signal};
+use crate::config::Config;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "weatherwise", version, about = "Weather-aware challenge platform")]
+pub struct Cli {
+    /// Configuration file; missing is fine (defaults and environment apply).
+    #[arg(long, global = true, default_value = "weatherwise.toml", env = "WEATHERWISE_CONFIG")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080; port 0 picks a free port.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Directory of the embedded database and files.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Administrative tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Give the account with this email the admin role (effective from its next token).
+    Grant { email: String },
+    /// Take the admin role away.
+    Revoke { email: String },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(&cli.config).context("loading the configuration")?;
+    crate::telemetry::init(&config.log);
+    match cli.command {
+        Command::Serve { listen, data_dir } => {
+            if let Some(listen) = listen {
+                config.http.listen = listen;
+            }
+            if let Some(data_dir) = data_dir {
+                config.data_dir = data_dir;
+            }
+            let app = App::build(config).await?;
+            let listener = app.bind().await?;
+            app.serve(listener, shutdown_signal()).await
+        }
+        Command::Migrate { data_dir } => {
+            if let Some(data_dir) = data_dir {
+                config.data_dir = data_dir;
+            }
+            let db = crate::db::Database::connect(&config.database_url(), 1).await?;
+            db.migrate().await?;
+            println!("migrations applied ({})", db.engine().name());
+            Ok(())
+        }
+        Command::Admin { command } => {
+            let db = crate::db::Database::connect(&config.database_url(), 1).await?;
+            db.migrate().await?;
+            let users = crate::accounts::SqlUsers::new(db);
+            let (email, role) = match &command {
+                AdminCommand::Grant { email } => (email, Role::Admin),
+                AdminCommand::Revoke { email } => (email, Role::User),
+            };
+            let email = email.trim().to_lowercase();
+            use crate::accounts::UserStore as _;
+            if !users.set_role_by_email(&email, role).await? {
+                anyhow::bail!("no account with email {email}");
+            }
+            println!("{email} is now {}", role.as_str());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! One typed configuration, loaded once at start-up.
+//!
+//! Precedence: built-in defaults < `weatherwise.toml` (or `--config FILE`) < environment
+//! variables named `WEATHERWISE_SECTION__KEY` (for example `WEATHERWISE_DATABASE__URL`).
+//! Adapters are chosen by the scheme of their URL, so the embedded mode is simply the defaults.
+
+mod secret;
+
+pub use secret::Secret;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The port `weatherwise serve` listens on when nothing else is configured.
+pub const DEFAULT_PORT: u16 = 8080;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the embedded mode keeps its SQLite database and files.
+    pub data_dir: PathBuf,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub state: StateConfig,
+    pub bus: BusConfig,
+    pub auth: AuthConfig,
+    pub rate_limits: RateLimitConfig,
+    pub kakao: KakaoConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+    /// Largest accepted request body for JSON endpoints.
+    pub max_body_bytes: usize,
+    /// Whole-request deadline; a slower request is answered 408.
+    pub request_timeout_secs: u64,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// How long graceful shutdown waits for in-flight requests.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://…`; empty means `sqlite://<data_dir>/weatherwise.db`.
+    pub url: Option<Secret<String>>,
+    pub max_connections: u32,
+    /// Apply pending migrations when the server starts (otherwise run `weatherwise migrate`).
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// `memory://` (in-process) or `redis://host:port/db`.
+    pub url: Secret<String>,
+    /// Prefix for every key, so several deployments can share one Redis.
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    /// `memory://` (in-process) or `kafka://broker1:9092,broker2:9092`.
+    pub url: String,
+    /// Prefix for topic and consumer-group names.
+    pub topic_prefix: String,
+    /// Partitions for topics the host creates at start-up.
+    pub partitions: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtKey {
+    pub kid: String,
+    /// HMAC-SHA256 secret, at least 32 bytes.
+    pub secret: Secret<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    /// Signing keys; the first signs, all verify (rotation). Empty: a key generated once and
+    /// kept in the database, shared by every instance.
+    pub jwt_keys: Vec<JwtKey>,
+    /// Concurrent argon2id computations (each takes about 19 MiB); 0 means two per core.
+    pub hash_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub limit: u64,
+    pub window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    pub login_per_ip: RateLimit,
+    pub login_per_account: RateLimit,
+    pub signup_per_ip: RateLimit,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KakaoConfig {
+    /// REST API key; Kakao login is off while it is empty.
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret<String>>,
+    pub redirect_uri: String,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub user_url: String,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A `tracing` filter such as `info,weatherwise=debug`; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            http: HttpConfig::default(),
+            database: DatabaseConfig::default(),
+            state: StateConfig::default(),
+            bus: BusConfig::default(),
+            auth: AuthConfig::default(),
+            rate_limits: RateLimitConfig::default(),
+            kakao: KakaoConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            max_body_bytes: 64 * 1024,
+            request_timeout_secs: 30,
+            trust_forwarded_for: false,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: None, max_connections: 16, migrate_on_start: true }
+    }
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self { url: Secret::new("memory://".into()), key_prefix: "ww:".into() }
+    }
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self { url: "memory://".into(), topic_prefix: "weatherwise.".into(), partitions: 3 }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "weatherwise".into(),
+            audience: "weatherwise-api".into(),
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            jwt_keys: Vec::new(),
+            hash_concurrency: 0,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            login_per_ip: RateLimit { limit: 30, window_secs: 60 },
+            login_per_account: RateLimit { limit: 10, window_secs: 300 },
+            signup_per_ip: RateLimit { limit: 20, window_secs: 3600 },
+        }
+    }
+}
+
+impl Default for KakaoConfig {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            redirect_uri: format!("http://localhost:{DEFAULT_PORT}/api/v1/auth/kakao/callback"),
+            authorize_url: "https://kauth.kakao.com/oauth/authorize".into(),
+            token_url: "https://kauth.kakao.com/oauth/token".into(),
+            user_url: "https://kapi.kakao.com/v2/user/me".into(),
+            timeout_secs: 5,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: "text".into(), filter: "info".into() }
+    }
+}
+
+impl Config {
+    /// Defaults, then the TOML file if it exists, then `WEATHERWISE_*` variables.
+    pub fn load(file: &Path) -> Result<Self, figment::Error> {
+        Self::figment(file).extract()
+    }
+
+    fn figment(file: &Path) -> Figment {
+        // Defaults come from the `Default` impls through serde's `default` attributes, so the
+        // file and the environment only name what they change.
+        Figment::new()
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("WEATHERWISE_").split("__"))
+    }
+
+    /// The database URL, defaulting to a SQLite file inside the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) if !url.expose().is_empty() => url.expose().clone(),
+            _ => format!("sqlite://{}?mode=rwc", self.data_dir.join("weatherwise.db").display()),
+        }
+    }
+
+    /// Checks the invariants serde cannot express.
+    pub fn validate(&self) -> Result<(), String> {
+        for key in &self.auth.jwt_keys {
+            if key.secret.expose().len() < 32 {
+                return Err(format!("auth.jwt_keys[{}]: the secret must be at least 32 bytes", key.kid));
+            }
+            if key.kid.is_empty() || key.kid.len() > 64 {
+                return Err("auth.jwt_keys: kid must be 1 to 64 characters".into());
+            }
+        }
+        if self.auth.access_ttl_secs == 0 || self.auth.refresh_ttl_secs <= self.auth.access_ttl_secs {
+            return Err("auth: refresh_ttl_secs must exceed access_ttl_secs, both above zero".into());
+        }
+        for (name, limit) in [
+            ("login_per_ip", self.rate_limits.login_per_ip),
+            ("login_per_account", self.rate_limits.login_per_account),
+            ("signup_per_ip", self.rate_limits.signup_per_ip),
+        ] {
+            if limit.limit == 0 || limit.window_secs == 0 {
+                return Err(format!("rate_limits.{name}: limit and window_secs must be above zero"));
+            }
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err("log.format must be `text` or `json`".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "weatherwise.toml",
+                "data_dir = \"/srv/ww\"\n[http]\nlisten = \"0.0.0.0:9000\"\n[state]\nurl = \"redis://127.0.0.1/\"\n",
+            )?;
+            jail.set_env("WEATHERWISE_HTTP__LISTEN", "127.0.0.1:7000");
+            let config = Config::load(Path::new("weatherwise.toml"))?;
+            assert_eq!(config.data_dir, PathBuf::from("/srv/ww"));
+            assert_eq!(config.http.listen.port(), 7000);
+            assert_eq!(config.state.url.expose(), "redis://127.0.0.1/");
+            assert_eq!(config.auth.access_ttl_secs, 900);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("weatherwise.toml", "[http]\nlisten_port = 1\n")?;
+            assert!(Config::load(Path::new("weatherwise.toml")).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let mut config = Config::default();
+        config.database.url = Some(Secret::new("postgres://u:topsecret@h/db".into()));
+        config.auth.jwt_keys.push(JwtKey { kid: "k1".into(), secret: Secret::new("x".repeat(40)) });
+        let dump = format!("{config:?}");
+        assert!(!dump.contains("topsecret"));
+        assert!(!dump.contains(&"x".repeat(40)));
+    }
+}

@@ -1,0 +1,62 @@
+//! Operations endpoints, outside `/api/v1`: liveness, readiness, metrics, the API description.
+
+mod openapi;
+
+use crate::app::SharedState;
+use crate::error::ApiError;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+use std::time::Duration;
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .merge(openapi::router())
+}
+
+/// The process is up and serving.
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+/// Every adapter answers: database, state store, event bus. 503 names the failing ones.
+async fn readyz(State(app): State<SharedState>) -> Response {
+    let (database, state, bus) = tokio::join!(
+        check(app.db.ping()),
+        check(app.state.ping()),
+        check(app.bus.ping()),
+    );
+    let checks = json!({
+        "database": { "backend": app.db.engine().name(), "status": database },
+        "state": { "backend": app.state.backend(), "status": state },
+        "bus": { "backend": app.bus.backend(), "status": bus },
+    });
+    if [&database, &state, &bus].iter().all(|status| status.as_str() == "ok") {
+        return (StatusCode::OK, axum::Json(json!({ "status": "ready", "checks": checks }))).into_response();
+    }
+    tracing::warn!(%checks, "not ready");
+    let mut response = ApiError::Unavailable { code: "not_ready", detail: checks.to_string() }.into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    response
+}
+
+async fn check(probe: impl std::future::Future<Output = anyhow::Result<()>>) -> String {
+    match tokio::time::timeout(CHECK_TIMEOUT, probe).await {
+        Ok(Ok(())) => "ok".into(),
+        Ok(Err(err)) => format!("error: {err}"),
+        Err(_) => "error: timed out".into(),
+    }
+}
+
+async fn metrics() -> Response {
+    let body = crate::http::metrics::handle().render();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}

@@ -1,0 +1,45 @@
+//! The OpenAPI document (`/openapi.json`) and Swagger UI (`/docs`), assets bundled in the
+//! binary so the viewer works offline.
+
+use crate::app::SharedState;
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "WeatherWise API", description = "Weather-aware missions, photo verification, community and chat. \
+        Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code` and the `request_id`."),
+    paths(
+        crate::auth::routes::signup,
+        crate::auth::routes::login,
+        crate::auth::routes::refresh,
+        crate::auth::routes::logout,
+        crate::auth::routes::kakao_authorize,
+        crate::auth::routes::kakao_callback,
+        crate::accounts::routes::me,
+        crate::accounts::routes::update_me,
+        crate::accounts::routes::change_password,
+        crate::accounts::routes::delete_me,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "auth", description = "Accounts and sessions"), (name = "me", description = "The signed-in user"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+pub fn router() -> Router<SharedState> {
+    Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+}

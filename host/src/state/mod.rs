@@ -1,0 +1,46 @@
+//! Shared ephemeral state: revocations, rate-limit windows, one-time OAuth states.
+//!
+//! In-process for the embedded mode, Redis when several instances must agree. Values are short
+//! strings with a time to live; nothing here is the system of record.
+
+mod memory;
+mod redis;
+
+pub use memory::MemoryState;
+pub use redis::RedisState;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The count of a fixed window after one more hit, and when the window closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowCount {
+    pub count: u64,
+    pub resets_in: Duration,
+}
+
+#[async_trait]
+pub trait StateStore: Send + Sync + 'static {
+    /// Sets `key` to `value`, expiring after `ttl`.
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()>;
+    /// Reads several keys in one round trip; absent or expired keys are `None`.
+    async fn get_many(&self, keys: &[&str]) -> anyhow::Result<Vec<Option<String>>>;
+    /// Reads and deletes atomically: of concurrent callers, exactly one gets the value.
+    async fn take(&self, key: &str) -> anyhow::Result<Option<String>>;
+    /// Counts one hit in the fixed window `key`, opening a window of `window` on the first hit.
+    async fn hit(&self, key: &str, window: Duration) -> anyhow::Result<WindowCount>;
+    async fn ping(&self) -> anyhow::Result<()>;
+    fn backend(&self) -> &'static str;
+}
+
+/// Picks the implementation from the URL scheme: `memory://` or `redis://`.
+pub async fn connect(url: &str, key_prefix: &str) -> anyhow::Result<Arc<dyn StateStore>> {
+    if url.starts_with("memory:") {
+        Ok(Arc::new(MemoryState::new()))
+    } else if url.starts_with("redis:") || url.starts_with("rediss:") {
+        Ok(Arc::new(RedisState::connect(url, key_prefix).await?))
+    } else {
+        anyhow::bail!("state.url must start with memory: or redis:")
+    }
+}
