@@ -41,6 +41,8 @@ impl App {
     /// Connects every adapter named by the configuration and applies migrations if asked.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
+        // Installed before the first request so no measurement is lost.
+        crate::http::metrics::handle();
         let db = Database::connect(&config.database_url(), config.database.max_connections).await?;
         if config.database.migrate_on_start {
             db.migrate().await?;

@@ -1,1 +1,240 @@
+//! Test support: the real server on a random port, in either run mode, and local fakes of the
+//! outside services it talks to.
+//!
+//! Scaled-mode tests need PostgreSQL, Redis and a Kafka-protocol broker; their addresses come
+//! from `WEATHERWISE_TEST_POSTGRES`, `WEATHERWISE_TEST_REDIS` and `WEATHERWISE_TEST_KAFKA`
+//! (loopback defaults). A missing service fails the test: nothing is skipped.
 
+pub mod fake_kakao;
+
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use weatherwise::app::App;
+use weatherwise::config::{Config, JwtKey, RateLimit, Secret};
+
+/// The signing key every test server uses, so tests can forge tokens of their own.
+pub const TEST_JWT_KID: &str = "test-1";
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Embedded,
+    Scaled,
+}
+
+/// Runs each named `async fn(Mode)` as two tests, `embedded::name` and `scaled::name`.
+#[macro_export]
+macro_rules! both_modes {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Mode::Embedded).await
+                }
+            )*
+        }
+        mod scaled {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Mode::Scaled).await
+                }
+            )*
+        }
+    };
+}
+
+pub fn postgres_server_url() -> String {
+    std::env::var("WEATHERWISE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("WEATHERWISE_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())
+}
+
+pub fn kafka_brokers() -> String {
+    std::env::var("WEATHERWISE_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// A fresh, empty PostgreSQL database; returns its URL.
+pub async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let server = postgres_server_url();
+    let name = format!("ww_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap_or_else(|err| panic!("PostgreSQL must be running at {server}: {err}"));
+    // The name is generated above from a UUID, never from input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}"))).execute(&mut admin).await.expect("create database");
+    format!("{server}/{name}")
+}
+
+/// One deployment's configuration: a private data directory, and in the scaled mode a private
+/// PostgreSQL database, Redis key prefix and Kafka topic prefix. Clone it to start a second
+/// instance of the same deployment.
+pub struct Deployment {
+    pub config: Config,
+    _data_dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+impl Deployment {
+    pub async fn new(mode: Mode) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::default();
+        config.data_dir = data_dir.path().to_path_buf();
+        config.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.http.shutdown_grace_secs = 2;
+        config.auth.jwt_keys = vec![JwtKey { kid: TEST_JWT_KID.into(), secret: Secret::new(TEST_JWT_SECRET.into()) }];
+        // Generous limits: tests about limits set their own.
+        let generous = RateLimit { limit: 100_000, window_secs: 60 };
+        config.rate_limits.login_per_ip = generous;
+        config.rate_limits.login_per_account = generous;
+        config.rate_limits.signup_per_ip = generous;
+        config.log.filter = "warn".into();
+        if mode == Mode::Scaled {
+            let unique = uuid::Uuid::new_v4().simple().to_string();
+            config.database.url = Some(Secret::new(fresh_postgres_database().await));
+            config.state.url = Secret::new(redis_url());
+            config.state.key_prefix = format!("wwtest:{unique}:");
+            config.bus.url = format!("kafka://{}", kafka_brokers());
+            config.bus.topic_prefix = format!("wwtest.{unique}.");
+        }
+        Self { config, _data_dir: std::sync::Arc::new(data_dir) }
+    }
+
+    /// Starts one instance of this deployment.
+    pub async fn start(&self) -> TestApp {
+        TestApp::start(self.config.clone(), self._data_dir.clone()).await
+    }
+}
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub base: String,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _data_dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// A single instance with a fresh deployment.
+    pub async fn spawn(mode: Mode) -> Self {
+        Deployment::new(mode).await.start().await
+    }
+
+    /// A fresh deployment after `adjust` edits its configuration.
+    pub async fn spawn_with(mode: Mode, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut deployment = Deployment::new(mode).await;
+        adjust(&mut deployment.config);
+        deployment.start().await
+    }
+
+    async fn start(config: Config, data_dir: std::sync::Arc<tempfile::TempDir>) -> Self {
+        weatherwise::telemetry::init(&config.log);
+        let app = App::build(config).await.expect("the application starts");
+        let listener = app.bind().await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("client");
+        Self { address, base: format!("http://{address}"), http, stop: Some(stop), server: Some(server), _data_dir: data_dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    /// Graceful shutdown; returns what `serve` returned.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await?,
+            None => Ok(()),
+        }
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http.post(self.api(path)).json(body).send().await.expect("request")
+    }
+
+    pub async fn signup(&self, email: &str, password: &str, nickname: &str) -> reqwest::Response {
+        self.post_json("/auth/signup", &json!({ "email": email, "password": password, "nickname": nickname })).await
+    }
+
+    /// Signs up a fresh random user and returns the token pair.
+    pub async fn new_user(&self) -> Session {
+        let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let email = format!("user-{tag}@example.com");
+        let password = "correct horse battery".to_string();
+        let response = self.signup(&email, &password, &format!("u{tag}")).await;
+        assert_eq!(response.status(), 201, "sign-up failed");
+        let body: Value = response.json().await.expect("json");
+        Session::from_tokens(&body, email, password)
+    }
+
+    pub async fn get_me(&self, access_token: &str) -> reqwest::Response {
+        self.http.get(self.api("/me")).bearer_auth(access_token).send().await.expect("request")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Session {
+    pub fn from_tokens(body: &Value, email: String, password: String) -> Self {
+        Self {
+            access: body["access_token"].as_str().expect("access_token").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            user_id: body["user"]["id"].as_str().expect("user.id").to_owned(),
+            email,
+            password,
+        }
+    }
+}
+
+/// Reads a response that must be a problem document with `status` and `code`; returns it.
+pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(content_type, "application/problem+json", "not a problem document");
+    let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body: Value = response.json().await.expect("problem json");
+    assert_eq!(body["code"], code, "problem code in {body}");
+    assert_eq!(body["status"], status);
+    assert!(body["type"].as_str().is_some_and(|t| t.ends_with(code)), "type in {body}");
+    assert!(body["title"].is_string());
+    assert!(request_id.is_some(), "x-request-id header");
+    assert_eq!(body["request_id"].as_str(), request_id.as_deref(), "request id in body matches header");
+    body
+}

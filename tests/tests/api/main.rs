@@ -1,0 +1,13 @@
+//! Black-box tests of the real server. Each behaviour test runs twice: `embedded::…`
+//! (SQLite, in-process state and bus) and `scaled::…` (PostgreSQL, Redis, Kafka).
+
+mod accounts;
+mod auth;
+mod bad_input;
+mod contracts;
+mod deployment;
+mod kakao;
+mod operations;
+mod races;
+mod rate_limits;
+mod tokens;
