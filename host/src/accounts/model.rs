@@ -18,7 +18,11 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Self {
-        if text == "admin" { Self::Admin } else { Self::User }
+        if text == "admin" {
+            Self::Admin
+        } else {
+            Self::User
+        }
     }
 }
 
@@ -57,7 +61,8 @@ impl From<&User> for UserView {
             role: user.role,
             has_password: user.password_hash.is_some(),
             kakao_linked: user.kakao_id.is_some(),
-            created_at: chrono::DateTime::from_timestamp_millis(user.created_at).unwrap_or_default(),
+            created_at: chrono::DateTime::from_timestamp_millis(user.created_at)
+                .unwrap_or_default(),
         }
     }
 }
@@ -68,7 +73,9 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
     if email.is_empty() || email.len() > 254 {
         return Err("must be 1 to 254 characters");
     }
-    let Some((local, domain)) = email.split_once('@') else { return Err("must contain @") };
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err("must contain @");
+    };
     let valid_domain = domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
@@ -88,8 +95,19 @@ mod tests {
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(normalize_email("  Kim@Example.COM ").as_deref(), Ok("kim@example.com"));
-        for bad in ["", "no-at.example.com", "a@b", "a@@b.com", "a@.com", "a b@c.com", "@x.com"] {
+        assert_eq!(
+            normalize_email("  Kim@Example.COM ").as_deref(),
+            Ok("kim@example.com")
+        );
+        for bad in [
+            "",
+            "no-at.example.com",
+            "a@b",
+            "a@@b.com",
+            "a@.com",
+            "a b@c.com",
+            "@x.com",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad} accepted");
         }
     }

@@ -21,10 +21,18 @@ impl Nickname {
         if !(MIN_CHARS..=MAX_CHARS).contains(&length) {
             return Err(format!("must be {MIN_CHARS} to {MAX_CHARS} characters"));
         }
-        if let Some(bad) = display.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
-            return Err(format!("must use letters, digits, '_', '-' or '.' only (found {bad:?})"));
+        if let Some(bad) = display
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        {
+            return Err(format!(
+                "must use letters, digits, '_', '-' or '.' only (found {bad:?})"
+            ));
         }
-        Ok(Self { key: fold(&display), display })
+        Ok(Self {
+            key: fold(&display),
+            display,
+        })
     }
 }
 
@@ -41,10 +49,14 @@ mod tests {
     #[test]
     fn case_and_composition_do_not_make_a_new_nickname() {
         let composed = Nickname::parse("한글Kim").expect("valid");
-        let decomposed = Nickname::parse("\u{1112}\u{1161}\u{11AB}\u{1100}\u{1173}\u{11AF}KIM").expect("valid");
+        let decomposed =
+            Nickname::parse("\u{1112}\u{1161}\u{11AB}\u{1100}\u{1173}\u{11AF}KIM").expect("valid");
         assert_eq!(composed.key, decomposed.key);
         assert_eq!(decomposed.display, "한글KIM");
-        assert_eq!(Nickname::parse("Straße").expect("valid").key, Nickname::parse("STRASSE").expect("valid").key);
+        assert_eq!(
+            Nickname::parse("Straße").expect("valid").key,
+            Nickname::parse("STRASSE").expect("valid").key
+        );
     }
 
     #[test]

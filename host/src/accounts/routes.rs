@@ -16,7 +16,9 @@ use axum::routing::{get, put};
 use serde::Deserialize;
 
 pub fn router() -> Router<SharedState> {
-    Router::new().route("/me", get(me).patch(update_me).delete(delete_me)).route("/me/password", put(change_password))
+    Router::new()
+        .route("/me", get(me).patch(update_me).delete(delete_me))
+        .route("/me/password", put(change_password))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -50,7 +52,10 @@ async fn current_user(app: &SharedState, caller: &AuthUser) -> ApiResult<super::
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, description = "not authenticated")))]
 #[tracing::instrument(skip_all)]
-pub async fn me(State(app): State<SharedState>, caller: AuthUser) -> ApiResult<axum::Json<UserView>> {
+pub async fn me(
+    State(app): State<SharedState>,
+    caller: AuthUser,
+) -> ApiResult<axum::Json<UserView>> {
     let user = current_user(&app, &caller).await?;
     Ok(axum::Json(UserView::from(&user)))
 }
@@ -58,28 +63,51 @@ pub async fn me(State(app): State<SharedState>, caller: AuthUser) -> ApiResult<a
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = UpdateMe,
     responses((status = 200, body = UserView), (status = 409, description = "nickname taken"), (status = 422, description = "invalid nickname")))]
 #[tracing::instrument(skip_all)]
-pub async fn update_me(State(app): State<SharedState>, caller: AuthUser, Json(body): Json<UpdateMe>) -> ApiResult<axum::Json<UserView>> {
-    let nickname = Nickname::parse(&body.nickname).map_err(|message| ApiError::field("nickname", message))?;
+pub async fn update_me(
+    State(app): State<SharedState>,
+    caller: AuthUser,
+    Json(body): Json<UpdateMe>,
+) -> ApiResult<axum::Json<UserView>> {
+    let nickname =
+        Nickname::parse(&body.nickname).map_err(|message| ApiError::field("nickname", message))?;
     let user = app
         .users
         .set_nickname(&caller.user_id, &nickname.display, &nickname.key)
         .await
         .map_err(store_error)?
-        .ok_or_else(|| ApiError::unauthorized("account_deleted", "this account no longer exists"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("account_deleted", "this account no longer exists")
+        })?;
     Ok(axum::Json(UserView::from(&user)))
 }
 
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePassword,
     responses((status = 204, description = "changed; other sessions ended"), (status = 403, description = "current password wrong")))]
 #[tracing::instrument(skip_all)]
-pub async fn change_password(State(app): State<SharedState>, caller: AuthUser, Json(body): Json<ChangePassword>) -> ApiResult<StatusCode> {
-    check_strength(&body.new_password).map_err(|message| ApiError::field("new_password", message))?;
+pub async fn change_password(
+    State(app): State<SharedState>,
+    caller: AuthUser,
+    Json(body): Json<ChangePassword>,
+) -> ApiResult<StatusCode> {
+    check_strength(&body.new_password)
+        .map_err(|message| ApiError::field("new_password", message))?;
     let user = current_user(&app, &caller).await?;
-    if user.password_hash.is_none() || !app.passwords.verify(&body.current_password, user.password_hash.as_deref()).await? {
-        return Err(ApiError::Forbidden { code: "wrong_password", detail: "the current password is wrong".into() });
+    if user.password_hash.is_none()
+        || !app
+            .passwords
+            .verify(&body.current_password, user.password_hash.as_deref())
+            .await?
+    {
+        return Err(ApiError::Forbidden {
+            code: "wrong_password",
+            detail: "the current password is wrong".into(),
+        });
     }
     let hash = app.passwords.hash(&body.new_password).await?;
-    app.users.set_password_hash(&user.id, &hash).await.map_err(store_error)?;
+    app.users
+        .set_password_hash(&user.id, &hash)
+        .await
+        .map_err(store_error)?;
     // Whoever else held a session (perhaps the reason for the change) is logged out.
     service::end_other_sessions(&app, &user.id, Some(&caller.session_id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -88,7 +116,11 @@ pub async fn change_password(State(app): State<SharedState>, caller: AuthUser, J
 #[utoipa::path(delete, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = DeleteMe,
     responses((status = 204, description = "account and personal data removed"), (status = 403, description = "password wrong")))]
 #[tracing::instrument(skip_all)]
-pub async fn delete_me(State(app): State<SharedState>, caller: AuthUser, body: Bytes) -> ApiResult<StatusCode> {
+pub async fn delete_me(
+    State(app): State<SharedState>,
+    caller: AuthUser,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
     // The body is optional (Kakao-only accounts have no password to confirm with).
     let body: DeleteMe = if body.is_empty() {
         DeleteMe::default()
@@ -98,8 +130,15 @@ pub async fn delete_me(State(app): State<SharedState>, caller: AuthUser, body: B
     let user = current_user(&app, &caller).await?;
     if user.password_hash.is_some() {
         let password = body.password.unwrap_or_default();
-        if !app.passwords.verify(&password, user.password_hash.as_deref()).await? {
-            return Err(ApiError::Forbidden { code: "wrong_password", detail: "confirm with the account's password".into() });
+        if !app
+            .passwords
+            .verify(&password, user.password_hash.as_deref())
+            .await?
+        {
+            return Err(ApiError::Forbidden {
+                code: "wrong_password",
+                detail: "confirm with the account's password".into(),
+            });
         }
     }
     service::end_other_sessions(&app, &user.id, None).await?;

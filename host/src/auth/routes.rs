@@ -9,11 +9,11 @@ use crate::app::SharedState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client_ip::ClientIp;
 use crate::http::extract::{Json, Query};
+use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use base64::Engine as _;
 use serde::Deserialize;
 use std::time::Duration;
@@ -55,8 +55,16 @@ pub struct RefreshRequest {
     responses((status = 201, body = TokenPair), (status = 409, description = "email or nickname taken"),
               (status = 422, description = "invalid fields"), (status = 429, description = "rate limited")))]
 #[tracing::instrument(skip_all)]
-pub async fn signup(State(app): State<SharedState>, ClientIp(ip): ClientIp, Json(body): Json<SignupRequest>) -> ApiResult<Response> {
-    let input = SignupInput { email: body.email, password: body.password, nickname: body.nickname };
+pub async fn signup(
+    State(app): State<SharedState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<SignupRequest>,
+) -> ApiResult<Response> {
+    let input = SignupInput {
+        email: body.email,
+        password: body.password,
+        nickname: body.nickname,
+    };
     let tokens = service::signup(&app, ip, input).await?;
     Ok((StatusCode::CREATED, axum::Json(tokens)).into_response())
 }
@@ -65,15 +73,26 @@ pub async fn signup(State(app): State<SharedState>, ClientIp(ip): ClientIp, Json
     responses((status = 200, body = TokenPair), (status = 401, description = "wrong email or password"),
               (status = 429, description = "rate limited")))]
 #[tracing::instrument(skip_all)]
-pub async fn login(State(app): State<SharedState>, ClientIp(ip): ClientIp, Json(body): Json<LoginRequest>) -> ApiResult<axum::Json<TokenPair>> {
-    service::login(&app, ip, &body.email, &body.password).await.map(axum::Json)
+pub async fn login(
+    State(app): State<SharedState>,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<axum::Json<TokenPair>> {
+    service::login(&app, ip, &body.email, &body.password)
+        .await
+        .map(axum::Json)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenPair), (status = 401, description = "invalid, expired, revoked or reused")))]
 #[tracing::instrument(skip_all)]
-pub async fn refresh(State(app): State<SharedState>, Json(body): Json<RefreshRequest>) -> ApiResult<axum::Json<TokenPair>> {
-    service::refresh(&app, &body.refresh_token).await.map(axum::Json)
+pub async fn refresh(
+    State(app): State<SharedState>,
+    Json(body): Json<RefreshRequest>,
+) -> ApiResult<axum::Json<TokenPair>> {
+    service::refresh(&app, &body.refresh_token)
+        .await
+        .map(axum::Json)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
@@ -96,8 +115,14 @@ fn kakao_state_key(state: &str) -> String {
 pub async fn kakao_authorize(State(app): State<SharedState>) -> ApiResult<Response> {
     let kakao = app.kakao.as_ref().ok_or_else(kakao_disabled)?;
     let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>());
-    app.state.put(&kakao_state_key(&state), "1", KAKAO_STATE_TTL).await?;
-    Ok((StatusCode::FOUND, [(header::LOCATION, kakao.authorize_redirect(&state))]).into_response())
+    app.state
+        .put(&kakao_state_key(&state), "1", KAKAO_STATE_TTL)
+        .await?;
+    Ok((
+        StatusCode::FOUND,
+        [(header::LOCATION, kakao.authorize_redirect(&state))],
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -112,29 +137,49 @@ pub struct KakaoCallback {
     responses((status = 200, body = TokenPair), (status = 400, description = "missing or unknown state"),
               (status = 401, description = "the user or Kakao refused"), (status = 502, description = "Kakao unavailable")))]
 #[tracing::instrument(skip_all)]
-pub async fn kakao_callback(State(app): State<SharedState>, Query(query): Query<KakaoCallback>) -> ApiResult<axum::Json<TokenPair>> {
+pub async fn kakao_callback(
+    State(app): State<SharedState>,
+    Query(query): Query<KakaoCallback>,
+) -> ApiResult<axum::Json<TokenPair>> {
     let kakao = app.kakao.as_ref().ok_or_else(kakao_disabled)?;
     // The state is single-use: taking it defeats both CSRF and replays of the callback.
-    let state = query.state.filter(|state| !state.is_empty() && state.len() <= 128);
+    let state = query
+        .state
+        .filter(|state| !state.is_empty() && state.len() <= 128);
     let known = match state {
         Some(state) => app.state.take(&kakao_state_key(&state)).await?.is_some(),
         None => false,
     };
     if !known {
-        return Err(ApiError::bad_request("invalid_oauth_state", "the login state is missing, unknown or already used"));
+        return Err(ApiError::bad_request(
+            "invalid_oauth_state",
+            "the login state is missing, unknown or already used",
+        ));
     }
     if let Some(error) = query.error {
         let description = query.error_description.unwrap_or_default();
-        return Err(ApiError::unauthorized("kakao_denied", format!("{error}: {description}").chars().take(200).collect::<String>()));
+        return Err(ApiError::unauthorized(
+            "kakao_denied",
+            format!("{error}: {description}")
+                .chars()
+                .take(200)
+                .collect::<String>(),
+        ));
     }
-    let code = query.code.filter(|code| !code.is_empty() && code.len() <= 1024).ok_or_else(|| {
-        ApiError::bad_request("missing_code", "the callback carries no authorization code")
-    })?;
+    let code = query
+        .code
+        .filter(|code| !code.is_empty() && code.len() <= 1024)
+        .ok_or_else(|| {
+            ApiError::bad_request("missing_code", "the callback carries no authorization code")
+        })?;
     let profile = kakao.login(&code).await.map_err(|err| match err {
         KakaoError::Rejected(detail) => ApiError::unauthorized("kakao_rejected", detail),
         KakaoError::Unavailable(detail) => {
             tracing::warn!(detail, "Kakao unavailable");
-            ApiError::Upstream { code: "kakao_unavailable", detail: "Kakao could not be reached; try again".into() }
+            ApiError::Upstream {
+                code: "kakao_unavailable",
+                detail: "Kakao could not be reached; try again".into(),
+            }
         }
     })?;
     let user = kakao_user(&app, profile).await?;
@@ -144,7 +189,12 @@ pub async fn kakao_callback(State(app): State<SharedState>, Query(query): Query<
 /// The account linked to this Kakao id, created on first login with a nickname derived from
 /// Kakao's (made unique with a numeric suffix when taken).
 async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> ApiResult<User> {
-    if let Some(user) = app.users.by_kakao_id(&profile.id).await.map_err(service::store_error)? {
+    if let Some(user) = app
+        .users
+        .by_kakao_id(&profile.id)
+        .await
+        .map_err(service::store_error)?
+    {
         return Ok(user);
     }
     let base: String = profile
@@ -154,7 +204,11 @@ async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> A
         .filter(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
         .take(MAX_CHARS)
         .collect();
-    let base = if base.chars().count() < 2 { "kakao".to_owned() } else { base };
+    let base = if base.chars().count() < 2 {
+        "kakao".to_owned()
+    } else {
+        base
+    };
     let mut email = profile.email;
     for attempt in 0..8 {
         let candidate = if attempt == 0 {
@@ -164,7 +218,9 @@ async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> A
             let keep = MAX_CHARS - suffix.len();
             format!("{}{suffix}", base.chars().take(keep).collect::<String>())
         };
-        let Ok(nickname) = Nickname::parse(&candidate) else { continue };
+        let Ok(nickname) = Nickname::parse(&candidate) else {
+            continue;
+        };
         let new_user = NewUser {
             email: email.clone(),
             nickname: nickname.display,
@@ -182,16 +238,27 @@ async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> A
             Err(UserStoreError::EmailTaken) => email = None,
             // A concurrent callback for the same Kakao user created it first.
             Err(UserStoreError::KakaoTaken) => {
-                return app.users.by_kakao_id(&profile.id).await.map_err(service::store_error)?.ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("Kakao account vanished while linking"))
-                });
+                return app
+                    .users
+                    .by_kakao_id(&profile.id)
+                    .await
+                    .map_err(service::store_error)?
+                    .ok_or_else(|| {
+                        ApiError::Internal(anyhow::anyhow!("Kakao account vanished while linking"))
+                    });
             }
             Err(err) => return Err(service::store_error(err)),
         }
     }
-    Err(ApiError::conflict("nickname_taken", "could not find a free nickname; try again"))
+    Err(ApiError::conflict(
+        "nickname_taken",
+        "could not find a free nickname; try again",
+    ))
 }
 
 fn kakao_disabled() -> ApiError {
-    ApiError::Unavailable { code: "kakao_disabled", detail: "Kakao login is not configured on this server".into() }
+    ApiError::Unavailable {
+        code: "kakao_disabled",
+        detail: "Kakao login is not configured on this server".into(),
+    }
 }

@@ -5,7 +5,9 @@
 use crate::config::AuthConfig;
 use crate::db::{Database, now_ms};
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -52,7 +54,11 @@ impl TokenService {
         let keys: Vec<(String, Vec<u8>)> = if config.jwt_keys.is_empty() {
             vec![shared_database_key(db).await?]
         } else {
-            config.jwt_keys.iter().map(|key| (key.kid.clone(), key.secret.expose().as_bytes().to_vec())).collect()
+            config
+                .jwt_keys
+                .iter()
+                .map(|key| (key.kid.clone(), key.secret.expose().as_bytes().to_vec()))
+                .collect()
         };
         Ok(Self::new(config, &keys))
     }
@@ -66,8 +72,14 @@ impl TokenService {
         validation.leeway = 5;
         let (kid, secret) = &keys[0];
         Self {
-            signing: SigningKey { kid: kid.clone(), encoding: EncodingKey::from_secret(secret) },
-            verifying: keys.iter().map(|(kid, secret)| (kid.clone(), DecodingKey::from_secret(secret))).collect(),
+            signing: SigningKey {
+                kid: kid.clone(),
+                encoding: EncodingKey::from_secret(secret),
+            },
+            verifying: keys
+                .iter()
+                .map(|(kid, secret)| (kid.clone(), DecodingKey::from_secret(secret)))
+                .collect(),
             validation,
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
@@ -79,7 +91,12 @@ impl TokenService {
         self.access_ttl_secs
     }
 
-    pub fn issue(&self, user_id: &str, role: &str, session_id: &str) -> anyhow::Result<(String, AccessClaims)> {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        role: &str,
+        session_id: &str,
+    ) -> anyhow::Result<(String, AccessClaims)> {
         let now = now_ms() / 1000;
         let claims = AccessClaims {
             sub: user_id.to_owned(),
@@ -107,13 +124,17 @@ impl TokenService {
         if header.alg != Algorithm::HS256 || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
             return Err(TokenError::Invalid);
         }
-        let key = header.kid.as_deref().and_then(|kid| self.verifying.get(kid)).ok_or(TokenError::Invalid)?;
-        decode::<AccessClaims>(token, key, &self.validation).map(|data| data.claims).map_err(|err| {
-            match err.kind() {
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.verifying.get(kid))
+            .ok_or(TokenError::Invalid)?;
+        decode::<AccessClaims>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| match err.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            }
-        })
+            })
     }
 }
 
@@ -128,8 +149,9 @@ async fn shared_database_key(db: &Database) -> anyhow::Result<(String, Vec<u8>)>
         .bind(now_ms())
         .execute(db.pool())
         .await?;
-    let (secret,): (String,) =
-        sqlx::query_as("select secret from signing_keys where kid = 'db-1'").fetch_one(db.pool()).await?;
+    let (secret,): (String,) = sqlx::query_as("select secret from signing_keys where kid = 'db-1'")
+        .fetch_one(db.pool())
+        .await?;
     let bytes = base64::engine::general_purpose::STANDARD.decode(secret)?;
     Ok(("db-1".into(), bytes))
 }

@@ -30,7 +30,12 @@ pub struct KafkaBus {
 }
 
 impl KafkaBus {
-    pub async fn connect(brokers: &str, prefix: &str, partitions: i32, topics: &[&str]) -> anyhow::Result<Self> {
+    pub async fn connect(
+        brokers: &str,
+        prefix: &str,
+        partitions: i32,
+        topics: &[&str],
+    ) -> anyhow::Result<Self> {
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", brokers)
             .set("enable.idempotence", "true")
@@ -38,7 +43,11 @@ impl KafkaBus {
             .set("linger.ms", "1")
             .create()
             .context("creating the Kafka producer")?;
-        let bus = Self { brokers: brokers.to_owned(), prefix: prefix.to_owned(), producer };
+        let bus = Self {
+            brokers: brokers.to_owned(),
+            prefix: prefix.to_owned(),
+            producer,
+        };
         bus.ping().await.context("reaching the Kafka brokers")?;
         bus.create_topics(topics, partitions).await?;
         Ok(bus)
@@ -50,13 +59,19 @@ impl KafkaBus {
 
     /// Creates the topics that do not exist yet; an existing topic is not an error.
     pub async fn create_topics(&self, topics: &[&str], partitions: i32) -> anyhow::Result<()> {
-        let admin: AdminClient<DefaultClientContext> =
-            ClientConfig::new().set("bootstrap.servers", &self.brokers).create()?;
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .create()?;
         let names: Vec<String> = topics.iter().map(|topic| self.topic(topic)).collect();
-        let new_topics: Vec<NewTopic<'_>> =
-            names.iter().map(|name| NewTopic::new(name, partitions.max(1), TopicReplication::Fixed(1))).collect();
+        let new_topics: Vec<NewTopic<'_>> = names
+            .iter()
+            .map(|name| NewTopic::new(name, partitions.max(1), TopicReplication::Fixed(1)))
+            .collect();
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        let results = admin.create_topics(&new_topics, &options).await.context("creating Kafka topics")?;
+        let results = admin
+            .create_topics(&new_topics, &options)
+            .await
+            .context("creating Kafka topics")?;
         for result in results {
             match result {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -89,7 +104,9 @@ impl EventBus for KafkaBus {
             .set("auto.commit.interval.ms", "500")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
-            .create_with_context(JoinSignal { assigned: assigned_tx })
+            .create_with_context(JoinSignal {
+                assigned: assigned_tx,
+            })
             .context("creating a Kafka consumer")?;
         let full_topic = self.topic(topic);
         consumer.subscribe(&[&full_topic]).context("subscribing")?;
@@ -101,7 +118,10 @@ impl EventBus for KafkaBus {
                     Ok(message) => {
                         let forwarded = Message {
                             topic: logical_topic.clone(),
-                            key: message.key().map(|key| String::from_utf8_lossy(key).into_owned()).unwrap_or_default(),
+                            key: message
+                                .key()
+                                .map(|key| String::from_utf8_lossy(key).into_owned())
+                                .unwrap_or_default(),
                             payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
                         };
                         if tx.send(forwarded).await.is_err() {
@@ -125,7 +145,11 @@ impl EventBus for KafkaBus {
     async fn ping(&self) -> anyhow::Result<()> {
         let producer = self.producer.clone();
         // librdkafka's metadata call blocks its thread.
-        tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, Timeout::After(Duration::from_secs(3))))
+        tokio::task::spawn_blocking(move || {
+            producer
+                .client()
+                .fetch_metadata(None, Timeout::After(Duration::from_secs(3)))
+        })
         .await?
         .map_err(|err: KafkaError| anyhow::anyhow!("Kafka metadata: {err}"))?;
         Ok(())

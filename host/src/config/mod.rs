@@ -165,19 +165,30 @@ impl Default for HttpConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: None, max_connections: 16, migrate_on_start: true }
+        Self {
+            url: None,
+            max_connections: 16,
+            migrate_on_start: true,
+        }
     }
 }
 
 impl Default for StateConfig {
     fn default() -> Self {
-        Self { url: Secret::new("memory://".into()), key_prefix: "ww:".into() }
+        Self {
+            url: Secret::new("memory://".into()),
+            key_prefix: "ww:".into(),
+        }
     }
 }
 
 impl Default for BusConfig {
     fn default() -> Self {
-        Self { url: "memory://".into(), topic_prefix: "weatherwise.".into(), partitions: 3 }
+        Self {
+            url: "memory://".into(),
+            topic_prefix: "weatherwise.".into(),
+            partitions: 3,
+        }
     }
 }
 
@@ -197,9 +208,18 @@ impl Default for AuthConfig {
 impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
-            login_per_ip: RateLimit { limit: 30, window_secs: 60 },
-            login_per_account: RateLimit { limit: 10, window_secs: 300 },
-            signup_per_ip: RateLimit { limit: 20, window_secs: 3600 },
+            login_per_ip: RateLimit {
+                limit: 30,
+                window_secs: 60,
+            },
+            login_per_account: RateLimit {
+                limit: 10,
+                window_secs: 300,
+            },
+            signup_per_ip: RateLimit {
+                limit: 20,
+                window_secs: 3600,
+            },
         }
     }
 }
@@ -220,7 +240,10 @@ impl Default for KakaoConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: "text".into(), filter: "info".into() }
+        Self {
+            format: "text".into(),
+            filter: "info".into(),
+        }
     }
 }
 
@@ -242,7 +265,10 @@ impl Config {
     pub fn database_url(&self) -> String {
         match &self.database.url {
             Some(url) if !url.expose().is_empty() => url.expose().clone(),
-            _ => format!("sqlite://{}?mode=rwc", self.data_dir.join("weatherwise.db").display()),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("weatherwise.db").display()
+            ),
         }
     }
 
@@ -250,14 +276,20 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         for key in &self.auth.jwt_keys {
             if key.secret.expose().len() < 32 {
-                return Err(format!("auth.jwt_keys[{}]: the secret must be at least 32 bytes", key.kid));
+                return Err(format!(
+                    "auth.jwt_keys[{}]: the secret must be at least 32 bytes",
+                    key.kid
+                ));
             }
             if key.kid.is_empty() || key.kid.len() > 64 {
                 return Err("auth.jwt_keys: kid must be 1 to 64 characters".into());
             }
         }
-        if self.auth.access_ttl_secs == 0 || self.auth.refresh_ttl_secs <= self.auth.access_ttl_secs {
-            return Err("auth: refresh_ttl_secs must exceed access_ttl_secs, both above zero".into());
+        if self.auth.access_ttl_secs == 0 || self.auth.refresh_ttl_secs <= self.auth.access_ttl_secs
+        {
+            return Err(
+                "auth: refresh_ttl_secs must exceed access_ttl_secs, both above zero".into(),
+            );
         }
         for (name, limit) in [
             ("login_per_ip", self.rate_limits.login_per_ip),
@@ -265,7 +297,9 @@ impl Config {
             ("signup_per_ip", self.rate_limits.signup_per_ip),
         ] {
             if limit.limit == 0 || limit.window_secs == 0 {
-                return Err(format!("rate_limits.{name}: limit and window_secs must be above zero"));
+                return Err(format!(
+                    "rate_limits.{name}: limit and window_secs must be above zero"
+                ));
             }
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
@@ -309,7 +343,10 @@ mod tests {
     fn debug_output_redacts_secrets() {
         let mut config = Config::default();
         config.database.url = Some(Secret::new("postgres://u:topsecret@h/db".into()));
-        config.auth.jwt_keys.push(JwtKey { kid: "k1".into(), secret: Secret::new("x".repeat(40)) });
+        config.auth.jwt_keys.push(JwtKey {
+            kid: "k1".into(),
+            secret: Secret::new("x".repeat(40)),
+        });
         let dump = format!("{config:?}");
         assert!(!dump.contains("topsecret"));
         assert!(!dump.contains(&"x".repeat(40)));

@@ -9,8 +9,9 @@ use std::time::Instant;
 
 pub const HTTP_DURATION: &str = "http_request_duration_seconds";
 
-const LATENCY_BUCKETS: &[f64] =
-    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// The process-wide recorder, installed on first use (the `metrics` facade is global).
 pub fn handle() -> &'static PrometheusHandle {
@@ -30,7 +31,10 @@ pub fn handle() -> &'static PrometheusHandle {
 pub async fn record(request: Request, next: Next) -> Response {
     let started = Instant::now();
     // Unmatched paths share one label so scanners cannot blow up the series count.
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().as_str().to_owned();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();

@@ -39,12 +39,25 @@ async fn readyz(State(app): State<SharedState>) -> Response {
         "state": { "backend": app.state.backend(), "status": state },
         "bus": { "backend": app.bus.backend(), "status": bus },
     });
-    if [&database, &state, &bus].iter().all(|status| status.as_str() == "ok") {
-        return (StatusCode::OK, axum::Json(json!({ "status": "ready", "checks": checks }))).into_response();
+    if [&database, &state, &bus]
+        .iter()
+        .all(|status| status.as_str() == "ok")
+    {
+        return (
+            StatusCode::OK,
+            axum::Json(json!({ "status": "ready", "checks": checks })),
+        )
+            .into_response();
     }
     tracing::warn!(%checks, "not ready");
-    let mut response = ApiError::Unavailable { code: "not_ready", detail: checks.to_string() }.into_response();
-    response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    let mut response = ApiError::Unavailable {
+        code: "not_ready",
+        detail: checks.to_string(),
+    }
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
     response
 }
 

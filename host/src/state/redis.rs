@@ -38,7 +38,11 @@ impl RedisState {
         .await
         .context("connecting to Redis timed out")?
         .context("connecting to Redis")?;
-        Ok(Self { conn, prefix: prefix.to_owned(), hit_script: redis::Script::new(HIT_SCRIPT) })
+        Ok(Self {
+            conn,
+            prefix: prefix.to_owned(),
+            hit_script: redis::Script::new(HIT_SCRIPT),
+        })
     }
 
     fn key(&self, key: &str) -> String {
@@ -47,7 +51,9 @@ impl RedisState {
 }
 
 fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 #[async_trait]
@@ -75,7 +81,10 @@ impl StateStore for RedisState {
 
     async fn take(&self, key: &str) -> anyhow::Result<Option<String>> {
         let mut conn = self.conn.clone();
-        Ok(redis::cmd("GETDEL").arg(self.key(key)).query_async(&mut conn).await?)
+        Ok(redis::cmd("GETDEL")
+            .arg(self.key(key))
+            .query_async(&mut conn)
+            .await?)
     }
 
     async fn hit(&self, key: &str, window: Duration) -> anyhow::Result<WindowCount> {
@@ -86,7 +95,10 @@ impl StateStore for RedisState {
             .arg(millis(window))
             .invoke_async(&mut conn)
             .await?;
-        Ok(WindowCount { count, resets_in: Duration::from_millis(ttl_ms.max(0).unsigned_abs()) })
+        Ok(WindowCount {
+            count,
+            resets_in: Duration::from_millis(ttl_ms.max(0).unsigned_abs()),
+        })
     }
 
     async fn ping(&self) -> anyhow::Result<()> {

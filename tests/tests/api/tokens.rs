@@ -5,10 +5,16 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 use weatherwise_tests::{Mode, TEST_JWT_KID, TEST_JWT_SECRET, TestApp, assert_problem, both_modes};
 
-both_modes!(forged_and_broken_tokens_are_refused, admin_grant_command_takes_effect_on_the_next_token);
+both_modes!(
+    forged_and_broken_tokens_are_refused,
+    admin_grant_command_takes_effect_on_the_next_token
+);
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
 }
 
 /// Claims like the server's, for a real user and session, with `edit` applied.
@@ -25,7 +31,12 @@ fn sign(header_typ: Option<&str>, kid: Option<&str>, secret: &str, claims: &Valu
     let mut header = Header::new(Algorithm::HS256);
     header.typ = header_typ.map(str::to_owned);
     header.kid = kid.map(str::to_owned);
-    encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
 }
 
 fn b64(value: &Value) -> String {
@@ -37,31 +48,85 @@ async fn forged_and_broken_tokens_are_refused(mode: Mode) {
     let user = app.new_user().await;
     let real: Value = {
         let payload = user.access.split('.').nth(1).expect("payload");
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("json")
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .expect("b64"),
+        )
+        .expect("json")
     };
     let sid = real["sid"].as_str().expect("sid").to_owned();
     let uid = user.user_id.clone();
 
     // A correctly forged token with the test key is accepted: the cases below fail for their
     // own reason, not because forging is impossible.
-    let control = sign(Some("at+jwt"), Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |_| {}));
+    let control = sign(
+        Some("at+jwt"),
+        Some(TEST_JWT_KID),
+        TEST_JWT_SECRET,
+        &claims(&uid, &sid, |_| {}),
+    );
     assert_eq!(app.get_me(&control).await.status(), 200, "control token");
 
-    let alg_none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "at+jwt", "kid": TEST_JWT_KID})), b64(&claims(&uid, &sid, |_| {})));
-    let wrong_signature = sign(Some("at+jwt"), Some(TEST_JWT_KID), "another-secret-another-secret-another-secret", &claims(&uid, &sid, |_| {}));
-    let wrong_aud = sign(Some("at+jwt"), Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |c| c["aud"] = json!("someone-else")));
-    let wrong_iss = sign(Some("at+jwt"), Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |c| c["iss"] = json!("evil")));
-    let refresh_typed = sign(Some("refresh+jwt"), Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |_| {}));
-    let untyped = sign(None, Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |_| {}));
-    let unknown_kid = sign(Some("at+jwt"), Some("rotated-away"), TEST_JWT_SECRET, &claims(&uid, &sid, |_| {}));
-    let no_exp = sign(Some("at+jwt"), Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |c| {
-        c.as_object_mut().expect("object").remove("exp");
-    }));
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "at+jwt", "kid": TEST_JWT_KID})),
+        b64(&claims(&uid, &sid, |_| {}))
+    );
+    let wrong_signature = sign(
+        Some("at+jwt"),
+        Some(TEST_JWT_KID),
+        "another-secret-another-secret-another-secret",
+        &claims(&uid, &sid, |_| {}),
+    );
+    let wrong_aud = sign(
+        Some("at+jwt"),
+        Some(TEST_JWT_KID),
+        TEST_JWT_SECRET,
+        &claims(&uid, &sid, |c| c["aud"] = json!("someone-else")),
+    );
+    let wrong_iss = sign(
+        Some("at+jwt"),
+        Some(TEST_JWT_KID),
+        TEST_JWT_SECRET,
+        &claims(&uid, &sid, |c| c["iss"] = json!("evil")),
+    );
+    let refresh_typed = sign(
+        Some("refresh+jwt"),
+        Some(TEST_JWT_KID),
+        TEST_JWT_SECRET,
+        &claims(&uid, &sid, |_| {}),
+    );
+    let untyped = sign(
+        None,
+        Some(TEST_JWT_KID),
+        TEST_JWT_SECRET,
+        &claims(&uid, &sid, |_| {}),
+    );
+    let unknown_kid = sign(
+        Some("at+jwt"),
+        Some("rotated-away"),
+        TEST_JWT_SECRET,
+        &claims(&uid, &sid, |_| {}),
+    );
+    let no_exp = sign(
+        Some("at+jwt"),
+        Some(TEST_JWT_KID),
+        TEST_JWT_SECRET,
+        &claims(&uid, &sid, |c| {
+            c.as_object_mut().expect("object").remove("exp");
+        }),
+    );
     let hs512 = {
         let mut header = Header::new(Algorithm::HS512);
         header.typ = Some("at+jwt".into());
         header.kid = Some(TEST_JWT_KID.into());
-        encode(&header, &claims(&uid, &sid, |_| {}), &EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes())).expect("sign")
+        encode(
+            &header,
+            &claims(&uid, &sid, |_| {}),
+            &EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
+        )
+        .expect("sign")
     };
     let cases: Vec<(&str, String)> = vec![
         ("alg none", alg_none),
@@ -83,15 +148,26 @@ async fn forged_and_broken_tokens_are_refused(mode: Mode) {
         assert_problem(response, 401, "invalid_token").await;
     }
 
-    let expired = sign(Some("at+jwt"), Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |c| {
-        c["iat"] = json!(now() - 3600);
-        c["exp"] = json!(now() - 600);
-    }));
+    let expired = sign(
+        Some("at+jwt"),
+        Some(TEST_JWT_KID),
+        TEST_JWT_SECRET,
+        &claims(&uid, &sid, |c| {
+            c["iat"] = json!(now() - 3600);
+            c["exp"] = json!(now() - 600);
+        }),
+    );
     assert_problem(app.get_me(&expired).await, 401, "token_expired").await;
 
     let missing = app.http.get(app.api("/me")).send().await.expect("request");
     assert_problem(missing, 401, "missing_token").await;
-    let basic = app.http.get(app.api("/me")).header("authorization", "Basic dXNlcjpwYXNz").send().await.expect("request");
+    let basic = app
+        .http
+        .get(app.api("/me"))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .expect("request");
     assert_problem(basic, 401, "invalid_token").await;
 }
 
@@ -103,14 +179,29 @@ async fn admin_grant_command_takes_effect_on_the_next_token(mode: Mode) {
     assert_eq!(before["role"], "user");
 
     // The same code path as `weatherwise admin grant <email>`, against this deployment.
-    let db = weatherwise::db::Database::connect(&deployment.config.database_url(), 1).await.expect("db");
+    let db = weatherwise::db::Database::connect(&deployment.config.database_url(), 1)
+        .await
+        .expect("db");
     let users = weatherwise::accounts::SqlUsers::new(db);
     use weatherwise::accounts::UserStore as _;
-    assert!(users.set_role_by_email(&user.email, weatherwise::accounts::Role::Admin).await.expect("grant"));
-    assert!(!users.set_role_by_email("nobody@example.com", weatherwise::accounts::Role::Admin).await.expect("grant"));
+    assert!(
+        users
+            .set_role_by_email(&user.email, weatherwise::accounts::Role::Admin)
+            .await
+            .expect("grant")
+    );
+    assert!(
+        !users
+            .set_role_by_email("nobody@example.com", weatherwise::accounts::Role::Admin)
+            .await
+            .expect("grant")
+    );
 
     let login: Value = app
-        .post_json("/auth/login", &json!({"email": user.email, "password": user.password}))
+        .post_json(
+            "/auth/login",
+            &json!({"email": user.email, "password": user.password}),
+        )
         .await
         .json()
         .await
