@@ -9,7 +9,10 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
-    let hash = Argon2::default().hash_password(b"bench password 1").map_err(|e| anyhow::anyhow!("{e}"))?.to_string();
+    let hash = Argon2::default()
+        .hash_password(b"bench password 1")
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_string();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let per_thread = 100;
     let started = Instant::now();
@@ -18,12 +21,20 @@ fn main() -> anyhow::Result<()> {
             scope.spawn(|| {
                 let parsed = PasswordHash::new(&hash).expect("hash");
                 for _ in 0..per_thread {
-                    assert!(Argon2::default().verify_password(b"bench password 1", &parsed).is_ok());
+                    assert!(
+                        Argon2::default()
+                            .verify_password(b"bench password 1", &parsed)
+                            .is_ok()
+                    );
                 }
             });
         }
     });
     let elapsed = started.elapsed().as_secs_f64();
-    println!("argon2id verify: {:.1} /s on {threads} threads ({:.1} ms each)", (threads * per_thread) as f64 / elapsed, elapsed * 1000.0 / per_thread as f64);
+    println!(
+        "argon2id verify: {:.1} /s on {threads} threads ({:.1} ms each)",
+        (threads * per_thread) as f64 / elapsed,
+        elapsed * 1000.0 / per_thread as f64
+    );
     Ok(())
 }

@@ -81,7 +81,7 @@ pub async fn fresh_postgres_database() -> String {
 /// instance of the same deployment.
 pub struct Deployment {
     pub config: Config,
-    _data_dir: std::sync::Arc<tempfile::TempDir>,
+    pub data_dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl Deployment {
@@ -114,13 +114,13 @@ impl Deployment {
         }
         Self {
             config,
-            _data_dir: std::sync::Arc::new(data_dir),
+            data_dir: std::sync::Arc::new(data_dir),
         }
     }
 
     /// Starts one instance of this deployment.
     pub async fn start(&self) -> TestApp {
-        TestApp::start(self.config.clone(), self._data_dir.clone()).await
+        TestApp::start(self.config.clone(), self.data_dir.clone()).await
     }
 }
 

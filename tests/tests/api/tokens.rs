@@ -7,7 +7,8 @@ use weatherwise_tests::{Mode, TEST_JWT_KID, TEST_JWT_SECRET, TestApp, assert_pro
 
 both_modes!(
     forged_and_broken_tokens_are_refused,
-    admin_grant_command_takes_effect_on_the_next_token
+    admin_grant_command_takes_effect_on_the_next_token,
+    rotated_keys_sign_new_tokens_and_still_verify_old_ones,
 );
 
 fn now() -> i64 {
@@ -207,4 +208,61 @@ async fn admin_grant_command_takes_effect_on_the_next_token(mode: Mode) {
         .await
         .expect("json");
     assert_eq!(login["user"]["role"], "admin");
+}
+
+async fn rotated_keys_sign_new_tokens_and_still_verify_old_ones(mode: Mode) {
+    use weatherwise::config::{JwtKey, Secret};
+    let deployment = weatherwise_tests::Deployment::new(mode).await;
+    let before = deployment.start().await;
+    let user = before.new_user().await;
+    drop(before);
+
+    // The next release signs with a new key and keeps the old one for verification only.
+    let mut rotated = deployment.config.clone();
+    rotated.auth.jwt_keys = vec![
+        JwtKey {
+            kid: "test-2".into(),
+            secret: Secret::new("a-newer-secret-a-newer-secret-a-newer-secret".into()),
+        },
+        JwtKey {
+            kid: TEST_JWT_KID.into(),
+            secret: Secret::new(TEST_JWT_SECRET.into()),
+        },
+    ];
+    let after = weatherwise_tests::Deployment {
+        config: rotated,
+        ..deployment
+    }
+    .start()
+    .await;
+    assert_eq!(
+        after.get_me(&user.access).await.status(),
+        200,
+        "a token signed with the old key still works"
+    );
+    let login: Value = after
+        .post_json(
+            "/auth/login",
+            &json!({"email": user.email, "password": user.password}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let header = login["access_token"]
+        .as_str()
+        .expect("token")
+        .split('.')
+        .next()
+        .expect("header")
+        .to_owned();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .expect("b64"),
+    )
+    .expect("json");
+    assert_eq!(header["kid"], "test-2");
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["alg"], "HS256");
 }
