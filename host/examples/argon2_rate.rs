@@ -9,10 +9,8 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
-    let hash = Argon2::default()
-        .hash_password(b"bench password 1")
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .to_string();
+    let hash =
+        Argon2::default().hash_password(b"bench password 1").map_err(|e| anyhow::anyhow!("{e}"))?.to_string();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let per_thread = 100;
     let started = Instant::now();
@@ -21,11 +19,7 @@ fn main() -> anyhow::Result<()> {
             scope.spawn(|| {
                 let parsed = PasswordHash::new(&hash).expect("hash");
                 for _ in 0..per_thread {
-                    assert!(
-                        Argon2::default()
-                            .verify_password(b"bench password 1", &parsed)
-                            .is_ok()
-                    );
+                    assert!(Argon2::default().verify_password(b"bench password 1", &parsed).is_ok());
                 }
             });
         }

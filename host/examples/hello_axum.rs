@@ -8,9 +8,7 @@ use axum::routing::get;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let address = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9999".into());
+    let address = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9999".into());
     let app = Router::new().route("/", get(|| async { "hello" }));
     let listener = tokio::net::TcpListener::bind(&address).await?;
     axum::serve(listener, app).await?;

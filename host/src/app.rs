@@ -40,10 +40,7 @@ pub struct App {
 impl App {
     /// Connects every adapter named by the configuration and applies migrations if asked.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        config
-            .validate()
-            .map_err(anyhow::Error::msg)
-            .context("invalid configuration")?;
+        config.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
         // Installed before the first request so no measurement is lost.
         crate::http::metrics::handle();
         let db = Database::connect(&config.database_url(), config.database.max_connections).await?;
@@ -53,13 +50,9 @@ impl App {
         let state = crate::state::connect(config.state.url.expose(), &config.state.key_prefix)
             .await
             .context("connecting the state store")?;
-        let bus = crate::bus::connect(
-            &config.bus.url,
-            &config.bus.topic_prefix,
-            config.bus.partitions,
-        )
-        .await
-        .context("connecting the event bus")?;
+        let bus = crate::bus::connect(&config.bus.url, &config.bus.topic_prefix, config.bus.partitions)
+            .await
+            .context("connecting the event bus")?;
         let tokens = TokenService::from_config(&config.auth, &db).await?;
         let kakao = KakaoClient::from_config(&config.kakao)?;
         tracing::info!(
@@ -80,9 +73,7 @@ impl App {
             db,
             config,
         };
-        Ok(Self {
-            state: Arc::new(state),
-        })
+        Ok(Self { state: Arc::new(state) })
     }
 
     pub fn state(&self) -> &SharedState {
@@ -92,9 +83,7 @@ impl App {
     /// Binds the configured address (port 0 picks a free one).
     pub async fn bind(&self) -> anyhow::Result<TcpListener> {
         let address = self.state.config.http.listen;
-        TcpListener::bind(address)
-            .await
-            .with_context(|| format!("binding {address}"))
+        TcpListener::bind(address).await.with_context(|| format!("binding {address}"))
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests for at most the
@@ -109,15 +98,12 @@ impl App {
         let grace = Duration::from_secs(self.state.config.http.shutdown_grace_secs);
         let router = crate::http::router(self.state.clone());
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: draining connections");
-            let _ = stopping_tx.send(());
-        });
+        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: draining connections");
+                let _ = stopping_tx.send(());
+            });
         let drained = async { server.await.context("serving HTTP") };
         tokio::pin!(drained);
         let outcome = tokio::select! {

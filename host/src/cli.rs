@@ -10,19 +10,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "weatherwise",
-    version,
-    about = "Weather-aware challenge platform"
-)]
+#[command(name = "weatherwise", version, about = "Weather-aware challenge platform")]
 pub struct Cli {
     /// Configuration file; missing is fine (defaults and environment apply).
-    #[arg(
-        long,
-        global = true,
-        default_value = "weatherwise.toml",
-        env = "WEATHERWISE_CONFIG"
-    )]
+    #[arg(long, global = true, default_value = "weatherwise.toml", env = "WEATHERWISE_CONFIG")]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Command,

@@ -53,82 +53,46 @@ pub struct Problem {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            detail: detail.into(),
-        }
+        Self::BadRequest { code, detail: detail.into() }
     }
 
     pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            code,
-            detail: detail.into(),
-        }
+        Self::Unauthorized { code, detail: detail.into() }
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            detail: detail.into(),
-        }
+        Self::Conflict { code, detail: detail.into() }
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
+        Self::Validation(vec![FieldError { field: field.into(), message: message.into() }])
     }
 
     fn problem(&self) -> Problem {
         let (status, code, title) = match self {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code, "Bad request"),
-            Self::Validation(_) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                "Validation failed",
-            ),
+            Self::Validation(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed")
+            }
             Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, *code, "Unauthorized"),
             Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code, "Forbidden"),
             Self::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, *code, "Conflict"),
-            Self::RateLimited { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many requests",
-            ),
-            Self::Upstream { code, .. } => {
-                (StatusCode::BAD_GATEWAY, *code, "Upstream service failed")
-            }
-            Self::Unavailable { code, .. } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                *code,
-                "Service unavailable",
-            ),
-            Self::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal server error",
-            ),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
+            Self::Upstream { code, .. } => (StatusCode::BAD_GATEWAY, *code, "Upstream service failed"),
+            Self::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, "Service unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
         };
         let detail = match self {
             Self::Internal(_) => None,
-            Self::RateLimited { retry_after_secs } => {
-                Some(format!("try again in {retry_after_secs} s"))
-            }
+            Self::RateLimited { retry_after_secs } => Some(format!("try again in {retry_after_secs} s")),
             other => Some(other.to_string()),
         };
         let extra = match self {
             Self::Validation(errors) => Some(serde_json::json!({ "errors": errors })),
             _ => None,
         };
-        Problem {
-            status,
-            code,
-            title,
-            detail,
-            extra,
-        }
+        Problem { status, code, title, detail, extra }
     }
 }
 
@@ -140,10 +104,7 @@ impl IntoResponse for ApiError {
         let problem = self.problem();
         let mut response = problem.status.into_response();
         if let Self::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_secs.max(1)),
-            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
         }
         response.extensions_mut().insert(problem);
         response

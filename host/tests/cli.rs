@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 fn weatherwise() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_weatherwise"));
-    command
-        .env("RUST_LOG", "info")
-        .env_remove("WEATHERWISE_CONFIG");
+    command.env("RUST_LOG", "info").env_remove("WEATHERWISE_CONFIG");
     command
 }
 
@@ -38,13 +36,7 @@ fn serve_on_port_zero_logs_the_address_and_stops_on_sigterm() {
             continue;
         };
         if let Some(rest) = line.split("address=").nth(1) {
-            address = Some(
-                rest.split_whitespace()
-                    .next()
-                    .expect("address")
-                    .trim_matches('"')
-                    .to_owned(),
-            );
+            address = Some(rest.split_whitespace().next().expect("address").trim_matches('"').to_owned());
         }
     }
     let Some(address) = address else {
@@ -55,21 +47,13 @@ fn serve_on_port_zero_logs_the_address_and_stops_on_sigterm() {
 
     let mut stream = std::net::TcpStream::connect(&address).expect("connect");
     use std::io::{Read, Write};
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .expect("write");
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("read");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(
-        dir.path().join("weatherwise.db").exists(),
-        "the embedded database lives in --data-dir"
-    );
+    assert!(dir.path().join("weatherwise.db").exists(), "the embedded database lives in --data-dir");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let exit = child.wait().expect("wait");
     assert!(exit.success(), "graceful exit on SIGTERM: {exit:?}");
@@ -79,32 +63,21 @@ fn serve_on_port_zero_logs_the_address_and_stops_on_sigterm() {
 fn migrate_and_admin_grant() {
     let dir = tempfile::tempdir().expect("dir");
     let data_dir = dir.path().to_str().expect("utf-8");
-    let migrate = weatherwise()
-        .args(["migrate", "--data-dir", data_dir])
-        .output()
-        .expect("run");
+    let migrate = weatherwise().args(["migrate", "--data-dir", data_dir]).output().expect("run");
     assert!(migrate.status.success(), "{migrate:?}");
     assert!(String::from_utf8_lossy(&migrate.stdout).contains("migrations applied (sqlite)"));
 
     let env = [("WEATHERWISE_DATA_DIR", data_dir)];
-    let missing = weatherwise()
-        .args(["admin", "grant", "nobody@example.com"])
-        .envs(env)
-        .output()
-        .expect("run");
+    let missing =
+        weatherwise().args(["admin", "grant", "nobody@example.com"]).envs(env).output().expect("run");
     assert!(!missing.status.success());
-    assert!(
-        String::from_utf8_lossy(&missing.stderr)
-            .contains("no account with email nobody@example.com")
-    );
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no account with email nobody@example.com"));
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let url = format!("sqlite://{}/weatherwise.db?mode=rwc", data_dir);
     runtime.block_on(async {
         use weatherwise::accounts::{NewUser, SqlUsers, UserStore};
-        let db = weatherwise::db::Database::connect(&url, 1)
-            .await
-            .expect("db");
+        let db = weatherwise::db::Database::connect(&url, 1).await.expect("db");
         SqlUsers::new(db)
             .create(NewUser {
                 email: Some("boss@example.com".into()),
@@ -116,24 +89,13 @@ fn migrate_and_admin_grant() {
             .await
             .expect("user");
     });
-    let grant = weatherwise()
-        .args(["admin", "grant", "Boss@Example.com"])
-        .envs(env)
-        .output()
-        .expect("run");
+    let grant = weatherwise().args(["admin", "grant", "Boss@Example.com"]).envs(env).output().expect("run");
     assert!(grant.status.success(), "{grant:?}");
     assert!(String::from_utf8_lossy(&grant.stdout).contains("boss@example.com is now admin"));
     let role = runtime.block_on(async {
         use weatherwise::accounts::{SqlUsers, UserStore};
-        let db = weatherwise::db::Database::connect(&url, 1)
-            .await
-            .expect("db");
-        SqlUsers::new(db)
-            .by_email("boss@example.com")
-            .await
-            .expect("query")
-            .expect("user")
-            .role
+        let db = weatherwise::db::Database::connect(&url, 1).await.expect("db");
+        SqlUsers::new(db).by_email("boss@example.com").await.expect("query").expect("user").role
     });
     assert_eq!(role, weatherwise::accounts::Role::Admin);
 }

@@ -44,9 +44,7 @@ impl FakeKakao {
             .route("/oauth/token", post(token))
             .route("/v2/user/me", get(user_me))
             .with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake Kakao");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake Kakao");
         fake.address = Some(listener.local_addr().expect("address"));
         tokio::spawn(async move { axum::serve(listener, router).await });
         fake
@@ -59,11 +57,7 @@ impl FakeKakao {
     /// The user "logs in" at Kakao; returns the code Kakao would append to the redirect.
     pub fn issue_code(&self, user: KakaoUser) -> String {
         let code = format!("code-{}", uuid::Uuid::new_v4().simple());
-        self.inner
-            .lock()
-            .expect("lock")
-            .codes
-            .insert(code.clone(), user);
+        self.inner.lock().expect("lock").codes.insert(code.clone(), user);
         code
     }
 
@@ -73,16 +67,11 @@ impl FakeKakao {
 }
 
 async fn token(State(fake): State<FakeKakao>, headers: HeaderMap, body: String) -> Response {
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.starts_with("application/x-www-form-urlencoded") {
         return (StatusCode::BAD_REQUEST, Json(json!({"error":"invalid_request","error_description":"bad content type","error_code":"KOE010"}))).into_response();
     }
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     let mut inner = fake.inner.lock().expect("lock");
     inner.token_requests.push(form.clone());
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
@@ -93,11 +82,15 @@ async fn token(State(fake): State<FakeKakao>, headers: HeaderMap, body: String) 
         return (StatusCode::UNAUTHORIZED, Json(json!({"error":"invalid_client","error_description":"Bad client credentials","error_code":"KOE101"}))).into_response();
     }
     let Some(user) = inner.codes.remove(field("code")) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({
-            "error": "invalid_grant",
-            "error_description": format!("authorization code not found for code={}", field("code")),
-            "error_code": "KOE320"
-        }))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({
+                "error": "invalid_grant",
+                "error_description": format!("authorization code not found for code={}", field("code")),
+                "error_code": "KOE320"
+            })),
+        )
+            .into_response();
     };
     let access_token = format!("kakao-at-{}", uuid::Uuid::new_v4().simple());
     inner.tokens.insert(access_token.clone(), user);

@@ -48,8 +48,7 @@ macro_rules! both_modes {
 }
 
 pub fn postgres_server_url() -> String {
-    std::env::var("WEATHERWISE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("WEATHERWISE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 pub fn redis_url() -> String {
@@ -87,22 +86,17 @@ pub struct Deployment {
 impl Deployment {
     pub async fn new(mode: Mode) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config::default();
-        config.data_dir = data_dir.path().to_path_buf();
+        let mut config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
         config.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.http.shutdown_grace_secs = 2;
-        config.auth.jwt_keys = vec![JwtKey {
-            kid: TEST_JWT_KID.into(),
-            secret: Secret::new(TEST_JWT_SECRET.into()),
-        }];
+        config.auth.jwt_keys =
+            vec![JwtKey { kid: TEST_JWT_KID.into(), secret: Secret::new(TEST_JWT_SECRET.into()) }];
         // Generous limits: tests about limits set their own.
-        let generous = RateLimit {
-            limit: 100_000,
-            window_secs: 60,
-        };
+        let generous = RateLimit { limit: 100_000, window_secs: 60 };
         config.rate_limits.login_per_ip = generous;
         config.rate_limits.login_per_account = generous;
         config.rate_limits.signup_per_ip = generous;
+        config.rate_limits.signup_per_account = generous;
         config.log.filter = "warn".into();
         if mode == Mode::Scaled {
             let unique = uuid::Uuid::new_v4().simple().to_string();
@@ -112,10 +106,7 @@ impl Deployment {
             config.bus.url = format!("kafka://{}", kafka_brokers());
             config.bus.topic_prefix = format!("wwtest.{unique}.");
         }
-        Self {
-            config,
-            data_dir: std::sync::Arc::new(data_dir),
-        }
+        Self { config, data_dir: std::sync::Arc::new(data_dir) }
     }
 
     /// Starts one instance of this deployment.
@@ -191,20 +182,12 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.http
-            .post(self.api(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        self.http.post(self.api(path)).json(body).send().await.expect("request")
     }
 
     pub async fn signup(&self, email: &str, password: &str, nickname: &str) -> reqwest::Response {
-        self.post_json(
-            "/auth/signup",
-            &json!({ "email": email, "password": password, "nickname": nickname }),
-        )
-        .await
+        self.post_json("/auth/signup", &json!({ "email": email, "password": password, "nickname": nickname }))
+            .await
     }
 
     /// Signs up a fresh random user and returns the token pair.
@@ -219,12 +202,7 @@ impl TestApp {
     }
 
     pub async fn get_me(&self, access_token: &str) -> reqwest::Response {
-        self.http
-            .get(self.api("/me"))
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .expect("request")
+        self.http.get(self.api("/me")).bearer_auth(access_token).send().await.expect("request")
     }
 }
 
@@ -248,14 +226,8 @@ pub struct Session {
 impl Session {
     pub fn from_tokens(body: &Value, email: String, password: String) -> Self {
         Self {
-            access: body["access_token"]
-                .as_str()
-                .expect("access_token")
-                .to_owned(),
-            refresh: body["refresh_token"]
-                .as_str()
-                .expect("refresh_token")
-                .to_owned(),
+            access: body["access_token"].as_str().expect("access_token").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh_token").to_owned(),
             user_id: body["user"]["id"].as_str().expect("user.id").to_owned(),
             email,
             password,
@@ -266,34 +238,16 @@ impl Session {
 /// Reads a response that must be a problem document with `status` and `code`; returns it.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    assert_eq!(
-        content_type, "application/problem+json",
-        "not a problem document"
-    );
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(content_type, "application/problem+json", "not a problem document");
+    let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body: Value = response.json().await.expect("problem json");
     assert_eq!(body["code"], code, "problem code in {body}");
     assert_eq!(body["status"], status);
-    assert!(
-        body["type"].as_str().is_some_and(|t| t.ends_with(code)),
-        "type in {body}"
-    );
+    assert!(body["type"].as_str().is_some_and(|t| t.ends_with(code)), "type in {body}");
     assert!(body["title"].is_string());
     assert!(request_id.is_some(), "x-request-id header");
-    assert_eq!(
-        body["request_id"].as_str(),
-        request_id.as_deref(),
-        "request id in body matches header"
-    );
+    assert_eq!(body["request_id"].as_str(), request_id.as_deref(), "request id in body matches header");
     body
 }

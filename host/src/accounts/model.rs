@@ -18,11 +18,7 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Self {
-        if text == "admin" {
-            Self::Admin
-        } else {
-            Self::User
-        }
+        if text == "admin" { Self::Admin } else { Self::User }
     }
 }
 
@@ -61,8 +57,7 @@ impl From<&User> for UserView {
             role: user.role,
             has_password: user.password_hash.is_some(),
             kakao_linked: user.kakao_id.is_some(),
-            created_at: chrono::DateTime::from_timestamp_millis(user.created_at)
-                .unwrap_or_default(),
+            created_at: chrono::DateTime::from_timestamp_millis(user.created_at).unwrap_or_default(),
         }
     }
 }
@@ -95,19 +90,8 @@ mod tests {
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(
-            normalize_email("  Kim@Example.COM ").as_deref(),
-            Ok("kim@example.com")
-        );
-        for bad in [
-            "",
-            "no-at.example.com",
-            "a@b",
-            "a@@b.com",
-            "a@.com",
-            "a b@c.com",
-            "@x.com",
-        ] {
+        assert_eq!(normalize_email("  Kim@Example.COM ").as_deref(), Ok("kim@example.com"));
+        for bad in ["", "no-at.example.com", "a@b", "a@@b.com", "a@.com", "a b@c.com", "@x.com"] {
             assert!(normalize_email(bad).is_err(), "{bad} accepted");
         }
     }

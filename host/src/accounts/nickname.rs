@@ -21,18 +21,10 @@ impl Nickname {
         if !(MIN_CHARS..=MAX_CHARS).contains(&length) {
             return Err(format!("must be {MIN_CHARS} to {MAX_CHARS} characters"));
         }
-        if let Some(bad) = display
-            .chars()
-            .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
-        {
-            return Err(format!(
-                "must use letters, digits, '_', '-' or '.' only (found {bad:?})"
-            ));
+        if let Some(bad) = display.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
+            return Err(format!("must use letters, digits, '_', '-' or '.' only (found {bad:?})"));
         }
-        Ok(Self {
-            key: fold(&display),
-            display,
-        })
+        Ok(Self { key: fold(&display), display })
     }
 }
 

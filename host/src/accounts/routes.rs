@@ -52,10 +52,7 @@ async fn current_user(app: &SharedState, caller: &AuthUser) -> ApiResult<super::
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, description = "not authenticated")))]
 #[tracing::instrument(skip_all)]
-pub async fn me(
-    State(app): State<SharedState>,
-    caller: AuthUser,
-) -> ApiResult<axum::Json<UserView>> {
+pub async fn me(State(app): State<SharedState>, caller: AuthUser) -> ApiResult<axum::Json<UserView>> {
     let user = current_user(&app, &caller).await?;
     Ok(axum::Json(UserView::from(&user)))
 }
@@ -68,16 +65,13 @@ pub async fn update_me(
     caller: AuthUser,
     Json(body): Json<UpdateMe>,
 ) -> ApiResult<axum::Json<UserView>> {
-    let nickname =
-        Nickname::parse(&body.nickname).map_err(|message| ApiError::field("nickname", message))?;
+    let nickname = Nickname::parse(&body.nickname).map_err(|message| ApiError::field("nickname", message))?;
     let user = app
         .users
         .set_nickname(&caller.user_id, &nickname.display, &nickname.key)
         .await
         .map_err(store_error)?
-        .ok_or_else(|| {
-            ApiError::unauthorized("account_deleted", "this account no longer exists")
-        })?;
+        .ok_or_else(|| ApiError::unauthorized("account_deleted", "this account no longer exists"))?;
     Ok(axum::Json(UserView::from(&user)))
 }
 
@@ -89,14 +83,10 @@ pub async fn change_password(
     caller: AuthUser,
     Json(body): Json<ChangePassword>,
 ) -> ApiResult<StatusCode> {
-    check_strength(&body.new_password)
-        .map_err(|message| ApiError::field("new_password", message))?;
+    check_strength(&body.new_password).map_err(|message| ApiError::field("new_password", message))?;
     let user = current_user(&app, &caller).await?;
     if user.password_hash.is_none()
-        || !app
-            .passwords
-            .verify(&body.current_password, user.password_hash.as_deref())
-            .await?
+        || !app.passwords.verify(&body.current_password, user.password_hash.as_deref()).await?
     {
         return Err(ApiError::Forbidden {
             code: "wrong_password",
@@ -104,10 +94,7 @@ pub async fn change_password(
         });
     }
     let hash = app.passwords.hash(&body.new_password).await?;
-    app.users
-        .set_password_hash(&user.id, &hash)
-        .await
-        .map_err(store_error)?;
+    app.users.set_password_hash(&user.id, &hash).await.map_err(store_error)?;
     // Whoever else held a session (perhaps the reason for the change) is logged out.
     service::end_other_sessions(&app, &user.id, Some(&caller.session_id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -130,11 +117,7 @@ pub async fn delete_me(
     let user = current_user(&app, &caller).await?;
     if user.password_hash.is_some() {
         let password = body.password.unwrap_or_default();
-        if !app
-            .passwords
-            .verify(&password, user.password_hash.as_deref())
-            .await?
-        {
+        if !app.passwords.verify(&password, user.password_hash.as_deref()).await? {
             return Err(ApiError::Forbidden {
                 code: "wrong_password",
                 detail: "confirm with the account's password".into(),

@@ -32,12 +32,8 @@ pub trait UserStore: Send + Sync + 'static {
     async fn by_email(&self, email: &str) -> Result<Option<User>, UserStoreError>;
     async fn by_kakao_id(&self, kakao_id: &str) -> Result<Option<User>, UserStoreError>;
     /// Returns the updated user, or `None` when the user no longer exists.
-    async fn set_nickname(
-        &self,
-        id: &str,
-        nickname: &str,
-        key: &str,
-    ) -> Result<Option<User>, UserStoreError>;
+    async fn set_nickname(&self, id: &str, nickname: &str, key: &str)
+    -> Result<Option<User>, UserStoreError>;
     async fn set_password_hash(&self, id: &str, hash: &str) -> Result<bool, UserStoreError>;
     async fn set_role_by_email(&self, email: &str, role: Role) -> Result<bool, UserStoreError>;
     /// Removes the user and, by cascade, their sessions.
@@ -54,15 +50,8 @@ impl SqlUsers {
         Self { db }
     }
 
-    async fn one(
-        &self,
-        column_sql: &'static str,
-        value: &str,
-    ) -> Result<Option<User>, UserStoreError> {
-        let row = sqlx::query_as::<_, UserRow>(column_sql)
-            .bind(value)
-            .fetch_optional(self.db.pool())
-            .await?;
+    async fn one(&self, column_sql: &'static str, value: &str) -> Result<Option<User>, UserStoreError> {
+        let row = sqlx::query_as::<_, UserRow>(column_sql).bind(value).fetch_optional(self.db.pool()).await?;
         Ok(row.map(User::from))
     }
 }
@@ -174,16 +163,15 @@ impl UserStore for SqlUsers {
         nickname: &str,
         key: &str,
     ) -> Result<Option<User>, UserStoreError> {
-        let changed = sqlx::query(
-            "update users set nickname = $1, nickname_key = $2, updated_at = $3 where id = $4",
-        )
-        .bind(nickname)
-        .bind(key)
-        .bind(now_ms())
-        .bind(id)
-        .execute(self.db.pool())
-        .await
-        .map_err(classify)?;
+        let changed =
+            sqlx::query("update users set nickname = $1, nickname_key = $2, updated_at = $3 where id = $4")
+                .bind(nickname)
+                .bind(key)
+                .bind(now_ms())
+                .bind(id)
+                .execute(self.db.pool())
+                .await
+                .map_err(classify)?;
         if changed.rows_affected() == 0 {
             return Ok(None);
         }
@@ -192,13 +180,12 @@ impl UserStore for SqlUsers {
 
     #[tracing::instrument(skip_all)]
     async fn set_password_hash(&self, id: &str, hash: &str) -> Result<bool, UserStoreError> {
-        let changed =
-            sqlx::query("update users set password_hash = $1, updated_at = $2 where id = $3")
-                .bind(hash)
-                .bind(now_ms())
-                .bind(id)
-                .execute(self.db.pool())
-                .await?;
+        let changed = sqlx::query("update users set password_hash = $1, updated_at = $2 where id = $3")
+            .bind(hash)
+            .bind(now_ms())
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
         Ok(changed.rows_affected() == 1)
     }
 
@@ -215,10 +202,7 @@ impl UserStore for SqlUsers {
 
     #[tracing::instrument(skip_all)]
     async fn delete(&self, id: &str) -> Result<bool, UserStoreError> {
-        let deleted = sqlx::query("delete from users where id = $1")
-            .bind(id)
-            .execute(self.db.pool())
-            .await?;
+        let deleted = sqlx::query("delete from users where id = $1").bind(id).execute(self.db.pool()).await?;
         Ok(deleted.rows_affected() == 1)
     }
 }

@@ -25,30 +25,18 @@ pub fn revoked_session_key(session_id: &str) -> String {
 /// The token from `Authorization: Bearer …` (scheme case-insensitive).
 pub fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|token| !token.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
 }
 
 impl FromRequestParts<SharedState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &SharedState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized(
-                "missing_token",
-                "send an access token as `Authorization: Bearer <token>`",
-            )
+            ApiError::unauthorized("missing_token", "send an access token as `Authorization: Bearer <token>`")
         })?;
         let token = header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
-            ApiError::unauthorized(
-                "invalid_token",
-                "the Authorization header is not a bearer token",
-            )
+            ApiError::unauthorized("invalid_token", "the Authorization header is not a bearer token")
         })?;
         authenticate(state, token).await
     }
@@ -61,15 +49,9 @@ pub async fn authenticate(state: &SharedState, token: &str) -> Result<AuthUser, 
         TokenError::Expired => ApiError::unauthorized("token_expired", err.to_string()),
         TokenError::Invalid => ApiError::unauthorized("invalid_token", err.to_string()),
     })?;
-    let revoked = state
-        .state
-        .get_many(&[&revoked_session_key(&claims.sid)])
-        .await?;
+    let revoked = state.state.get_many(&[&revoked_session_key(&claims.sid)]).await?;
     if revoked.first().is_some_and(Option::is_some) {
-        return Err(ApiError::unauthorized(
-            "token_revoked",
-            "this session has ended; log in again",
-        ));
+        return Err(ApiError::unauthorized("token_revoked", "this session has ended; log in again"));
     }
     Ok(AuthUser {
         user_id: claims.sub,

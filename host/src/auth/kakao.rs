@@ -124,10 +124,7 @@ impl KakaoClient {
         let response = self
             .http
             .post(self.token_url.clone())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded;charset=utf-8",
-            )
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded;charset=utf-8")
             .body(form)
             .send()
             .await
@@ -137,17 +134,11 @@ impl KakaoClient {
         if let Some(error) = answer.error {
             let code = answer.error_code.unwrap_or_default();
             let description = answer.error_description.unwrap_or_default();
-            return Err(KakaoError::Rejected(
-                format!("{error} {code} {description}").trim().to_owned(),
-            ));
+            return Err(KakaoError::Rejected(format!("{error} {code} {description}").trim().to_owned()));
         }
         match answer.access_token {
-            Some(token) if status.is_success() && !token.is_empty() && token.len() <= 4096 => {
-                Ok(token)
-            }
-            _ => Err(KakaoError::Unavailable(format!(
-                "token endpoint answered {status} without a token"
-            ))),
+            Some(token) if status.is_success() && !token.is_empty() && token.len() <= 4096 => Ok(token),
+            _ => Err(KakaoError::Unavailable(format!("token endpoint answered {status} without a token"))),
         }
     }
 
@@ -162,14 +153,10 @@ impl KakaoClient {
         let status = response.status();
         let answer: UserAnswer = read_json(response).await?;
         if let (Some(code), Some(msg)) = (answer.code, &answer.msg) {
-            return Err(KakaoError::Rejected(format!(
-                "user endpoint: {msg} ({code})"
-            )));
+            return Err(KakaoError::Rejected(format!("user endpoint: {msg} ({code})")));
         }
         let Some(id) = answer.id.filter(|_| status.is_success()) else {
-            return Err(KakaoError::Unavailable(format!(
-                "user endpoint answered {status} without an id"
-            )));
+            return Err(KakaoError::Unavailable(format!("user endpoint answered {status} without an id")));
         };
         let account = answer.kakao_account;
         let nickname = account
@@ -181,34 +168,20 @@ impl KakaoClient {
         let email = account
             .filter(|account| account.is_email_verified.unwrap_or(false))
             .and_then(|account| account.email);
-        Ok(KakaoProfile {
-            id: id.to_string(),
-            nickname,
-            email,
-        })
+        Ok(KakaoProfile { id: id.to_string(), nickname, email })
     }
 }
 
-async fn read_json<T: serde::de::DeserializeOwned>(
-    mut response: reqwest::Response,
-) -> Result<T, KakaoError> {
-    if response
-        .content_length()
-        .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
-    {
+async fn read_json<T: serde::de::DeserializeOwned>(mut response: reqwest::Response) -> Result<T, KakaoError> {
+    if response.content_length().is_some_and(|length| length > MAX_RESPONSE_BYTES as u64) {
         return Err(KakaoError::Unavailable("answer too large".into()));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|err| KakaoError::Unavailable(err.to_string()))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|err| KakaoError::Unavailable(err.to_string()))? {
         if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
             return Err(KakaoError::Unavailable("answer too large".into()));
         }
         body.extend_from_slice(&chunk);
     }
-    serde_json::from_slice(&body)
-        .map_err(|err| KakaoError::Unavailable(format!("unreadable answer: {err}")))
+    serde_json::from_slice(&body).map_err(|err| KakaoError::Unavailable(format!("unreadable answer: {err}")))
 }

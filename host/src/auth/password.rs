@@ -27,9 +27,7 @@ impl Passwords {
         } else {
             concurrency
         };
-        Self {
-            permits: Arc::new(Semaphore::new(concurrency)),
-        }
+        Self { permits: Arc::new(Semaphore::new(concurrency)) }
     }
 
     pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
@@ -54,11 +52,9 @@ impl Passwords {
         tokio::task::spawn_blocking(move || {
             let known = stored.is_some();
             let phc = stored.unwrap_or_else(|| decoy_hash().to_owned());
-            let parsed = PasswordHash::new(&phc)
-                .map_err(|err| anyhow::anyhow!("stored hash is unreadable: {err}"))?;
-            let matches = Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok();
+            let parsed =
+                PasswordHash::new(&phc).map_err(|err| anyhow::anyhow!("stored hash is unreadable: {err}"))?;
+            let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
             Ok(known && matches)
         })
         .await
@@ -81,10 +77,8 @@ fn decoy_hash() -> &'static str {
 /// Length rules, counted in characters.
 pub fn check_strength(password: &str) -> Result<(), String> {
     let length = password.chars().count();
-    if length < MIN_PASSWORD_CHARS || length > MAX_PASSWORD_CHARS {
-        return Err(format!(
-            "must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
-        ));
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
+        return Err(format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"));
     }
     if password.chars().all(char::is_whitespace) {
         return Err("must not be only whitespace".into());
@@ -101,23 +95,8 @@ mod tests {
         let passwords = Passwords::new(1);
         let hash = passwords.hash("correct horse").await.expect("hash");
         assert!(hash.starts_with("$argon2id$"));
-        assert!(
-            passwords
-                .verify("correct horse", Some(&hash))
-                .await
-                .expect("verify")
-        );
-        assert!(
-            !passwords
-                .verify("wrong horse", Some(&hash))
-                .await
-                .expect("verify")
-        );
-        assert!(
-            !passwords
-                .verify("correct horse", None)
-                .await
-                .expect("verify")
-        );
+        assert!(passwords.verify("correct horse", Some(&hash)).await.expect("verify"));
+        assert!(!passwords.verify("wrong horse", Some(&hash)).await.expect("verify"));
+        assert!(!passwords.verify("correct horse", None).await.expect("verify"));
     }
 }

@@ -60,11 +60,7 @@ pub async fn signup(
     ClientIp(ip): ClientIp,
     Json(body): Json<SignupRequest>,
 ) -> ApiResult<Response> {
-    let input = SignupInput {
-        email: body.email,
-        password: body.password,
-        nickname: body.nickname,
-    };
+    let input = SignupInput { email: body.email, password: body.password, nickname: body.nickname };
     let tokens = service::signup(&app, ip, input).await?;
     Ok((StatusCode::CREATED, axum::Json(tokens)).into_response())
 }
@@ -78,9 +74,7 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<TokenPair>> {
-    service::login(&app, ip, &body.email, &body.password)
-        .await
-        .map(axum::Json)
+    service::login(&app, ip, &body.email, &body.password).await.map(axum::Json)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
@@ -90,9 +84,7 @@ pub async fn refresh(
     State(app): State<SharedState>,
     Json(body): Json<RefreshRequest>,
 ) -> ApiResult<axum::Json<TokenPair>> {
-    service::refresh(&app, &body.refresh_token)
-        .await
-        .map(axum::Json)
+    service::refresh(&app, &body.refresh_token).await.map(axum::Json)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
@@ -115,14 +107,8 @@ fn kakao_state_key(state: &str) -> String {
 pub async fn kakao_authorize(State(app): State<SharedState>) -> ApiResult<Response> {
     let kakao = app.kakao.as_ref().ok_or_else(kakao_disabled)?;
     let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>());
-    app.state
-        .put(&kakao_state_key(&state), "1", KAKAO_STATE_TTL)
-        .await?;
-    Ok((
-        StatusCode::FOUND,
-        [(header::LOCATION, kakao.authorize_redirect(&state))],
-    )
-        .into_response())
+    app.state.put(&kakao_state_key(&state), "1", KAKAO_STATE_TTL).await?;
+    Ok((StatusCode::FOUND, [(header::LOCATION, kakao.authorize_redirect(&state))]).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -143,9 +129,7 @@ pub async fn kakao_callback(
 ) -> ApiResult<axum::Json<TokenPair>> {
     let kakao = app.kakao.as_ref().ok_or_else(kakao_disabled)?;
     // The state is single-use: taking it defeats both CSRF and replays of the callback.
-    let state = query
-        .state
-        .filter(|state| !state.is_empty() && state.len() <= 128);
+    let state = query.state.filter(|state| !state.is_empty() && state.len() <= 128);
     let known = match state {
         Some(state) => app.state.take(&kakao_state_key(&state)).await?.is_some(),
         None => false,
@@ -160,18 +144,13 @@ pub async fn kakao_callback(
         let description = query.error_description.unwrap_or_default();
         return Err(ApiError::unauthorized(
             "kakao_denied",
-            format!("{error}: {description}")
-                .chars()
-                .take(200)
-                .collect::<String>(),
+            format!("{error}: {description}").chars().take(200).collect::<String>(),
         ));
     }
     let code = query
         .code
         .filter(|code| !code.is_empty() && code.len() <= 1024)
-        .ok_or_else(|| {
-            ApiError::bad_request("missing_code", "the callback carries no authorization code")
-        })?;
+        .ok_or_else(|| ApiError::bad_request("missing_code", "the callback carries no authorization code"))?;
     let profile = kakao.login(&code).await.map_err(|err| match err {
         KakaoError::Rejected(detail) => ApiError::unauthorized("kakao_rejected", detail),
         KakaoError::Unavailable(detail) => {
@@ -189,12 +168,7 @@ pub async fn kakao_callback(
 /// The account linked to this Kakao id, created on first login with a nickname derived from
 /// Kakao's (made unique with a numeric suffix when taken).
 async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> ApiResult<User> {
-    if let Some(user) = app
-        .users
-        .by_kakao_id(&profile.id)
-        .await
-        .map_err(service::store_error)?
-    {
+    if let Some(user) = app.users.by_kakao_id(&profile.id).await.map_err(service::store_error)? {
         return Ok(user);
     }
     let base: String = profile
@@ -204,11 +178,7 @@ async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> A
         .filter(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
         .take(MAX_CHARS)
         .collect();
-    let base = if base.chars().count() < 2 {
-        "kakao".to_owned()
-    } else {
-        base
-    };
+    let base = if base.chars().count() < 2 { "kakao".to_owned() } else { base };
     let mut email = profile.email;
     for attempt in 0..8 {
         let candidate = if attempt == 0 {
@@ -238,22 +208,14 @@ async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> A
             Err(UserStoreError::EmailTaken) => email = None,
             // A concurrent callback for the same Kakao user created it first.
             Err(UserStoreError::KakaoTaken) => {
-                return app
-                    .users
-                    .by_kakao_id(&profile.id)
-                    .await
-                    .map_err(service::store_error)?
-                    .ok_or_else(|| {
-                        ApiError::Internal(anyhow::anyhow!("Kakao account vanished while linking"))
-                    });
+                return app.users.by_kakao_id(&profile.id).await.map_err(service::store_error)?.ok_or_else(
+                    || ApiError::Internal(anyhow::anyhow!("Kakao account vanished while linking")),
+                );
             }
             Err(err) => return Err(service::store_error(err)),
         }
     }
-    Err(ApiError::conflict(
-        "nickname_taken",
-        "could not find a free nickname; try again",
-    ))
+    Err(ApiError::conflict("nickname_taken", "could not find a free nickname; try again"))
 }
 
 fn kakao_disabled() -> ApiError {

@@ -36,35 +36,17 @@ pub struct SignupInput {
 }
 
 pub async fn signup(app: &SharedState, ip: IpAddr, input: SignupInput) -> ApiResult<TokenPair> {
-    rate_limit::check(
-        app.state.as_ref(),
-        "signup-ip",
-        &ip.to_string(),
-        app.config.rate_limits.signup_per_ip,
-    )
-    .await?;
+    rate_limit::check(app.state.as_ref(), "signup-ip", &ip.to_string(), app.config.rate_limits.signup_per_ip)
+        .await?;
     let mut errors = Vec::new();
     let email = normalize_email(&input.email)
-        .map_err(|message| {
-            errors.push(FieldError {
-                field: "email".into(),
-                message: message.into(),
-            })
-        })
+        .map_err(|message| errors.push(FieldError { field: "email".into(), message: message.into() }))
         .ok();
     let nickname = Nickname::parse(&input.nickname)
-        .map_err(|message| {
-            errors.push(FieldError {
-                field: "nickname".into(),
-                message,
-            })
-        })
+        .map_err(|message| errors.push(FieldError { field: "nickname".into(), message }))
         .ok();
     if let Err(message) = check_strength(&input.password) {
-        errors.push(FieldError {
-            field: "password".into(),
-            message,
-        });
+        errors.push(FieldError { field: "password".into(), message });
     }
     let (Some(email), Some(nickname)) = (email, nickname) else {
         return Err(ApiError::Validation(errors));
@@ -72,6 +54,8 @@ pub async fn signup(app: &SharedState, ip: IpAddr, input: SignupInput) -> ApiRes
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    let limit = app.config.rate_limits.signup_per_account;
+    rate_limit::check(app.state.as_ref(), "signup-account", &email, limit).await?;
     let password_hash = app.passwords.hash(&input.password).await?;
     let user = app
         .users
@@ -88,31 +72,14 @@ pub async fn signup(app: &SharedState, ip: IpAddr, input: SignupInput) -> ApiRes
     start_session(app, &user).await
 }
 
-pub async fn login(
-    app: &SharedState,
-    ip: IpAddr,
-    email: &str,
-    password: &str,
-) -> ApiResult<TokenPair> {
+pub async fn login(app: &SharedState, ip: IpAddr, email: &str, password: &str) -> ApiResult<TokenPair> {
     let limits = &app.config.rate_limits;
-    rate_limit::check(
-        app.state.as_ref(),
-        "login-ip",
-        &ip.to_string(),
-        limits.login_per_ip,
-    )
-    .await?;
+    rate_limit::check(app.state.as_ref(), "login-ip", &ip.to_string(), limits.login_per_ip).await?;
     let email = email.trim().to_lowercase();
     if email.len() > 254 || password.chars().count() > super::password::MAX_PASSWORD_CHARS {
         return Err(invalid_credentials());
     }
-    rate_limit::check(
-        app.state.as_ref(),
-        "login-account",
-        &email,
-        limits.login_per_account,
-    )
-    .await?;
+    rate_limit::check(app.state.as_ref(), "login-account", &email, limits.login_per_account).await?;
     let user = app.users.by_email(&email).await.map_err(store_error)?;
     let stored = user.as_ref().and_then(|user| user.password_hash.as_deref());
     if !app.passwords.verify(password, stored).await? {
@@ -126,29 +93,14 @@ pub async fn login(
 
 pub async fn refresh(app: &SharedState, refresh_token: &str) -> ApiResult<TokenPair> {
     if refresh_token.is_empty() || refresh_token.len() > 128 {
-        return Err(ApiError::unauthorized(
-            "invalid_refresh_token",
-            "the refresh token is not valid",
-        ));
+        return Err(ApiError::unauthorized("invalid_refresh_token", "the refresh token is not valid"));
     }
     let (new_token, new_hash) = new_refresh_token();
-    match app
-        .sessions
-        .rotate(&hash_refresh_token(refresh_token), &new_hash)
-        .await?
-    {
-        Rotation::Rotated {
-            user_id,
-            session_id,
-        } => {
-            let user = app
-                .users
-                .by_id(&user_id)
-                .await
-                .map_err(store_error)?
-                .ok_or_else(|| {
-                    ApiError::unauthorized("invalid_refresh_token", "the account no longer exists")
-                })?;
+    match app.sessions.rotate(&hash_refresh_token(refresh_token), &new_hash).await? {
+        Rotation::Rotated { user_id, session_id } => {
+            let user = app.users.by_id(&user_id).await.map_err(store_error)?.ok_or_else(|| {
+                ApiError::unauthorized("invalid_refresh_token", "the account no longer exists")
+            })?;
             token_pair(app, &user, &session_id, new_token)
         }
         Rotation::Reused => {
@@ -173,19 +125,14 @@ pub async fn logout(app: &SharedState, caller: &AuthUser) -> ApiResult<()> {
 }
 
 /// Ends every session of a user except `keep` (password change, account deletion).
-pub async fn end_other_sessions(
-    app: &SharedState,
-    user_id: &str,
-    keep: Option<&str>,
-) -> ApiResult<()> {
+pub async fn end_other_sessions(app: &SharedState, user_id: &str, keep: Option<&str>) -> ApiResult<()> {
     let revoked = app.sessions.revoke_all(user_id, keep).await?;
     mark_revoked(app, &revoked).await
 }
 
 pub async fn start_session(app: &SharedState, user: &User) -> ApiResult<TokenPair> {
     let (refresh_token, hash) = new_refresh_token();
-    let ttl_ms =
-        i64::try_from(app.config.auth.refresh_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let ttl_ms = i64::try_from(app.config.auth.refresh_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     let session_id = app.sessions.open(&user.id, &hash, ttl_ms).await?;
     token_pair(app, user, &session_id, refresh_token)
 }
@@ -212,9 +159,7 @@ fn token_pair(
 async fn mark_revoked(app: &SharedState, session_ids: &[String]) -> ApiResult<()> {
     let ttl = Duration::from_secs(app.config.auth.access_ttl_secs + 60);
     for session_id in session_ids {
-        app.state
-            .put(&revoked_session_key(session_id), "1", ttl)
-            .await?;
+        app.state.put(&revoked_session_key(session_id), "1", ttl).await?;
     }
     Ok(())
 }
@@ -222,13 +167,8 @@ async fn mark_revoked(app: &SharedState, session_ids: &[String]) -> ApiResult<()
 /// Tells other domains about an account change. The account itself is already committed, so
 /// a bus outage is logged rather than failing the request.
 pub async fn announce(app: &SharedState, kind: &str, user_id: &str) {
-    let payload =
-        serde_json::json!({ "type": kind, "user_id": user_id, "at": crate::db::now_ms() });
-    if let Err(err) = app
-        .bus
-        .publish(topics::ACCOUNTS, user_id, payload.to_string().as_bytes())
-        .await
-    {
+    let payload = serde_json::json!({ "type": kind, "user_id": user_id, "at": crate::db::now_ms() });
+    if let Err(err) = app.bus.publish(topics::ACCOUNTS, user_id, payload.to_string().as_bytes()).await {
         tracing::warn!(error = %err, kind, "could not publish an account event");
     }
 }
@@ -239,9 +179,7 @@ fn invalid_credentials() -> ApiError {
 
 pub fn store_error(err: UserStoreError) -> ApiError {
     match err {
-        UserStoreError::EmailTaken => {
-            ApiError::conflict("email_taken", "this email is already registered")
-        }
+        UserStoreError::EmailTaken => ApiError::conflict("email_taken", "this email is already registered"),
         UserStoreError::NicknameTaken => {
             ApiError::conflict("nickname_taken", "this nickname is already taken")
         }

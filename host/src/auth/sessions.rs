@@ -60,23 +60,19 @@ impl SessionStore for SqlSessions {
         let now = now_ms();
         let session_id = uuid::Uuid::now_v7().to_string();
         let mut tx = self.db.pool().begin().await?;
-        sqlx::query(
-            "insert into sessions (id, user_id, created_at, expires_at) values ($1, $2, $3, $4)",
-        )
-        .bind(&session_id)
-        .bind(user_id)
-        .bind(now)
-        .bind(now + ttl_ms)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)",
-        )
-        .bind(token_hash)
-        .bind(&session_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("insert into sessions (id, user_id, created_at, expires_at) values ($1, $2, $3, $4)")
+            .bind(&session_id)
+            .bind(user_id)
+            .bind(now)
+            .bind(now + ttl_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(&session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(session_id)
     }
@@ -102,13 +98,11 @@ impl SessionStore for SqlSessions {
                     .await?;
             let outcome = match known {
                 Some((session_id,)) => {
-                    sqlx::query(
-                        "update sessions set revoked_at = $1 where id = $2 and revoked_at is null",
-                    )
-                    .bind(now)
-                    .bind(&session_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    sqlx::query("update sessions set revoked_at = $1 where id = $2 and revoked_at is null")
+                        .bind(now)
+                        .bind(&session_id)
+                        .execute(&mut *tx)
+                        .await?;
                     Rotation::Reused
                 }
                 None => Rotation::Invalid,
@@ -127,19 +121,14 @@ impl SessionStore for SqlSessions {
             tx.commit().await?;
             return Ok(Rotation::Invalid);
         };
-        sqlx::query(
-            "insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)",
-        )
-        .bind(new_hash)
-        .bind(&session_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
+            .bind(new_hash)
+            .bind(&session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(Rotation::Rotated {
-            user_id,
-            session_id,
-        })
+        Ok(Rotation::Rotated { user_id, session_id })
     }
 
     #[tracing::instrument(skip_all)]

@@ -5,9 +5,7 @@
 use crate::config::AuthConfig;
 use crate::db::{Database, now_ms};
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{
-    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
-};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -72,10 +70,7 @@ impl TokenService {
         validation.leeway = 5;
         let (kid, secret) = &keys[0];
         Self {
-            signing: SigningKey {
-                kid: kid.clone(),
-                encoding: EncodingKey::from_secret(secret),
-            },
+            signing: SigningKey { kid: kid.clone(), encoding: EncodingKey::from_secret(secret) },
             verifying: keys
                 .iter()
                 .map(|(kid, secret)| (kid.clone(), DecodingKey::from_secret(secret)))
@@ -124,17 +119,13 @@ impl TokenService {
         if header.alg != Algorithm::HS256 || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
             return Err(TokenError::Invalid);
         }
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.verifying.get(kid))
-            .ok_or(TokenError::Invalid)?;
-        decode::<AccessClaims>(token, key, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|err| match err.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })
+        let key = header.kid.as_deref().and_then(|kid| self.verifying.get(kid)).ok_or(TokenError::Invalid)?;
+        decode::<AccessClaims>(token, key, &self.validation).map(|data| data.claims).map_err(|err| match err
+            .kind()
+        {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid,
+        })
     }
 }
 
@@ -149,9 +140,8 @@ async fn shared_database_key(db: &Database) -> anyhow::Result<(String, Vec<u8>)>
         .bind(now_ms())
         .execute(db.pool())
         .await?;
-    let (secret,): (String,) = sqlx::query_as("select secret from signing_keys where kid = 'db-1'")
-        .fetch_one(db.pool())
-        .await?;
+    let (secret,): (String,) =
+        sqlx::query_as("select secret from signing_keys where kid = 'db-1'").fetch_one(db.pool()).await?;
     let bytes = base64::engine::general_purpose::STANDARD.decode(secret)?;
     Ok(("db-1".into(), bytes))
 }

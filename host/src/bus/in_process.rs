@@ -28,10 +28,7 @@ impl InProcessBus {
     }
 
     fn listening_groups(&self, topic: &str) -> Vec<async_channel::Sender<Message>> {
-        let groups = self
-            .groups
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let groups = self.groups.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(by_group) = groups.get(topic) else {
             return Vec::new();
         };
@@ -46,11 +43,7 @@ impl InProcessBus {
 #[async_trait]
 impl EventBus for InProcessBus {
     async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> anyhow::Result<()> {
-        let message = Message {
-            topic: topic.to_owned(),
-            key: key.to_owned(),
-            payload: payload.to_vec(),
-        };
+        let message = Message { topic: topic.to_owned(), key: key.to_owned(), payload: payload.to_vec() };
         for sender in self.listening_groups(topic) {
             sender.send(message.clone()).await?;
         }
@@ -59,15 +52,9 @@ impl EventBus for InProcessBus {
 
     async fn subscribe(&self, topic: &str, group: &str) -> anyhow::Result<Subscription> {
         let receiver = {
-            let mut groups = self
-                .groups
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let queue = groups
-                .entry(topic.to_owned())
-                .or_default()
-                .entry(group.to_owned())
-                .or_insert_with(|| {
+            let mut groups = self.groups.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let queue =
+                groups.entry(topic.to_owned()).or_default().entry(group.to_owned()).or_insert_with(|| {
                     let (sender, receiver) = async_channel::bounded(GROUP_QUEUE);
                     GroupQueue { sender, receiver }
                 });

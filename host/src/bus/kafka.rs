@@ -43,11 +43,7 @@ impl KafkaBus {
             .set("linger.ms", "1")
             .create()
             .context("creating the Kafka producer")?;
-        let bus = Self {
-            brokers: brokers.to_owned(),
-            prefix: prefix.to_owned(),
-            producer,
-        };
+        let bus = Self { brokers: brokers.to_owned(), prefix: prefix.to_owned(), producer };
         bus.ping().await.context("reaching the Kafka brokers")?;
         bus.create_topics(topics, partitions).await?;
         Ok(bus)
@@ -59,19 +55,15 @@ impl KafkaBus {
 
     /// Creates the topics that do not exist yet; an existing topic is not an error.
     pub async fn create_topics(&self, topics: &[&str], partitions: i32) -> anyhow::Result<()> {
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", &self.brokers)
-            .create()?;
+        let admin: AdminClient<DefaultClientContext> =
+            ClientConfig::new().set("bootstrap.servers", &self.brokers).create()?;
         let names: Vec<String> = topics.iter().map(|topic| self.topic(topic)).collect();
         let new_topics: Vec<NewTopic<'_>> = names
             .iter()
             .map(|name| NewTopic::new(name, partitions.max(1), TopicReplication::Fixed(1)))
             .collect();
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        let results = admin
-            .create_topics(&new_topics, &options)
-            .await
-            .context("creating Kafka topics")?;
+        let results = admin.create_topics(&new_topics, &options).await.context("creating Kafka topics")?;
         for result in results {
             match result {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -104,9 +96,7 @@ impl EventBus for KafkaBus {
             .set("auto.commit.interval.ms", "500")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
-            .create_with_context(JoinSignal {
-                assigned: assigned_tx,
-            })
+            .create_with_context(JoinSignal { assigned: assigned_tx })
             .context("creating a Kafka consumer")?;
         let full_topic = self.topic(topic);
         consumer.subscribe(&[&full_topic]).context("subscribing")?;
@@ -146,9 +136,7 @@ impl EventBus for KafkaBus {
         let producer = self.producer.clone();
         // librdkafka's metadata call blocks its thread.
         tokio::task::spawn_blocking(move || {
-            producer
-                .client()
-                .fetch_metadata(None, Timeout::After(Duration::from_secs(3)))
+            producer.client().fetch_metadata(None, Timeout::After(Duration::from_secs(3)))
         })
         .await?
         .map_err(|err: KafkaError| anyhow::anyhow!("Kafka metadata: {err}"))?;

@@ -42,10 +42,7 @@ impl Subscription {
         receiver: mpsc::Receiver<Message>,
         worker: Option<tokio::task::JoinHandle<()>>,
     ) -> Self {
-        Self {
-            receiver,
-            _worker: worker,
-        }
+        Self { receiver, _worker: worker }
     }
 
     /// The next message, or `None` once the bus is closed.
@@ -72,17 +69,11 @@ pub trait EventBus: Send + Sync + 'static {
 }
 
 /// Picks the implementation from the URL scheme: `memory://` or `kafka://host:port,…`.
-pub async fn connect(
-    url: &str,
-    topic_prefix: &str,
-    partitions: i32,
-) -> anyhow::Result<Arc<dyn EventBus>> {
+pub async fn connect(url: &str, topic_prefix: &str, partitions: i32) -> anyhow::Result<Arc<dyn EventBus>> {
     if url.starts_with("memory:") {
         Ok(Arc::new(InProcessBus::new()))
     } else if let Some(brokers) = url.strip_prefix("kafka://") {
-        Ok(Arc::new(
-            KafkaBus::connect(brokers, topic_prefix, partitions, topics::ALL).await?,
-        ))
+        Ok(Arc::new(KafkaBus::connect(brokers, topic_prefix, partitions, topics::ALL).await?))
     } else {
         anyhow::bail!("bus.url must start with memory: or kafka://")
     }

@@ -111,6 +111,8 @@ pub struct RateLimitConfig {
     pub login_per_ip: RateLimit,
     pub login_per_account: RateLimit,
     pub signup_per_ip: RateLimit,
+    /// Sign-up attempts naming one email address.
+    pub signup_per_account: RateLimit,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -165,30 +167,19 @@ impl Default for HttpConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self {
-            url: None,
-            max_connections: 16,
-            migrate_on_start: true,
-        }
+        Self { url: None, max_connections: 16, migrate_on_start: true }
     }
 }
 
 impl Default for StateConfig {
     fn default() -> Self {
-        Self {
-            url: Secret::new("memory://".into()),
-            key_prefix: "ww:".into(),
-        }
+        Self { url: Secret::new("memory://".into()), key_prefix: "ww:".into() }
     }
 }
 
 impl Default for BusConfig {
     fn default() -> Self {
-        Self {
-            url: "memory://".into(),
-            topic_prefix: "weatherwise.".into(),
-            partitions: 3,
-        }
+        Self { url: "memory://".into(), topic_prefix: "weatherwise.".into(), partitions: 3 }
     }
 }
 
@@ -208,18 +199,10 @@ impl Default for AuthConfig {
 impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
-            login_per_ip: RateLimit {
-                limit: 30,
-                window_secs: 60,
-            },
-            login_per_account: RateLimit {
-                limit: 10,
-                window_secs: 300,
-            },
-            signup_per_ip: RateLimit {
-                limit: 20,
-                window_secs: 3600,
-            },
+            login_per_ip: RateLimit { limit: 30, window_secs: 60 },
+            login_per_account: RateLimit { limit: 10, window_secs: 300 },
+            signup_per_ip: RateLimit { limit: 20, window_secs: 3600 },
+            signup_per_account: RateLimit { limit: 5, window_secs: 3600 },
         }
     }
 }
@@ -240,35 +223,27 @@ impl Default for KakaoConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self {
-            format: "text".into(),
-            filter: "info".into(),
-        }
+        Self { format: "text".into(), filter: "info".into() }
     }
 }
 
 impl Config {
     /// Defaults, then the TOML file if it exists, then `WEATHERWISE_*` variables.
-    pub fn load(file: &Path) -> Result<Self, figment::Error> {
-        Self::figment(file).extract()
+    pub fn load(file: &Path) -> Result<Self, Box<figment::Error>> {
+        Self::figment(file).extract().map_err(Box::new)
     }
 
     fn figment(file: &Path) -> Figment {
         // Defaults come from the `Default` impls through serde's `default` attributes, so the
         // file and the environment only name what they change.
-        Figment::new()
-            .merge(Toml::file(file))
-            .merge(Env::prefixed("WEATHERWISE_").split("__"))
+        Figment::new().merge(Toml::file(file)).merge(Env::prefixed("WEATHERWISE_").split("__"))
     }
 
     /// The database URL, defaulting to a SQLite file inside the data directory.
     pub fn database_url(&self) -> String {
         match &self.database.url {
             Some(url) if !url.expose().is_empty() => url.expose().clone(),
-            _ => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("weatherwise.db").display()
-            ),
+            _ => format!("sqlite://{}?mode=rwc", self.data_dir.join("weatherwise.db").display()),
         }
     }
 
@@ -276,30 +251,23 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         for key in &self.auth.jwt_keys {
             if key.secret.expose().len() < 32 {
-                return Err(format!(
-                    "auth.jwt_keys[{}]: the secret must be at least 32 bytes",
-                    key.kid
-                ));
+                return Err(format!("auth.jwt_keys[{}]: the secret must be at least 32 bytes", key.kid));
             }
             if key.kid.is_empty() || key.kid.len() > 64 {
                 return Err("auth.jwt_keys: kid must be 1 to 64 characters".into());
             }
         }
-        if self.auth.access_ttl_secs == 0 || self.auth.refresh_ttl_secs <= self.auth.access_ttl_secs
-        {
-            return Err(
-                "auth: refresh_ttl_secs must exceed access_ttl_secs, both above zero".into(),
-            );
+        if self.auth.access_ttl_secs == 0 || self.auth.refresh_ttl_secs <= self.auth.access_ttl_secs {
+            return Err("auth: refresh_ttl_secs must exceed access_ttl_secs, both above zero".into());
         }
         for (name, limit) in [
             ("login_per_ip", self.rate_limits.login_per_ip),
             ("login_per_account", self.rate_limits.login_per_account),
             ("signup_per_ip", self.rate_limits.signup_per_ip),
+            ("signup_per_account", self.rate_limits.signup_per_account),
         ] {
             if limit.limit == 0 || limit.window_secs == 0 {
-                return Err(format!(
-                    "rate_limits.{name}: limit and window_secs must be above zero"
-                ));
+                return Err(format!("rate_limits.{name}: limit and window_secs must be above zero"));
             }
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
@@ -310,6 +278,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
 
@@ -321,7 +290,7 @@ mod tests {
                 "data_dir = \"/srv/ww\"\n[http]\nlisten = \"0.0.0.0:9000\"\n[state]\nurl = \"redis://127.0.0.1/\"\n",
             )?;
             jail.set_env("WEATHERWISE_HTTP__LISTEN", "127.0.0.1:7000");
-            let config = Config::load(Path::new("weatherwise.toml"))?;
+            let config = Config::load(Path::new("weatherwise.toml")).map_err(|e| *e)?;
             assert_eq!(config.data_dir, PathBuf::from("/srv/ww"));
             assert_eq!(config.http.listen.port(), 7000);
             assert_eq!(config.state.url.expose(), "redis://127.0.0.1/");
@@ -343,10 +312,7 @@ mod tests {
     fn debug_output_redacts_secrets() {
         let mut config = Config::default();
         config.database.url = Some(Secret::new("postgres://u:topsecret@h/db".into()));
-        config.auth.jwt_keys.push(JwtKey {
-            kid: "k1".into(),
-            secret: Secret::new("x".repeat(40)),
-        });
+        config.auth.jwt_keys.push(JwtKey { kid: "k1".into(), secret: Secret::new("x".repeat(40)) });
         let dump = format!("{config:?}");
         assert!(!dump.contains("topsecret"));
         assert!(!dump.contains(&"x".repeat(40)));

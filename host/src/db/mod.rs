@@ -82,10 +82,7 @@ impl Database {
             Engine::Sqlite => sqlx::migrate!("../migrations/sqlite"),
             Engine::Postgres => sqlx::migrate!("../migrations/postgres"),
         };
-        migrator
-            .run(&self.pool)
-            .await
-            .context("applying migrations")
+        migrator.run(&self.pool).await.context("applying migrations")
     }
 
     pub async fn ping(&self) -> anyhow::Result<()> {
@@ -100,35 +97,24 @@ impl Database {
 
 /// True when the error is a unique-constraint violation (answered 409 by the callers).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|db| db.is_unique_violation())
+    err.as_database_error().is_some_and(|db| db.is_unique_violation())
 }
 
 /// The name of the violated constraint or, on SQLite, the message naming the column.
 pub fn violated_constraint(err: &sqlx::Error) -> String {
     err.as_database_error()
-        .map(|db| {
-            db.constraint()
-                .map(str::to_owned)
-                .unwrap_or_else(|| db.message().to_owned())
-        })
+        .map(|db| db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned()))
         .unwrap_or_default()
 }
 
 fn create_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(parent) = std::path::Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
+    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     Ok(())
 }

@@ -13,10 +13,7 @@ pub struct ClientIp(pub IpAddr);
 impl FromRequestParts<SharedState> for ClientIp {
     type Rejection = Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &SharedState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Self::Rejection> {
         if state.config.http.trust_forwarded_for {
             let forwarded = parts
                 .headers
@@ -28,10 +25,7 @@ impl FromRequestParts<SharedState> for ClientIp {
                 return Ok(Self(ip));
             }
         }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
         Ok(Self(peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
     }
 }

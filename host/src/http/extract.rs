@@ -30,17 +30,12 @@ where
 fn json_rejection(rejection: JsonRejection) -> Response {
     let detail = rejection.body_text();
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response()
+        JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response(),
+        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("invalid_json", detail).into_response(),
+        JsonRejection::JsonDataError(_) => {
+            ApiError::Validation(vec![crate::error::FieldError { field: "body".into(), message: detail }])
+                .into_response()
         }
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::bad_request("invalid_json", detail).into_response()
-        }
-        JsonRejection::JsonDataError(_) => ApiError::Validation(vec![crate::error::FieldError {
-            field: "body".into(),
-            message: detail,
-        }])
-        .into_response(),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             StatusCode::PAYLOAD_TOO_LARGE.into_response()
         }

@@ -9,9 +9,8 @@ use std::time::Instant;
 
 pub const HTTP_DURATION: &str = "http_request_duration_seconds";
 
-const LATENCY_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+const LATENCY_BUCKETS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// The process-wide recorder, installed on first use (the `metrics` facade is global).
 pub fn handle() -> &'static PrometheusHandle {

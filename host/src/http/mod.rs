@@ -22,9 +22,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: domain routers under `/api/v1`, operations at the root.
 pub fn router(state: SharedState) -> Router {
-    let api = Router::new()
-        .merge(crate::auth::routes::router())
-        .merge(crate::accounts::routes::router());
+    let api = Router::new().merge(crate::auth::routes::router()).merge(crate::accounts::routes::router());
     let config = &state.config.http;
     Router::new()
         .nest("/api/v1", api)
@@ -38,12 +36,10 @@ pub fn router(state: SharedState) -> Router {
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::from_fn(problem::render))
         .layer(middleware::from_fn(metrics::record))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
+        }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)

@@ -18,11 +18,7 @@ pub const CONTENT_TYPE: &str = "application/problem+json";
 const MAX_DETAIL_BYTES: usize = 512;
 
 pub async fn render(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let instance = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let problem = response.extensions_mut().remove::<Problem>();
@@ -38,10 +34,7 @@ pub async fn render(request: Request, next: Next) -> Response {
         None => from_status(status, body).await,
     };
     let mut body = Map::new();
-    body.insert(
-        "type".into(),
-        json!(format!("https://weatherwise.dev/problems/{}", problem.code)),
-    );
+    body.insert("type".into(), json!(format!("https://weatherwise.dev/problems/{}", problem.code)));
     body.insert("title".into(), json!(problem.title));
     body.insert("status".into(), json!(problem.status.as_u16()));
     if let Some(detail) = problem.detail {
@@ -55,9 +48,7 @@ pub async fn render(request: Request, next: Next) -> Response {
     }
     let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
     parts.status = problem.status;
-    parts
-        .headers
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -71,12 +62,9 @@ fn is_problem(response: &Response) -> bool {
 
 /// A problem for a response that carries only a status and perhaps a plain-text reason.
 async fn from_status(status: StatusCode, body: Body) -> Problem {
-    let body = axum::body::to_bytes(body, MAX_DETAIL_BYTES * 4)
-        .await
-        .unwrap_or_default();
+    let body = axum::body::to_bytes(body, MAX_DETAIL_BYTES * 4).await.unwrap_or_default();
     let text = String::from_utf8_lossy(&body);
-    let detail =
-        (!text.trim().is_empty() && !status.is_server_error()).then(|| truncate(text.trim()));
+    let detail = (!text.trim().is_empty() && !status.is_server_error()).then(|| truncate(text.trim()));
     let (code, title) = match status {
         StatusCode::BAD_REQUEST => ("bad_request", "Bad request"),
         StatusCode::UNAUTHORIZED => ("unauthorized", "Unauthorized"),
@@ -91,13 +79,7 @@ async fn from_status(status: StatusCode, body: Body) -> Problem {
         status if status.is_server_error() => ("internal", "Internal server error"),
         _ => ("client_error", "Client error"),
     };
-    Problem {
-        status,
-        code,
-        title,
-        detail,
-        extra: None,
-    }
+    Problem { status, code, title, detail, extra: None }
 }
 
 fn truncate(text: &str) -> String {

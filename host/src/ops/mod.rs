@@ -29,35 +29,20 @@ async fn healthz() -> axum::Json<serde_json::Value> {
 
 /// Every adapter answers: database, state store, event bus. 503 names the failing ones.
 async fn readyz(State(app): State<SharedState>) -> Response {
-    let (database, state, bus) = tokio::join!(
-        check(app.db.ping()),
-        check(app.state.ping()),
-        check(app.bus.ping()),
-    );
+    let (database, state, bus) =
+        tokio::join!(check(app.db.ping()), check(app.state.ping()), check(app.bus.ping()),);
     let checks = json!({
         "database": { "backend": app.db.engine().name(), "status": database },
         "state": { "backend": app.state.backend(), "status": state },
         "bus": { "backend": app.bus.backend(), "status": bus },
     });
-    if [&database, &state, &bus]
-        .iter()
-        .all(|status| status.as_str() == "ok")
-    {
-        return (
-            StatusCode::OK,
-            axum::Json(json!({ "status": "ready", "checks": checks })),
-        )
-            .into_response();
+    if [&database, &state, &bus].iter().all(|status| status.as_str() == "ok") {
+        return (StatusCode::OK, axum::Json(json!({ "status": "ready", "checks": checks }))).into_response();
     }
     tracing::warn!(%checks, "not ready");
-    let mut response = ApiError::Unavailable {
-        code: "not_ready",
-        detail: checks.to_string(),
-    }
-    .into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    let mut response =
+        ApiError::Unavailable { code: "not_ready", detail: checks.to_string() }.into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
     response
 }
 

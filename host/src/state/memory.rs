@@ -32,9 +32,7 @@ impl MemoryState {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-written entry, so recover.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -56,13 +54,7 @@ impl StateStore for MemoryState {
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
         let now = Instant::now();
         let mut inner = self.lock();
-        inner.entries.insert(
-            key.to_owned(),
-            Entry {
-                value: value.to_owned(),
-                expires: now + ttl,
-            },
-        );
+        inner.entries.insert(key.to_owned(), Entry { value: value.to_owned(), expires: now + ttl });
         inner.wrote(now);
         Ok(())
     }
@@ -70,50 +62,27 @@ impl StateStore for MemoryState {
     async fn get_many(&self, keys: &[&str]) -> anyhow::Result<Vec<Option<String>>> {
         let now = Instant::now();
         let inner = self.lock();
-        Ok(keys
-            .iter()
-            .map(|key| inner.live(key, now).map(|entry| entry.value.clone()))
-            .collect())
+        Ok(keys.iter().map(|key| inner.live(key, now).map(|entry| entry.value.clone())).collect())
     }
 
     async fn take(&self, key: &str) -> anyhow::Result<Option<String>> {
         let now = Instant::now();
         let mut inner = self.lock();
-        Ok(inner
-            .entries
-            .remove(key)
-            .filter(|entry| entry.expires > now)
-            .map(|entry| entry.value))
+        Ok(inner.entries.remove(key).filter(|entry| entry.expires > now).map(|entry| entry.value))
     }
 
     async fn hit(&self, key: &str, window: Duration) -> anyhow::Result<WindowCount> {
         let now = Instant::now();
         let mut inner = self.lock();
-        let count = match inner
-            .entries
-            .get_mut(key)
-            .filter(|entry| entry.expires > now)
-        {
+        let count = match inner.entries.get_mut(key).filter(|entry| entry.expires > now) {
             Some(entry) => {
                 let count = entry.value.parse::<u64>().unwrap_or(0) + 1;
                 entry.value = count.to_string();
-                WindowCount {
-                    count,
-                    resets_in: entry.expires - now,
-                }
+                WindowCount { count, resets_in: entry.expires - now }
             }
             None => {
-                inner.entries.insert(
-                    key.to_owned(),
-                    Entry {
-                        value: "1".into(),
-                        expires: now + window,
-                    },
-                );
-                WindowCount {
-                    count: 1,
-                    resets_in: window,
-                }
+                inner.entries.insert(key.to_owned(), Entry { value: "1".into(), expires: now + window });
+                WindowCount { count: 1, resets_in: window }
             }
         };
         inner.wrote(now);

@@ -31,18 +31,12 @@ impl RedisState {
             .set_connection_timeout(Some(Duration::from_secs(5)))
             .set_response_timeout(Some(Duration::from_secs(5)))
             .set_number_of_retries(2);
-        let conn = tokio::time::timeout(
-            Duration::from_secs(10),
-            ConnectionManager::new_with_config(client, config),
-        )
-        .await
-        .context("connecting to Redis timed out")?
-        .context("connecting to Redis")?;
-        Ok(Self {
-            conn,
-            prefix: prefix.to_owned(),
-            hit_script: redis::Script::new(HIT_SCRIPT),
-        })
+        let conn =
+            tokio::time::timeout(Duration::from_secs(10), ConnectionManager::new_with_config(client, config))
+                .await
+                .context("connecting to Redis timed out")?
+                .context("connecting to Redis")?;
+        Ok(Self { conn, prefix: prefix.to_owned(), hit_script: redis::Script::new(HIT_SCRIPT) })
     }
 
     fn key(&self, key: &str) -> String {
@@ -51,9 +45,7 @@ impl RedisState {
 }
 
 fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1)
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 #[async_trait]
@@ -81,24 +73,14 @@ impl StateStore for RedisState {
 
     async fn take(&self, key: &str) -> anyhow::Result<Option<String>> {
         let mut conn = self.conn.clone();
-        Ok(redis::cmd("GETDEL")
-            .arg(self.key(key))
-            .query_async(&mut conn)
-            .await?)
+        Ok(redis::cmd("GETDEL").arg(self.key(key)).query_async(&mut conn).await?)
     }
 
     async fn hit(&self, key: &str, window: Duration) -> anyhow::Result<WindowCount> {
         let mut conn = self.conn.clone();
-        let (count, ttl_ms): (u64, i64) = self
-            .hit_script
-            .key(self.key(key))
-            .arg(millis(window))
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(WindowCount {
-            count,
-            resets_in: Duration::from_millis(ttl_ms.max(0).unsigned_abs()),
-        })
+        let (count, ttl_ms): (u64, i64) =
+            self.hit_script.key(self.key(key)).arg(millis(window)).invoke_async(&mut conn).await?;
+        Ok(WindowCount { count, resets_in: Duration::from_millis(ttl_ms.max(0).unsigned_abs()) })
     }
 
     async fn ping(&self) -> anyhow::Result<()> {

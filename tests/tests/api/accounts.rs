@@ -22,10 +22,7 @@ async fn nickname_change_respects_uniqueness(mode: Mode) {
         .await
         .expect("request");
     assert_eq!(renamed.status(), 200);
-    assert_eq!(
-        renamed.json::<Value>().await.expect("json")["nickname"],
-        "Alice"
-    );
+    assert_eq!(renamed.json::<Value>().await.expect("json")["nickname"], "Alice");
     let clash = app
         .http
         .patch(app.api("/me"))
@@ -61,10 +58,7 @@ async fn password_change_ends_other_sessions(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let user = app.new_user().await;
     let other: Value = app
-        .post_json(
-            "/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
+        .post_json("/auth/login", &json!({"email": user.email, "password": user.password}))
         .await
         .json()
         .await
@@ -87,51 +81,24 @@ async fn password_change_ends_other_sessions(mode: Mode) {
         .await
         .expect("request");
     assert_eq!(changed.status(), 204);
-    assert_eq!(
-        app.get_me(&user.access).await.status(),
-        200,
-        "the session that changed it stays"
-    );
-    assert_problem(
-        app.get_me(other["access_token"].as_str().expect("token"))
-            .await,
-        401,
-        "token_revoked",
-    )
-    .await;
-    let old_refresh = app
-        .post_json(
-            "/auth/refresh",
-            &json!({"refresh_token": other["refresh_token"]}),
-        )
+    assert_eq!(app.get_me(&user.access).await.status(), 200, "the session that changed it stays");
+    assert_problem(app.get_me(other["access_token"].as_str().expect("token")).await, 401, "token_revoked")
         .await;
+    let old_refresh = app.post_json("/auth/refresh", &json!({"refresh_token": other["refresh_token"]})).await;
     assert_problem(old_refresh, 401, "invalid_refresh_token").await;
-    let old_login = app
-        .post_json(
-            "/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
-        .await;
+    let old_login =
+        app.post_json("/auth/login", &json!({"email": user.email, "password": user.password})).await;
     assert_problem(old_login, 401, "invalid_credentials").await;
-    let new_login = app
-        .post_json(
-            "/auth/login",
-            &json!({"email": user.email, "password": "brand new secret"}),
-        )
-        .await;
+    let new_login =
+        app.post_json("/auth/login", &json!({"email": user.email, "password": "brand new secret"})).await;
     assert_eq!(new_login.status(), 200);
 }
 
 async fn account_deletion_removes_the_user_and_its_sessions(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let user = app.new_user().await;
-    let unconfirmed = app
-        .http
-        .delete(app.api("/me"))
-        .bearer_auth(&user.access)
-        .send()
-        .await
-        .expect("request");
+    let unconfirmed =
+        app.http.delete(app.api("/me")).bearer_auth(&user.access).send().await.expect("request");
     assert_problem(unconfirmed, 403, "wrong_password").await;
     let deleted = app
         .http
@@ -144,27 +111,17 @@ async fn account_deletion_removes_the_user_and_its_sessions(mode: Mode) {
     assert_eq!(deleted.status(), 204);
     assert_problem(app.get_me(&user.access).await, 401, "token_revoked").await;
     assert_problem(
-        app.post_json("/auth/refresh", &json!({"refresh_token": user.refresh}))
-            .await,
+        app.post_json("/auth/refresh", &json!({"refresh_token": user.refresh})).await,
         401,
         "invalid_refresh_token",
     )
     .await;
     assert_problem(
-        app.post_json(
-            "/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
-        .await,
+        app.post_json("/auth/login", &json!({"email": user.email, "password": user.password})).await,
         401,
         "invalid_credentials",
     )
     .await;
     // The email and nickname are free again.
-    assert_eq!(
-        app.signup(&user.email, "another password", "Reborn")
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(app.signup(&user.email, "another password", "Reborn").await.status(), 201);
 }

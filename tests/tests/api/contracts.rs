@@ -16,20 +16,15 @@ use weatherwise_tests::{fresh_postgres_database, kafka_brokers, redis_url};
 
 async fn sqlite() -> (Database, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("dir");
-    let db = Database::connect(
-        &format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display()),
-        8,
-    )
-    .await
-    .expect("sqlite");
+    let db = Database::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display()), 8)
+        .await
+        .expect("sqlite");
     db.migrate().await.expect("migrate");
     (db, dir)
 }
 
 async fn postgres() -> Database {
-    let db = Database::connect(&fresh_postgres_database().await, 8)
-        .await
-        .expect("postgres");
+    let db = Database::connect(&fresh_postgres_database().await, 8).await.expect("postgres");
     db.migrate().await.expect("migrate");
     db
 }
@@ -46,29 +41,13 @@ fn new_user(email: &str, nickname: &str) -> NewUser {
 
 async fn user_store_contract(db: Database) {
     let users = SqlUsers::new(db.clone());
-    let created = users
-        .create(new_user("a@example.com", "Alpha"))
-        .await
-        .expect("create");
+    let created = users.create(new_user("a@example.com", "Alpha")).await.expect("create");
+    assert_eq!(users.by_id(&created.id).await.expect("by id"), Some(created.clone()));
     assert_eq!(
-        users.by_id(&created.id).await.expect("by id"),
-        Some(created.clone())
-    );
-    assert_eq!(
-        users
-            .by_email("a@example.com")
-            .await
-            .expect("by email")
-            .map(|u| u.id),
+        users.by_email("a@example.com").await.expect("by email").map(|u| u.id),
         Some(created.id.clone())
     );
-    assert!(
-        users
-            .by_email("missing@example.com")
-            .await
-            .expect("by email")
-            .is_none()
-    );
+    assert!(users.by_email("missing@example.com").await.expect("by email").is_none());
 
     assert!(matches!(
         users.create(new_user("a@example.com", "Other")).await,
@@ -78,84 +57,28 @@ async fn user_store_contract(db: Database) {
         users.create(new_user("b@example.com", "ALPHA")).await,
         Err(UserStoreError::NicknameTaken)
     ));
-    let kakao = NewUser {
-        email: None,
-        kakao_id: Some("k-1".into()),
-        password_hash: None,
-        ..new_user("", "Kakao")
-    };
-    let kakao_user = users
-        .create(kakao.clone())
-        .await
-        .expect("kakao user without email");
-    assert_eq!(
-        users
-            .by_kakao_id("k-1")
-            .await
-            .expect("by kakao")
-            .map(|u| u.id),
-        Some(kakao_user.id)
-    );
+    let kakao =
+        NewUser { email: None, kakao_id: Some("k-1".into()), password_hash: None, ..new_user("", "Kakao") };
+    let kakao_user = users.create(kakao.clone()).await.expect("kakao user without email");
+    assert_eq!(users.by_kakao_id("k-1").await.expect("by kakao").map(|u| u.id), Some(kakao_user.id));
     assert!(matches!(
-        users
-            .create(NewUser {
-                nickname: "Kakao2".into(),
-                nickname_key: "kakao2".into(),
-                ..kakao
-            })
-            .await,
+        users.create(NewUser { nickname: "Kakao2".into(), nickname_key: "kakao2".into(), ..kakao }).await,
         Err(UserStoreError::KakaoTaken)
     ));
 
-    let renamed = users
-        .set_nickname(&created.id, "Beta", "beta")
-        .await
-        .expect("rename")
-        .expect("exists");
+    let renamed = users.set_nickname(&created.id, "Beta", "beta").await.expect("rename").expect("exists");
     assert_eq!(renamed.nickname, "Beta");
-    assert!(
-        users
-            .set_nickname("nobody", "Gamma", "gamma")
-            .await
-            .expect("rename")
-            .is_none()
-    );
-    assert!(
-        users
-            .set_password_hash(&created.id, "$argon2id$new")
-            .await
-            .expect("password")
-    );
-    assert!(
-        users
-            .set_role_by_email("a@example.com", Role::Admin)
-            .await
-            .expect("role")
-    );
-    assert_eq!(
-        users
-            .by_id(&created.id)
-            .await
-            .expect("by id")
-            .expect("exists")
-            .role,
-        Role::Admin
-    );
+    assert!(users.set_nickname("nobody", "Gamma", "gamma").await.expect("rename").is_none());
+    assert!(users.set_password_hash(&created.id, "$argon2id$new").await.expect("password"));
+    assert!(users.set_role_by_email("a@example.com", Role::Admin).await.expect("role"));
+    assert_eq!(users.by_id(&created.id).await.expect("by id").expect("exists").role, Role::Admin);
 
     // Racing creations of one nickname: exactly one row.
     let racers = (0..40).map(|i| {
         let users = users.clone();
-        async move {
-            users
-                .create(new_user(&format!("r{i}@example.com"), "Racer"))
-                .await
-                .is_ok()
-        }
+        async move { users.create(new_user(&format!("r{i}@example.com"), "Racer")).await.is_ok() }
     });
-    assert_eq!(
-        join_all(racers).await.into_iter().filter(|ok| *ok).count(),
-        1
-    );
+    assert_eq!(join_all(racers).await.into_iter().filter(|ok| *ok).count(), 1);
 
     assert!(users.delete(&created.id).await.expect("delete"));
     assert!(!users.delete(&created.id).await.expect("delete twice"));
@@ -165,75 +88,37 @@ async fn user_store_contract(db: Database) {
 async fn session_store_contract(db: Database) {
     let users = SqlUsers::new(db.clone());
     let sessions = SqlSessions::new(db.clone());
-    let user = users
-        .create(new_user("s@example.com", "Sess"))
-        .await
-        .expect("user");
-    let session = sessions
-        .open(&user.id, "hash-1", 60_000)
-        .await
-        .expect("open");
+    let user = users.create(new_user("s@example.com", "Sess")).await.expect("user");
+    let session = sessions.open(&user.id, "hash-1", 60_000).await.expect("open");
     assert!(sessions.is_active(&session).await.expect("active"));
 
     assert_eq!(
         sessions.rotate("hash-1", "hash-2").await.expect("rotate"),
-        Rotation::Rotated {
-            user_id: user.id.clone(),
-            session_id: session.clone()
-        }
+        Rotation::Rotated { user_id: user.id.clone(), session_id: session.clone() }
     );
-    assert_eq!(
-        sessions.rotate("hash-unknown", "x").await.expect("rotate"),
-        Rotation::Invalid
-    );
+    assert_eq!(sessions.rotate("hash-unknown", "x").await.expect("rotate"), Rotation::Invalid);
     // Reuse of hash-1 revokes the family, so hash-2 dies too.
-    assert_eq!(
-        sessions.rotate("hash-1", "hash-3").await.expect("rotate"),
-        Rotation::Reused
-    );
+    assert_eq!(sessions.rotate("hash-1", "hash-3").await.expect("rotate"), Rotation::Reused);
     assert!(!sessions.is_active(&session).await.expect("active"));
-    assert_eq!(
-        sessions.rotate("hash-2", "hash-4").await.expect("rotate"),
-        Rotation::Invalid
-    );
+    assert_eq!(sessions.rotate("hash-2", "hash-4").await.expect("rotate"), Rotation::Invalid);
 
     // Concurrent rotations of one token: one winner.
     let live = sessions.open(&user.id, "race", 60_000).await.expect("open");
     let racers = (0..30).map(|i| {
         let sessions = sessions.clone();
-        async move {
-            sessions
-                .rotate("race", &format!("race-next-{i}"))
-                .await
-                .expect("rotate")
-        }
+        async move { sessions.rotate("race", &format!("race-next-{i}")).await.expect("rotate") }
     });
     let outcomes = join_all(racers).await;
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| matches!(o, Rotation::Rotated { .. }))
-            .count(),
-        1
-    );
-    assert!(
-        !sessions.is_active(&live).await.expect("active"),
-        "the losers' reuse revoked it"
-    );
+    assert_eq!(outcomes.iter().filter(|o| matches!(o, Rotation::Rotated { .. })).count(), 1);
+    assert!(!sessions.is_active(&live).await.expect("active"), "the losers' reuse revoked it");
 
     // Expired sessions do not rotate.
     let _expired = sessions.open(&user.id, "old", -1).await.expect("open");
-    assert_eq!(
-        sessions.rotate("old", "old-2").await.expect("rotate"),
-        Rotation::Invalid
-    );
+    assert_eq!(sessions.rotate("old", "old-2").await.expect("rotate"), Rotation::Invalid);
 
     let keep = sessions.open(&user.id, "keep", 60_000).await.expect("open");
     let drop_me = sessions.open(&user.id, "drop", 60_000).await.expect("open");
-    let revoked = sessions
-        .revoke_all(&user.id, Some(&keep))
-        .await
-        .expect("revoke all");
+    let revoked = sessions.revoke_all(&user.id, Some(&keep)).await.expect("revoke all");
     assert!(revoked.contains(&drop_me) && !revoked.contains(&keep));
     assert!(sessions.is_active(&keep).await.expect("active"));
     sessions.revoke(&keep).await.expect("revoke");
@@ -243,10 +128,7 @@ async fn session_store_contract(db: Database) {
     let last = sessions.open(&user.id, "last", 60_000).await.expect("open");
     users.delete(&user.id).await.expect("delete");
     assert!(!sessions.is_active(&last).await.expect("active"));
-    assert_eq!(
-        sessions.rotate("last", "x").await.expect("rotate"),
-        Rotation::Invalid
-    );
+    assert_eq!(sessions.rotate("last", "x").await.expect("rotate"), Rotation::Invalid);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,33 +157,17 @@ async fn session_store_on_postgres() {
 
 async fn state_contract(state: Arc<dyn StateStore>) {
     state.ping().await.expect("ping");
-    state
-        .put("k1", "v1", Duration::from_secs(30))
-        .await
-        .expect("put");
-    state
-        .put("short", "v", Duration::from_millis(150))
-        .await
-        .expect("put");
+    state.put("k1", "v1", Duration::from_secs(30)).await.expect("put");
+    state.put("short", "v", Duration::from_millis(150)).await.expect("put");
     assert_eq!(
-        state
-            .get_many(&["k1", "absent", "short"])
-            .await
-            .expect("get"),
+        state.get_many(&["k1", "absent", "short"]).await.expect("get"),
         vec![Some("v1".into()), None, Some("v".into())]
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        state.get_many(&["short"]).await.expect("get"),
-        vec![None],
-        "expired"
-    );
+    assert_eq!(state.get_many(&["short"]).await.expect("get"), vec![None], "expired");
 
     // take: exactly one of many concurrent callers gets the value.
-    state
-        .put("once", "token", Duration::from_secs(30))
-        .await
-        .expect("put");
+    state.put("once", "token", Duration::from_secs(30)).await.expect("put");
     let takers = (0..50).map(|_| {
         let state = state.clone();
         async move { state.take("once").await.expect("take") }
@@ -312,46 +178,18 @@ async fn state_contract(state: Arc<dyn StateStore>) {
     // hit: counts exactly under concurrency and reports the window.
     let hitters = (0..200).map(|_| {
         let state = state.clone();
-        async move {
-            state
-                .hit("window", Duration::from_secs(30))
-                .await
-                .expect("hit")
-        }
+        async move { state.hit("window", Duration::from_secs(30)).await.expect("hit") }
     });
-    let counts: HashSet<u64> = join_all(hitters)
-        .await
-        .into_iter()
-        .map(|w| w.count)
-        .collect();
-    assert_eq!(
-        counts,
-        (1..=200).collect::<HashSet<u64>>(),
-        "every hit counted once"
-    );
-    let window = state
-        .hit("window", Duration::from_secs(30))
-        .await
-        .expect("hit");
+    let counts: HashSet<u64> = join_all(hitters).await.into_iter().map(|w| w.count).collect();
+    assert_eq!(counts, (1..=200).collect::<HashSet<u64>>(), "every hit counted once");
+    let window = state.hit("window", Duration::from_secs(30)).await.expect("hit");
     assert_eq!(window.count, 201);
-    assert!(
-        window.resets_in <= Duration::from_secs(30) && window.resets_in > Duration::from_secs(20)
-    );
+    assert!(window.resets_in <= Duration::from_secs(30) && window.resets_in > Duration::from_secs(20));
 
     // A window closes and starts over.
-    state
-        .hit("brief", Duration::from_millis(150))
-        .await
-        .expect("hit");
+    state.hit("brief", Duration::from_millis(150)).await.expect("hit");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        state
-            .hit("brief", Duration::from_millis(150))
-            .await
-            .expect("hit")
-            .count,
-        1
-    );
+    assert_eq!(state.hit("brief", Duration::from_millis(150)).await.expect("hit").count, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,9 +200,7 @@ async fn state_in_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_on_redis() {
     let prefix = format!("wwtest:{}:", uuid::Uuid::new_v4().simple());
-    let redis = RedisState::connect(&redis_url(), &prefix)
-        .await
-        .expect("Redis must be running");
+    let redis = RedisState::connect(&redis_url(), &prefix).await.expect("Redis must be running");
     state_contract(Arc::new(redis)).await;
 }
 
@@ -387,32 +223,20 @@ async fn bus_contract(bus: Arc<dyn EventBus>) {
     bus.ping().await.expect("ping");
     // Two groups each get everything; two members of one group share the stream.
     let mut audit = bus.subscribe("contract", "audit").await.expect("subscribe");
-    let mut worker_a = bus
-        .subscribe("contract", "workers")
-        .await
-        .expect("subscribe");
-    let mut worker_b = bus
-        .subscribe("contract", "workers")
-        .await
-        .expect("subscribe");
+    let mut worker_a = bus.subscribe("contract", "workers").await.expect("subscribe");
+    let mut worker_b = bus.subscribe("contract", "workers").await.expect("subscribe");
     // Let a rebalance caused by the second member settle before publishing.
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     const COUNT: usize = 1000;
     for i in 0..COUNT {
         let key = format!("key-{}", i % 10);
-        bus.publish("contract", &key, format!("{i}").as_bytes())
-            .await
-            .expect("publish");
+        bus.publish("contract", &key, format!("{i}").as_bytes()).await.expect("publish");
     }
 
     let mut seen_by_audit = Vec::new();
     collect(&mut audit, COUNT, &mut seen_by_audit).await;
-    assert_eq!(
-        seen_by_audit.len(),
-        COUNT,
-        "the audit group got every message"
-    );
+    assert_eq!(seen_by_audit.len(), COUNT, "the audit group got every message");
     assert!(seen_by_audit.iter().all(|m| m.topic == "contract"));
     // Per key, publication order holds.
     for key in 0..10 {

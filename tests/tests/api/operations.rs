@@ -13,19 +13,9 @@ both_modes!(
 
 async fn health_and_readiness_name_every_adapter(mode: Mode) {
     let app = TestApp::spawn(mode).await;
-    let health = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
+    let health = app.http.get(app.url("/healthz")).send().await.expect("request");
     assert_eq!(health.status(), 200);
-    let ready = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("request");
+    let ready = app.http.get(app.url("/readyz")).send().await.expect("request");
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.expect("json");
     let expected = match mode {
@@ -45,41 +35,22 @@ async fn metrics_have_latency_by_route_and_status(mode: Mode) {
     let user = app.new_user().await;
     assert_eq!(app.get_me(&user.access).await.status(), 200);
     assert_eq!(app.get_me("bad").await.status(), 401);
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
+    let text = app.http.get(app.url("/metrics")).send().await.expect("request").text().await.expect("text");
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("http_request_duration_seconds_bucket")
-                && l.contains("route=\"/api/v1/me\"")
-                && l.contains("status=\"200\"")),
+        text.lines().any(|l| l.starts_with("http_request_duration_seconds_bucket")
+            && l.contains("route=\"/api/v1/me\"")
+            && l.contains("status=\"200\"")),
         "no histogram for GET /me 200:\n{text}"
     );
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("http_request_duration_seconds_count")
-                && l.contains("route=\"/api/v1/me\"")
-                && l.contains("status=\"401\""))
-    );
+    assert!(text.lines().any(|l| l.starts_with("http_request_duration_seconds_count")
+        && l.contains("route=\"/api/v1/me\"")
+        && l.contains("status=\"401\"")));
 }
 
 async fn openapi_and_docs_are_served(mode: Mode) {
     let app = TestApp::spawn(mode).await;
-    let doc: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let doc: Value =
+        app.http.get(app.url("/openapi.json")).send().await.expect("request").json().await.expect("json");
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     for path in [
         "/api/v1/auth/signup",
@@ -90,28 +61,15 @@ async fn openapi_and_docs_are_served(mode: Mode) {
         "/api/v1/me/password",
         "/api/v1/auth/kakao/callback",
     ] {
-        assert!(
-            doc["paths"][path].is_object(),
-            "{path} missing from the OpenAPI document"
-        );
+        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
-    let docs = app
-        .http
-        .get(app.url("/docs/"))
-        .send()
-        .await
-        .expect("request");
+    let docs = app.http.get(app.url("/docs/")).send().await.expect("request");
     assert_eq!(docs.status(), 200);
     let html = docs.text().await.expect("html");
     assert!(html.contains("swagger-ui"));
     // The viewer's assets come from the binary, not from a CDN.
     assert!(!html.contains("https://"), "the viewer must work offline");
-    let bundle = app
-        .http
-        .get(app.url("/docs/swagger-ui-bundle.js"))
-        .send()
-        .await
-        .expect("request");
+    let bundle = app.http.get(app.url("/docs/swagger-ui-bundle.js")).send().await.expect("request");
     assert_eq!(bundle.status(), 200);
     assert!(bundle.bytes().await.expect("bytes").len() > 100_000);
 }
@@ -126,12 +84,7 @@ async fn request_ids_are_echoed(mode: Mode) {
         .await
         .expect("request");
     assert_eq!(response.headers()["x-request-id"], "trace-me-123");
-    let generated = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
+    let generated = app.http.get(app.url("/healthz")).send().await.expect("request");
     let id = generated.headers()["x-request-id"].to_str().expect("ascii");
     assert_eq!(id.len(), 36, "a UUID is generated: {id}");
 }
@@ -144,20 +97,11 @@ async fn graceful_shutdown_finishes(mode: Mode) {
         let http = app.http.clone();
         let url = app.api("/auth/login");
         let body = serde_json::json!({"email": user.email, "password": user.password});
-        async move {
-            http.post(url)
-                .json(&body)
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-        }
+        async move { http.post(url).json(&body).send().await.map(|r| r.status().as_u16()) }
     });
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let address = app.address;
     app.stop().await.expect("clean shutdown");
     assert_eq!(pending.await.expect("task").expect("response"), 200);
-    assert!(
-        tokio::net::TcpStream::connect(address).await.is_err(),
-        "the listener is closed"
-    );
+    assert!(tokio::net::TcpStream::connect(address).await.is_err(), "the listener is closed");
 }

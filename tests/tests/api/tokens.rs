@@ -12,10 +12,7 @@ both_modes!(
 );
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64
 }
 
 /// Claims like the server's, for a real user and session, with `edit` applied.
@@ -32,12 +29,7 @@ fn sign(header_typ: Option<&str>, kid: Option<&str>, secret: &str, claims: &Valu
     let mut header = Header::new(Algorithm::HS256);
     header.typ = header_typ.map(str::to_owned);
     header.kid = kid.map(str::to_owned);
-    encode(
-        &header,
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("sign")
+    encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
 }
 
 fn b64(value: &Value) -> String {
@@ -50,9 +42,7 @@ async fn forged_and_broken_tokens_are_refused(mode: Mode) {
     let real: Value = {
         let payload = user.access.split('.').nth(1).expect("payload");
         serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .expect("b64"),
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("b64"),
         )
         .expect("json")
     };
@@ -61,12 +51,7 @@ async fn forged_and_broken_tokens_are_refused(mode: Mode) {
 
     // A correctly forged token with the test key is accepted: the cases below fail for their
     // own reason, not because forging is impossible.
-    let control = sign(
-        Some("at+jwt"),
-        Some(TEST_JWT_KID),
-        TEST_JWT_SECRET,
-        &claims(&uid, &sid, |_| {}),
-    );
+    let control = sign(Some("at+jwt"), Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |_| {}));
     assert_eq!(app.get_me(&control).await.status(), 200, "control token");
 
     let alg_none = format!(
@@ -92,24 +77,11 @@ async fn forged_and_broken_tokens_are_refused(mode: Mode) {
         TEST_JWT_SECRET,
         &claims(&uid, &sid, |c| c["iss"] = json!("evil")),
     );
-    let refresh_typed = sign(
-        Some("refresh+jwt"),
-        Some(TEST_JWT_KID),
-        TEST_JWT_SECRET,
-        &claims(&uid, &sid, |_| {}),
-    );
-    let untyped = sign(
-        None,
-        Some(TEST_JWT_KID),
-        TEST_JWT_SECRET,
-        &claims(&uid, &sid, |_| {}),
-    );
-    let unknown_kid = sign(
-        Some("at+jwt"),
-        Some("rotated-away"),
-        TEST_JWT_SECRET,
-        &claims(&uid, &sid, |_| {}),
-    );
+    let refresh_typed =
+        sign(Some("refresh+jwt"), Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |_| {}));
+    let untyped = sign(None, Some(TEST_JWT_KID), TEST_JWT_SECRET, &claims(&uid, &sid, |_| {}));
+    let unknown_kid =
+        sign(Some("at+jwt"), Some("rotated-away"), TEST_JWT_SECRET, &claims(&uid, &sid, |_| {}));
     let no_exp = sign(
         Some("at+jwt"),
         Some(TEST_JWT_KID),
@@ -122,12 +94,8 @@ async fn forged_and_broken_tokens_are_refused(mode: Mode) {
         let mut header = Header::new(Algorithm::HS512);
         header.typ = Some("at+jwt".into());
         header.kid = Some(TEST_JWT_KID.into());
-        encode(
-            &header,
-            &claims(&uid, &sid, |_| {}),
-            &EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
-        )
-        .expect("sign")
+        encode(&header, &claims(&uid, &sid, |_| {}), &EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()))
+            .expect("sign")
     };
     let cases: Vec<(&str, String)> = vec![
         ("alg none", alg_none),
@@ -180,17 +148,10 @@ async fn admin_grant_command_takes_effect_on_the_next_token(mode: Mode) {
     assert_eq!(before["role"], "user");
 
     // The same code path as `weatherwise admin grant <email>`, against this deployment.
-    let db = weatherwise::db::Database::connect(&deployment.config.database_url(), 1)
-        .await
-        .expect("db");
+    let db = weatherwise::db::Database::connect(&deployment.config.database_url(), 1).await.expect("db");
     let users = weatherwise::accounts::SqlUsers::new(db);
     use weatherwise::accounts::UserStore as _;
-    assert!(
-        users
-            .set_role_by_email(&user.email, weatherwise::accounts::Role::Admin)
-            .await
-            .expect("grant")
-    );
+    assert!(users.set_role_by_email(&user.email, weatherwise::accounts::Role::Admin).await.expect("grant"));
     assert!(
         !users
             .set_role_by_email("nobody@example.com", weatherwise::accounts::Role::Admin)
@@ -199,10 +160,7 @@ async fn admin_grant_command_takes_effect_on_the_next_token(mode: Mode) {
     );
 
     let login: Value = app
-        .post_json(
-            "/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
+        .post_json("/auth/login", &json!({"email": user.email, "password": user.password}))
         .await
         .json()
         .await
@@ -224,42 +182,19 @@ async fn rotated_keys_sign_new_tokens_and_still_verify_old_ones(mode: Mode) {
             kid: "test-2".into(),
             secret: Secret::new("a-newer-secret-a-newer-secret-a-newer-secret".into()),
         },
-        JwtKey {
-            kid: TEST_JWT_KID.into(),
-            secret: Secret::new(TEST_JWT_SECRET.into()),
-        },
+        JwtKey { kid: TEST_JWT_KID.into(), secret: Secret::new(TEST_JWT_SECRET.into()) },
     ];
-    let after = weatherwise_tests::Deployment {
-        config: rotated,
-        ..deployment
-    }
-    .start()
-    .await;
-    assert_eq!(
-        after.get_me(&user.access).await.status(),
-        200,
-        "a token signed with the old key still works"
-    );
+    let after = weatherwise_tests::Deployment { config: rotated, ..deployment }.start().await;
+    assert_eq!(after.get_me(&user.access).await.status(), 200, "a token signed with the old key still works");
     let login: Value = after
-        .post_json(
-            "/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
+        .post_json("/auth/login", &json!({"email": user.email, "password": user.password}))
         .await
         .json()
         .await
         .expect("json");
-    let header = login["access_token"]
-        .as_str()
-        .expect("token")
-        .split('.')
-        .next()
-        .expect("header")
-        .to_owned();
+    let header = login["access_token"].as_str().expect("token").split('.').next().expect("header").to_owned();
     let header: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(header)
-            .expect("b64"),
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).expect("b64"),
     )
     .expect("json");
     assert_eq!(header["kid"], "test-2");
