@@ -9,15 +9,15 @@ mod secret;
 pub use secret::Secret;
 
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
-use serde::Deserialize;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The port `weatherwise serve` listens on when nothing else is configured.
 pub const DEFAULT_PORT: u16 = 8080;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where the embedded mode keeps its SQLite database and files.
@@ -32,7 +32,7 @@ pub struct Config {
     pub log: LogConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
@@ -46,7 +46,7 @@ pub struct HttpConfig {
     pub shutdown_grace_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     /// `sqlite://path` or `postgres://…`; empty means `sqlite://<data_dir>/weatherwise.db`.
@@ -56,7 +56,7 @@ pub struct DatabaseConfig {
     pub migrate_on_start: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
     /// `memory://` (in-process) or `redis://host:port/db`.
@@ -65,7 +65,7 @@ pub struct StateConfig {
     pub key_prefix: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BusConfig {
     /// `memory://` (in-process) or `kafka://broker1:9092,broker2:9092`.
@@ -76,7 +76,7 @@ pub struct BusConfig {
     pub partitions: i32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtKey {
     pub kid: String,
@@ -84,7 +84,7 @@ pub struct JwtKey {
     pub secret: Secret<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     pub issuer: String,
@@ -98,14 +98,14 @@ pub struct AuthConfig {
     pub hash_concurrency: usize,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     pub limit: u64,
     pub window_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
     pub login_per_ip: RateLimit,
@@ -115,7 +115,7 @@ pub struct RateLimitConfig {
     pub signup_per_account: RateLimit,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KakaoConfig {
     /// REST API key; Kakao login is off while it is empty.
@@ -128,7 +128,7 @@ pub struct KakaoConfig {
     pub timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `text` or `json`.
@@ -234,9 +234,11 @@ impl Config {
     }
 
     fn figment(file: &Path) -> Figment {
-        // Defaults come from the `Default` impls through serde's `default` attributes, so the
-        // file and the environment only name what they change.
-        Figment::new().merge(Toml::file(file)).merge(Env::prefixed("WEATHERWISE_").split("__"))
+        // The defaults are a layer of their own, so a file or variable that sets one key of a
+        // section (say `rate_limits.login_per_ip.limit`) keeps the defaults of its siblings.
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("WEATHERWISE_").split("__"))
     }
 
     /// The database URL, defaulting to a SQLite file inside the data directory.
@@ -290,11 +292,14 @@ mod tests {
                 "data_dir = \"/srv/ww\"\n[http]\nlisten = \"0.0.0.0:9000\"\n[state]\nurl = \"redis://127.0.0.1/\"\n",
             )?;
             jail.set_env("WEATHERWISE_HTTP__LISTEN", "127.0.0.1:7000");
+            jail.set_env("WEATHERWISE_RATE_LIMITS__LOGIN_PER_IP__LIMIT", "3");
             let config = Config::load(Path::new("weatherwise.toml")).map_err(|e| *e)?;
             assert_eq!(config.data_dir, PathBuf::from("/srv/ww"));
             assert_eq!(config.http.listen.port(), 7000);
             assert_eq!(config.state.url.expose(), "redis://127.0.0.1/");
             assert_eq!(config.auth.access_ttl_secs, 900);
+            assert_eq!(config.rate_limits.login_per_ip.limit, 3);
+            assert_eq!(config.rate_limits.login_per_ip.window_secs, 60, "siblings keep their defaults");
             Ok(())
         });
     }

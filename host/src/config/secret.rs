@@ -1,6 +1,6 @@
 //! A value that must never reach a log line or a `Debug` dump.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// Wraps configuration secrets (passwords in URLs, signing keys, client secrets).
@@ -33,6 +33,13 @@ impl<T> fmt::Display for Secret<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::deserialize(deserializer).map(Secret)
+    }
+}
+
+/// Serialised only to seed the configuration's default layer; never write a `Config` to logs.
+impl<T: Serialize> Serialize for Secret<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
     }
 }
 
