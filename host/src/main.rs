@@ -1,5 +1,10 @@
 use clap::Parser;
 
+/// Request handling allocates many small, short-lived buffers; mimalloc serves them with far
+/// less contention than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = weatherwise::cli::Cli::parse();

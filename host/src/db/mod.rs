@@ -48,6 +48,9 @@ impl Database {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // A ping before every checkout doubles the round trips of each query; a broken
+            // connection surfaces as a query error instead and the pool replaces it.
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
