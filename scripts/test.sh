@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 
 bash scripts/services.sh
 
+# Plugins are WebAssembly components built for this target (host/build.rs builds them).
+rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
 
-cargo nextest run --workspace --no-fail-fast "$@"
+cargo nextest run --no-fail-fast "$@"

@@ -21,5 +21,6 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod ops;
+pub mod plugins;
 pub mod state;
 pub mod telemetry;

@@ -1,0 +1,117 @@
+//! Running a mission generator: instantiate from the pre-linked component, call, validate, and
+//! apply the safety rule no generator can bypass.
+
+use super::bindings::generator_world::MissionGeneratorPre;
+use super::bindings::{AlertKind, AlertLevel, Mission, UserContext, WeatherSnapshot};
+use super::engine::PluginEngine;
+use super::limits::{CallError, CallErrorKind};
+use super::sandbox::Sandbox;
+use super::validate;
+use std::time::Instant;
+use wasmtime::component::Component;
+
+/// Alerts under which a slot gets no outdoor mission (at warning level).
+const UNSAFE_OUTDOORS: &[AlertKind] = &[
+    AlertKind::HeatWave,
+    AlertKind::ColdWave,
+    AlertKind::Typhoon,
+    AlertKind::HeavyRain,
+    AlertKind::HeavySnow,
+    AlertKind::StrongWind,
+];
+
+/// A generator version, compiled once and pre-linked.
+#[derive(Clone)]
+pub struct LoadedGenerator {
+    pub name: String,
+    pre: MissionGeneratorPre<Sandbox>,
+}
+
+#[derive(Debug)]
+pub struct Generated {
+    pub missions: Vec<Mission>,
+    /// Keys of outdoor missions removed because of a warning in their slot.
+    pub dropped_for_safety: Vec<String>,
+    pub fuel_used: u64,
+}
+
+impl LoadedGenerator {
+    pub fn new(engine: &PluginEngine, name: &str, component: &Component) -> anyhow::Result<Self> {
+        let instance_pre = engine.generator_linker.instantiate_pre(component)?;
+        Ok(Self { name: name.to_owned(), pre: MissionGeneratorPre::new(instance_pre)? })
+    }
+
+    #[tracing::instrument(skip_all, fields(plugin = %self.name))]
+    pub async fn generate(
+        &self,
+        engine: &PluginEngine,
+        weather: &[WeatherSnapshot],
+        user: &UserContext,
+    ) -> Result<Generated, CallError> {
+        let started = Instant::now();
+        let outcome = self.call(engine, weather, user).await;
+        record_metrics(&self.name, "generate", started, outcome.as_ref().map(|g| g.fuel_used));
+        outcome
+    }
+
+    async fn call(
+        &self,
+        engine: &PluginEngine,
+        weather: &[WeatherSnapshot],
+        user: &UserContext,
+    ) -> Result<Generated, CallError> {
+        let mut store = engine.store(Sandbox::new(&self.name, &engine.limits, None))?;
+        let run = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            instance.weatherwise_plugins_generator().call_generate(&mut store, weather, user).await
+        };
+        let result = match tokio::time::timeout(engine.limits.timeout(), run).await {
+            Err(_) => return Err(CallError::new(CallErrorKind::Timeout, "wall-time budget spent")),
+            Ok(Err(err)) => return Err(engine.classify(&err, &store)),
+            Ok(Ok(result)) => result,
+        };
+        let fuel_used = engine.limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let missions = result.map_err(|message| CallError::new(CallErrorKind::PluginError, message))?;
+        validate::missions(&missions)?;
+        let (missions, dropped_for_safety) = enforce_safety(missions, weather);
+        for key in &dropped_for_safety {
+            tracing::warn!(plugin = %self.name, mission = %key, "outdoor mission dropped: weather warning in its slot");
+            metrics::counter!("plugin_missions_dropped_for_safety_total", "plugin" => self.name.clone())
+                .increment(1);
+        }
+        Ok(Generated { missions, dropped_for_safety, fuel_used })
+    }
+}
+
+/// Removes outdoor missions from slots under a dangerous-weather warning.
+pub fn enforce_safety(missions: Vec<Mission>, weather: &[WeatherSnapshot]) -> (Vec<Mission>, Vec<String>) {
+    let unsafe_slot = |mission: &Mission| {
+        weather.iter().filter(|snapshot| snapshot.slot == mission.slot).any(|snapshot| {
+            snapshot
+                .alerts
+                .iter()
+                .any(|alert| alert.level == AlertLevel::Warning && UNSAFE_OUTDOORS.contains(&alert.kind))
+        })
+    };
+    let (dropped, kept): (Vec<Mission>, Vec<Mission>) =
+        missions.into_iter().partition(|mission| mission.outdoor && unsafe_slot(mission));
+    (kept, dropped.into_iter().map(|mission| mission.key).collect())
+}
+
+pub(super) fn record_metrics(
+    plugin: &str,
+    call: &'static str,
+    started: Instant,
+    outcome: Result<u64, &CallError>,
+) {
+    let labels = [("plugin", plugin.to_owned()), ("call", call.to_owned())];
+    metrics::histogram!("plugin_call_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::counter!("plugin_calls_total", &labels).increment(1);
+    match outcome {
+        Ok(fuel) => metrics::histogram!("plugin_call_fuel", &labels).record(fuel as f64),
+        Err(err) => {
+            metrics::counter!("plugin_call_errors_total", "plugin" => plugin.to_owned(), "call" => call, "kind" => err.kind.as_str())
+                .increment(1);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The bundled mission generator.
+//!
+//! A rule table maps each slot's weather to candidate missions, most specific first (alerts,
+//! then precipitation, dust, temperature, wind, sky). The first candidate not given to the user
+//! recently wins the slot, so the same weather does not mean the same mission every day.
+
+mod rules;
+
+wit_bindgen::generate!({
+    world: "mission-generator",
+    path: "../../wit",
+});
+
+use exports::weatherwise::plugins::generator::{Guest, UserContext};
+use weatherwise::plugins::log::{Level, log};
+use weatherwise::plugins::types::{Mission, WeatherSnapshot};
+
+struct Generator;
+
+impl Guest for Generator {
+    fn generate(weather: Vec<WeatherSnapshot>, user: UserContext) -> Result<Vec<Mission>, String> {
+        if weather.len() > 3 {
+            return Err(format!("expected at most three slots, got {}", weather.len()));
+        }
+        let mut chosen: Vec<Mission> = Vec::with_capacity(3);
+        for snapshot in &weather {
+            if chosen.iter().any(|mission| mission.slot == snapshot.slot) {
+                continue;
+            }
+            let candidates = rules::candidates(snapshot);
+            let fresh = candidates.iter().find(|candidate| {
+                !user.recent_mission_keys.iter().any(|key| key == candidate.key)
+                    && !chosen.iter().any(|mission| mission.key == candidate.key)
+            });
+            // Everything was given recently: repeat the best fit rather than give nothing.
+            let Some(rule) = fresh.or(candidates.first()) else { continue };
+            chosen.push(rule.to_mission(snapshot.slot));
+        }
+        log(Level::Debug, &format!("{} missions for {} on {}", chosen.len(), user.region, user.local_date));
+        Ok(chosen)
+    }
+}
+
+export!(Generator);

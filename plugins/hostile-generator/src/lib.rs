@@ -1,0 +1,74 @@
+//! A generator that misbehaves on request, to prove the sandbox holds. The behaviour is chosen
+//! by `user.region`; any other region gets one valid mission.
+
+wit_bindgen::generate!({
+    world: "mission-generator",
+    path: "../../wit",
+});
+
+use exports::weatherwise::plugins::generator::{Guest, UserContext};
+use std::hint::black_box;
+use weatherwise::plugins::log::{Level, log};
+use weatherwise::plugins::types::{Mission, Slot, WeatherSnapshot};
+
+struct Hostile;
+
+fn mission(slot: Slot, key: &str, outdoor: bool) -> Mission {
+    Mission {
+        key: key.into(),
+        title: "A mission".into(),
+        description: "Do the thing.".into(),
+        points: 10,
+        slot,
+        rubric: "Photo of the thing.".into(),
+        outdoor,
+    }
+}
+
+fn recurse(depth: u64) -> u64 {
+    if black_box(depth) == u64::MAX { 0 } else { recurse(depth + 1) + 1 }
+}
+
+impl Guest for Hostile {
+    fn generate(weather: Vec<WeatherSnapshot>, user: UserContext) -> Result<Vec<Mission>, String> {
+        match user.region.as_str() {
+            "loop" => loop {
+                black_box(&user);
+            },
+            "grow" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(black_box(Vec::<u8>::with_capacity(1 << 20)));
+                }
+            }
+            "recurse" => Ok(vec![mission(Slot::Morning, &format!("k{}", recurse(0)), false)]),
+            "panic" => panic!("deliberate panic"),
+            "huge" => {
+                Ok(vec![Mission { title: "x".repeat(8 << 20), ..mission(Slot::Morning, "huge", false) }])
+            }
+            "invalid" => Ok(vec![Mission { points: 1000, ..mission(Slot::Morning, "greedy", false) }]),
+            "too-many" => Ok((0..4).map(|i| mission(Slot::Morning, &format!("m{i}"), false)).collect()),
+            "log-flood" => {
+                for i in 0..10_000 {
+                    log(Level::Info, &format!("line {i}"));
+                }
+                Ok(vec![mission(Slot::Morning, "chatty", false)])
+            }
+            "error" => Err("the generator gives up".into()),
+            "outdoor" => Ok(weather
+                .iter()
+                .map(|w| {
+                    let name = match w.slot {
+                        Slot::Morning => "morning",
+                        Slot::Lunch => "lunch",
+                        Slot::Evening => "evening",
+                    };
+                    mission(w.slot, &format!("outdoor-{name}"), true)
+                })
+                .collect()),
+            _ => Ok(vec![mission(Slot::Morning, "fine", false)]),
+        }
+    }
+}
+
+export!(Hostile);
