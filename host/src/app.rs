@@ -10,6 +10,9 @@ use crate::auth::tokens::TokenService;
 use crate::bus::EventBus;
 use crate::config::Config;
 use crate::db::Database;
+use crate::plugins::registry::PluginRegistry;
+use crate::plugins::store::SqlPluginStore;
+use crate::plugins::{Limits, PluginEngine};
 use crate::state::StateStore;
 use anyhow::Context;
 use std::future::Future;
@@ -29,6 +32,7 @@ pub struct AppState {
     pub tokens: TokenService,
     pub passwords: Passwords,
     pub kakao: Option<KakaoClient>,
+    pub plugins: Arc<PluginRegistry>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -55,6 +59,14 @@ impl App {
             .context("connecting the event bus")?;
         let tokens = TokenService::from_config(&config.auth, &db).await?;
         let kakao = KakaoClient::from_config(&config.kakao)?;
+        let plugins = PluginRegistry::start(
+            PluginEngine::new(Limits::default())?,
+            Arc::new(SqlPluginStore::new(db.clone())),
+            db.clone(),
+            bus.clone(),
+        )
+        .await
+        .context("starting the plugin registry")?;
         tracing::info!(
             database = db.engine().name(),
             state = state.backend(),
@@ -68,6 +80,7 @@ impl App {
             passwords: Passwords::new(config.auth.hash_concurrency),
             tokens,
             kakao,
+            plugins,
             state,
             bus,
             db,

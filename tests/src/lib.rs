@@ -109,6 +109,25 @@ impl Deployment {
         Self { config, data_dir: std::sync::Arc::new(data_dir) }
     }
 
+    /// A signed-up user with the admin role (granted as `weatherwise admin grant` does).
+    pub async fn admin(&self, app: &TestApp) -> Session {
+        use weatherwise::accounts::UserStore as _;
+        let user = app.new_user().await;
+        let db = weatherwise::db::Database::connect(&self.config.database_url(), 1).await.expect("db");
+        let users = weatherwise::accounts::SqlUsers::new(db.clone());
+        assert!(
+            users.set_role_by_email(&user.email, weatherwise::accounts::Role::Admin).await.expect("grant")
+        );
+        db.close().await;
+        let body: Value = app
+            .post_json("/auth/login", &json!({ "email": user.email, "password": user.password }))
+            .await
+            .json()
+            .await
+            .expect("json");
+        Session::from_tokens(&body, user.email, user.password)
+    }
+
     /// Starts one instance of this deployment.
     pub async fn start(&self) -> TestApp {
         TestApp::start(self.config.clone(), self.data_dir.clone()).await

@@ -6,6 +6,7 @@
 //! - **a revoked session's access tokens stop working at once**, on every instance, until they
 //!   would have expired anyway (a revocation mark in the shared state store).
 
+pub mod admin;
 pub mod extract;
 pub mod kakao;
 pub mod password;

@@ -96,6 +96,8 @@ impl EventBus for KafkaBus {
             .set("auto.commit.interval.ms", "500")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
+            // Announcements must cross instances in well under a second.
+            .set("fetch.wait.max.ms", "100")
             .create_with_context(JoinSignal { assigned: assigned_tx })
             .context("creating a Kafka consumer")?;
         let full_topic = self.topic(topic);

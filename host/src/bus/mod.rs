@@ -21,7 +21,10 @@ pub mod topics {
     /// Account lifecycle (`account.signed_up`, `account.deleted`), keyed by user id.
     pub const ACCOUNTS: &str = "accounts";
 
-    pub const ALL: &[&str] = &[ACCOUNTS];
+    /// Plugin activations (`plugin.activated`), keyed by world; every instance listens.
+    pub const PLUGINS: &str = "plugins";
+
+    pub const ALL: &[&str] = &[ACCOUNTS, PLUGINS];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

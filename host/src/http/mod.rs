@@ -22,7 +22,10 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: domain routers under `/api/v1`, operations at the root.
 pub fn router(state: SharedState) -> Router {
-    let api = Router::new().merge(crate::auth::routes::router()).merge(crate::accounts::routes::router());
+    let api = Router::new()
+        .merge(crate::auth::routes::router())
+        .merge(crate::accounts::routes::router())
+        .merge(crate::plugins::routes::router());
     let config = &state.config.http;
     Router::new()
         .nest("/api/v1", api)

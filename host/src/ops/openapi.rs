@@ -22,9 +22,18 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::accounts::routes::update_me,
         crate::accounts::routes::change_password,
         crate::accounts::routes::delete_me,
+        crate::plugins::routes::upload,
+        crate::plugins::routes::list,
+        crate::plugins::routes::inspect,
+        crate::plugins::routes::delete,
+        crate::plugins::routes::activate,
+        crate::plugins::routes::rollback,
+        crate::plugins::routes::dry_run,
+        crate::plugins::routes::audit,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth", description = "Accounts and sessions"), (name = "me", description = "The signed-in user"))
+    tags((name = "auth", description = "Accounts and sessions"), (name = "me", description = "The signed-in user"),
+        (name = "admin", description = "Plugin registry and audit log (admin role)"))
 )]
 pub struct ApiDoc;
 

@@ -12,12 +12,16 @@
 
 pub mod bindings;
 pub mod bundled;
+pub mod dto;
 pub mod engine;
 pub mod generator;
 pub mod inspect;
 pub mod limits;
 pub mod policy;
+pub mod registry;
+pub mod routes;
 pub mod sandbox;
+pub mod store;
 pub mod validate;
 
 pub use engine::PluginEngine;

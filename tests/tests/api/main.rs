@@ -8,6 +8,7 @@ mod contracts;
 mod deployment;
 mod kakao;
 mod operations;
+mod plugin_admin;
 mod plugins;
 mod races;
 mod rate_limits;

@@ -1,0 +1,126 @@
+//! JSON shapes of the WIT types, for the admin API and the CLI, with conversions both ways.
+
+use super::bindings::{
+    Alert, AlertKind, AlertLevel, Mission, Precipitation, Sky, Slot, UserContext, WeatherSnapshot,
+};
+use serde::{Deserialize, Serialize};
+
+macro_rules! mirror_enum {
+    ($dto:ident => $wit:ident { $($variant:ident),* $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum $dto { $($variant),* }
+
+        impl From<$dto> for $wit {
+            fn from(value: $dto) -> Self {
+                match value { $($dto::$variant => $wit::$variant),* }
+            }
+        }
+
+        impl From<$wit> for $dto {
+            fn from(value: $wit) -> Self {
+                match value { $($wit::$variant => $dto::$variant),* }
+            }
+        }
+    };
+}
+
+mirror_enum!(SlotDto => Slot { Morning, Lunch, Evening });
+mirror_enum!(SkyDto => Sky { Clear, MostlyCloudy, Overcast, Unknown });
+mirror_enum!(PrecipitationDto => Precipitation { None, Rain, RainAndSnow, Snow, Shower, Drizzle });
+mirror_enum!(AlertKindDto => AlertKind {
+    HeatWave, ColdWave, Typhoon, HeavyRain, HeavySnow, StrongWind, Dry, StormSurge, HighSeas, YellowDust
+});
+mirror_enum!(AlertLevelDto => AlertLevel { Advisory, Warning });
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertDto {
+    pub kind: AlertKindDto,
+    pub level: AlertLevelDto,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeatherDto {
+    pub slot: SlotDto,
+    pub temperature_c: f32,
+    pub sky: SkyDto,
+    pub precipitation: PrecipitationDto,
+    #[serde(default)]
+    pub precipitation_mm: f32,
+    #[serde(default)]
+    pub wind_speed_ms: f32,
+    #[serde(default)]
+    pub humidity_pct: u8,
+    #[serde(default)]
+    pub pm10: Option<u16>,
+    #[serde(default)]
+    pub pm25: Option<u16>,
+    #[serde(default)]
+    pub alerts: Vec<AlertDto>,
+    #[serde(default)]
+    pub stale: bool,
+}
+
+impl From<WeatherDto> for WeatherSnapshot {
+    fn from(dto: WeatherDto) -> Self {
+        Self {
+            slot: dto.slot.into(),
+            temperature_c: dto.temperature_c,
+            sky: dto.sky.into(),
+            precipitation: dto.precipitation.into(),
+            precipitation_mm: dto.precipitation_mm,
+            wind_speed_ms: dto.wind_speed_ms,
+            humidity_pct: dto.humidity_pct.min(100),
+            pm10: dto.pm10,
+            pm25: dto.pm25,
+            alerts: dto
+                .alerts
+                .into_iter()
+                .map(|a| Alert { kind: a.kind.into(), level: a.level.into() })
+                .collect(),
+            stale: dto.stale,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserContextDto {
+    pub region: String,
+    pub local_date: String,
+    #[serde(default)]
+    pub recent_mission_keys: Vec<String>,
+}
+
+impl From<UserContextDto> for UserContext {
+    fn from(dto: UserContextDto) -> Self {
+        Self { region: dto.region, local_date: dto.local_date, recent_mission_keys: dto.recent_mission_keys }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MissionDto {
+    pub key: String,
+    pub title: String,
+    pub description: String,
+    pub points: u32,
+    pub slot: SlotDto,
+    pub rubric: String,
+    pub outdoor: bool,
+}
+
+impl From<Mission> for MissionDto {
+    fn from(m: Mission) -> Self {
+        Self {
+            key: m.key,
+            title: m.title,
+            description: m.description,
+            points: m.points,
+            slot: m.slot.into(),
+            rubric: m.rubric,
+            outdoor: m.outdoor,
+        }
+    }
+}

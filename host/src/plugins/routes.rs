@@ -1,0 +1,237 @@
+//! Admin API of the plugin registry, and the audit log.
+
+use super::World;
+use super::dto::{MissionDto, UserContextDto, WeatherDto};
+use super::inspect::{InspectError, MAX_COMPONENT_BYTES};
+use super::registry::{RegistryError, Uploaded};
+use super::store::VersionInfo;
+use crate::app::SharedState;
+use crate::audit::AuditEntry;
+use crate::auth::admin::AdminUser;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Query};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/plugins", post(upload).get(list).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES)))
+        .route("/admin/plugins/{id}", get(inspect).delete(delete))
+        .route("/admin/plugins/{id}/activate", post(activate))
+        .route("/admin/plugins/{id}/rollback", post(rollback))
+        .route("/admin/plugins/{id}/dry-run", post(dry_run))
+        .route("/admin/audit", get(audit))
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(err: RegistryError) -> Self {
+        match err {
+            RegistryError::Inspect(InspectError::TooLarge(_)) => {
+                ApiError::BadRequest { code: "component_too_large", detail: err.to_string() }
+            }
+            RegistryError::Inspect(InspectError::Invalid(_)) => ApiError::field("component", err.to_string()),
+            RegistryError::Inspect(InspectError::UnknownWorld(_)) => {
+                ApiError::Validation(vec![crate::error::FieldError {
+                    field: "component".into(),
+                    message: err.to_string(),
+                }])
+            }
+            RegistryError::NotFound(_) => ApiError::NotFound { what: "plugin version" },
+            RegistryError::Active(_) => ApiError::conflict("version_active", err.to_string()),
+            RegistryError::NothingToRollBack(_) => {
+                ApiError::conflict("nothing_to_roll_back", err.to_string())
+            }
+            RegistryError::WrongWorld { .. } => ApiError::conflict("wrong_world", err.to_string()),
+            RegistryError::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UploadParams {
+    /// A human label such as `1.4.0`.
+    label: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/plugins", tag = "admin", security(("bearer" = [])), params(UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    responses((status = 201, body = Uploaded), (status = 200, body = Uploaded, description = "already stored"),
+              (status = 422, description = "not a component of a known world"), (status = 413, description = "too large")))]
+#[tracing::instrument(skip_all)]
+pub async fn upload(
+    State(app): State<SharedState>,
+    AdminUser(admin): AdminUser,
+    Query(params): Query<UploadParams>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.starts_with("application/wasm") && !content_type.starts_with("application/octet-stream")
+    {
+        return Ok(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
+    }
+    let label = params.label.trim();
+    if label.is_empty() || label.chars().count() > 64 || params.note.chars().count() > 500 {
+        return Err(ApiError::field("label", "label must be 1 to 64 characters and note at most 500"));
+    }
+    let uploaded = app.plugins.upload(&body, label, &params.note, Some(&admin.user_id)).await?;
+    let status = if uploaded.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(uploaded)).into_response())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VersionView {
+    #[serde(flatten)]
+    pub version: VersionInfo,
+    pub active: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VersionList {
+    pub versions: Vec<VersionView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/plugins", tag = "admin", security(("bearer" = [])), responses((status = 200, body = VersionList)))]
+pub async fn list(State(app): State<SharedState>, _admin: AdminUser) -> ApiResult<axum::Json<VersionList>> {
+    let (versions, active) = app.plugins.list().await?;
+    let versions = versions
+        .into_iter()
+        .map(|version| {
+            let active = active.iter().any(|(_, sha)| *sha == version.sha256);
+            VersionView { version, active }
+        })
+        .collect();
+    Ok(axum::Json(VersionList { versions }))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/plugins/{id}", tag = "admin", security(("bearer" = [])), responses((status = 200, body = VersionView)))]
+pub async fn inspect(
+    State(app): State<SharedState>,
+    _admin: AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<VersionView>> {
+    let registry = &app.plugins;
+    let version = registry.info(&id).await?;
+    let (_, active) = registry.list().await?;
+    let active = active.iter().any(|(_, sha)| *sha == version.sha256);
+    Ok(axum::Json(VersionView { version, active }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/admin/plugins/{id}", tag = "admin", security(("bearer" = [])),
+    responses((status = 204, description = "deleted"), (status = 409, description = "the version is active")))]
+pub async fn delete(
+    State(app): State<SharedState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    app.plugins.delete(&id, Some(&admin.user_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/activate", tag = "admin", security(("bearer" = [])), responses((status = 200, body = VersionInfo)))]
+pub async fn activate(
+    State(app): State<SharedState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<VersionInfo>> {
+    Ok(axum::Json(app.plugins.activate(&id, Some(&admin.user_id)).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/rollback", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the world: mission-generator or verification-policy")),
+    responses((status = 200, body = VersionInfo), (status = 409, description = "nothing to roll back to")))]
+pub async fn rollback(
+    State(app): State<SharedState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<VersionInfo>> {
+    let world = match id.as_str() {
+        "mission-generator" => World::MissionGenerator,
+        "verification-policy" => World::VerificationPolicy,
+        _ => return Err(ApiError::NotFound { what: "world" }),
+    };
+    Ok(axum::Json(app.plugins.rollback(world, Some(&admin.user_id)).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DryRunRequest {
+    pub weather: Vec<WeatherDto>,
+    pub user: UserContextDto,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DryRunResult {
+    pub missions: Vec<MissionDto>,
+    pub dropped_for_safety: Vec<String>,
+    pub fuel_used: u64,
+}
+
+/// Runs a generator version against posted weather without touching user data. The id may be
+/// a version hash or `active`.
+#[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/dry-run", tag = "admin", security(("bearer" = [])),
+    request_body = DryRunRequest, responses((status = 200, body = DryRunResult), (status = 422, description = "the plugin failed")))]
+pub async fn dry_run(
+    State(app): State<SharedState>,
+    _admin: AdminUser,
+    Path(id): Path<String>,
+    Json(request): Json<DryRunRequest>,
+) -> ApiResult<axum::Json<DryRunResult>> {
+    if request.weather.len() > 3 {
+        return Err(ApiError::field("weather", "at most one snapshot per slot (3)"));
+    }
+    let registry = &app.plugins;
+    let generator = if id == "active" {
+        registry
+            .generator()
+            .map(|(_, generator)| generator)
+            .ok_or(ApiError::NotFound { what: "active generator" })?
+    } else {
+        registry.version_generator(&id).await?
+    };
+    let weather: Vec<_> = request.weather.into_iter().map(Into::into).collect();
+    let generated =
+        generator.generate(&registry.engine, &weather, &request.user.into()).await.map_err(|err| {
+            ApiError::Validation(vec![crate::error::FieldError {
+                field: err.kind.as_str().into(),
+                message: err.message,
+            }])
+        })?;
+    Ok(axum::Json(DryRunResult {
+        missions: generated.missions.into_iter().map(Into::into).collect(),
+        dropped_for_safety: generated.dropped_for_safety,
+        fuel_used: generated.fuel_used,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Page {
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", security(("bearer" = [])), params(Page), responses((status = 200, body = AuditPage)))]
+pub async fn audit(
+    State(app): State<SharedState>,
+    _admin: AdminUser,
+    Query(page): Query<Page>,
+) -> ApiResult<axum::Json<AuditPage>> {
+    let limit = page.limit.unwrap_or(50).clamp(1, 200);
+    let entries = crate::audit::list(&app.db, page.cursor.as_deref(), limit).await?;
+    let next_cursor = (entries.len() as i64 == limit).then(|| entries.last().map(|e| e.id.clone())).flatten();
+    Ok(axum::Json(AuditPage { entries, next_cursor }))
+}

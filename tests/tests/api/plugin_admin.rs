@@ -1,0 +1,305 @@
+//! The plugin registry through the admin API of the running server: upload, inspect, activate,
+//! roll back, delete, dry-run, audit; hot swap under load; instances following activations.
+
+use futures::future::join_all;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use weatherwise_tests::{Deployment, Mode, Session, TestApp, assert_problem, both_modes};
+
+both_modes!(
+    only_admins_reach_the_registry,
+    upload_validates_and_stores_content_addressed,
+    activate_rollback_delete_and_audit,
+    hot_swap_under_load_fails_no_request,
+);
+
+fn component(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/plugins/wasm32-wasip2/plugin")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+async fn upload(app: &TestApp, admin: &Session, bytes: Vec<u8>, label: &str) -> reqwest::Response {
+    app.http
+        .post(app.api("/admin/plugins"))
+        .query(&[("label", label), ("note", "from the tests")])
+        .bearer_auth(&admin.access)
+        .header("content-type", "application/wasm")
+        .body(bytes)
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn admin_post(app: &TestApp, admin: &Session, path: &str) -> reqwest::Response {
+    app.http.post(app.api(path)).bearer_auth(&admin.access).send().await.expect("request")
+}
+
+fn day() -> Value {
+    json!([
+        {"slot": "morning", "temperature_c": 26.0, "sky": "overcast", "precipitation": "rain",
+         "alerts": [{"kind": "typhoon", "level": "warning"}]},
+        {"slot": "lunch", "temperature_c": 28.0, "sky": "clear", "precipitation": "none"},
+        {"slot": "evening", "temperature_c": 22.0, "sky": "clear", "precipitation": "none"}
+    ])
+}
+
+async fn dry_run(app: &TestApp, admin: &Session, id: &str, region: &str) -> reqwest::Response {
+    app.http
+        .post(app.api(&format!("/admin/plugins/{id}/dry-run")))
+        .bearer_auth(&admin.access)
+        .json(&json!({"weather": day(), "user": {"region": region, "local_date": "2026-11-23"}}))
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn only_admins_reach_the_registry(mode: Mode) {
+    let deployment = Deployment::new(mode).await;
+    let app = deployment.start().await;
+    let anonymous = app.http.get(app.api("/admin/plugins")).send().await.expect("request");
+    assert_problem(anonymous, 401, "missing_token").await;
+    let user = app.new_user().await;
+    let forbidden =
+        app.http.get(app.api("/admin/plugins")).bearer_auth(&user.access).send().await.expect("request");
+    assert_problem(forbidden, 403, "admin_only").await;
+    let admin = deployment.admin(&app).await;
+    let list: Value = app
+        .http
+        .get(app.api("/admin/plugins"))
+        .bearer_auth(&admin.access)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let versions = list["versions"].as_array().expect("versions");
+    assert_eq!(versions.len(), 2, "the bundled generator and policy: {list}");
+    assert!(
+        versions.iter().all(|v| v["active"] == true),
+        "both bundled versions are active on a fresh start"
+    );
+    let worlds: Vec<&str> = versions.iter().filter_map(|v| v["world"].as_str()).collect();
+    assert!(worlds.contains(&"mission-generator") && worlds.contains(&"verification-policy"));
+}
+
+async fn upload_validates_and_stores_content_addressed(mode: Mode) {
+    let deployment = Deployment::new(mode).await;
+    let app = deployment.start().await;
+    let admin = deployment.admin(&app).await;
+    let created = upload(&app, &admin, component("hostile_generator"), "hostile-1").await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("json");
+    let sha = created["version"]["sha256"].as_str().expect("sha").to_owned();
+    assert_eq!(sha.len(), 64);
+    assert_eq!(created["version"]["world"], "mission-generator");
+    assert_eq!(created["version"]["label"], "hostile-1");
+    assert_eq!(created["version"]["uploaded_by"], admin.user_id.as_str());
+    assert!(
+        created["report"]["exports"]
+            .as_array()
+            .expect("exports")
+            .iter()
+            .any(|e| e.as_str().is_some_and(|e| e.starts_with("weatherwise:plugins/generator")))
+    );
+
+    let again = upload(&app, &admin, component("hostile_generator"), "hostile-again").await;
+    assert_eq!(again.status(), 200, "same content, same version");
+    assert_eq!(again.json::<Value>().await.expect("json")["version"]["sha256"], sha.as_str());
+
+    let command = upload(&app, &admin, component("not-a-plugin"), "cmd").await;
+    let problem = assert_problem(command, 422, "validation_failed").await;
+    assert!(
+        problem["errors"][0]["message"].as_str().is_some_and(|m| m.contains("no known world")),
+        "{problem}"
+    );
+    let corrupt = upload(&app, &admin, b"\0asm garbage".to_vec(), "corrupt").await;
+    assert_problem(corrupt, 422, "validation_failed").await;
+    let wrong_type = app
+        .http
+        .post(app.api("/admin/plugins?label=x"))
+        .bearer_auth(&admin.access)
+        .header("content-type", "text/plain")
+        .body(component("generator_default"))
+        .send()
+        .await
+        .expect("request");
+    assert_problem(wrong_type, 415, "unsupported_media_type").await;
+    let too_big = upload(&app, &admin, vec![0u8; 17 << 20], "huge").await;
+    assert_problem(too_big, 413, "payload_too_large").await;
+
+    let inspected: Value = app
+        .http
+        .get(app.api(&format!("/admin/plugins/{sha}")))
+        .bearer_auth(&admin.access)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(inspected["active"], false);
+    assert_problem(
+        app.http
+            .get(app.api("/admin/plugins/0000"))
+            .bearer_auth(&admin.access)
+            .send()
+            .await
+            .expect("request"),
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+async fn activate_rollback_delete_and_audit(mode: Mode) {
+    let deployment = Deployment::new(mode).await;
+    let app = deployment.start().await;
+    let admin = deployment.admin(&app).await;
+    let bundled: Value = dry_run(&app, &admin, "active", "outdoor").await.json().await.expect("json");
+    assert_eq!(bundled["missions"].as_array().expect("missions").len(), 3, "{bundled}");
+
+    let hostile: Value =
+        upload(&app, &admin, component("hostile_generator"), "hostile").await.json().await.expect("json");
+    let sha = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
+    assert_eq!(admin_post(&app, &admin, &format!("/admin/plugins/{sha}/activate")).await.status(), 200);
+
+    // The safety rule holds whatever the generator says: no outdoor mission under the typhoon.
+    let swapped: Value = dry_run(&app, &admin, "active", "outdoor").await.json().await.expect("json");
+    assert_eq!(swapped["dropped_for_safety"], json!(["outdoor-morning"]), "{swapped}");
+    assert_eq!(swapped["missions"].as_array().expect("missions").len(), 2);
+    // A failing plugin call is a clear 422 naming the kind.
+    let spinning = dry_run(&app, &admin, &sha, "loop").await;
+    let problem = assert_problem(spinning, 422, "validation_failed").await;
+    assert!(matches!(problem["errors"][0]["field"].as_str(), Some("out_of_fuel" | "timeout")), "{problem}");
+
+    assert_problem(
+        app.http
+            .delete(app.api(&format!("/admin/plugins/{sha}")))
+            .bearer_auth(&admin.access)
+            .send()
+            .await
+            .expect("request"),
+        409,
+        "version_active",
+    )
+    .await;
+    assert_eq!(admin_post(&app, &admin, "/admin/plugins/mission-generator/rollback").await.status(), 200);
+    let back: Value = dry_run(&app, &admin, "active", "outdoor").await.json().await.expect("json");
+    assert_eq!(back["missions"].as_array().expect("missions").len(), 3, "the bundled generator is back");
+    let deleted = app
+        .http
+        .delete(app.api(&format!("/admin/plugins/{sha}")))
+        .bearer_auth(&admin.access)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(deleted.status(), 204);
+    assert_problem(
+        admin_post(&app, &admin, "/admin/plugins/verification-policy/rollback").await,
+        409,
+        "nothing_to_roll_back",
+    )
+    .await;
+
+    let audit: Value = app
+        .http
+        .get(app.api("/admin/audit?limit=10"))
+        .bearer_auth(&admin.access)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> =
+        audit["entries"].as_array().expect("entries").iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(
+        &actions[..4],
+        ["plugin.delete", "plugin.rollback", "plugin.activate", "plugin.upload"],
+        "{audit}"
+    );
+    assert!(audit["entries"][0]["actor"] == admin.user_id.as_str());
+}
+
+async fn hot_swap_under_load_fails_no_request(mode: Mode) {
+    let deployment = Deployment::new(mode).await;
+    let app = Arc::new(deployment.start().await);
+    let admin = deployment.admin(&app).await;
+    let hostile: Value =
+        upload(&app, &admin, component("hostile_generator"), "hostile").await.json().await.expect("json");
+    let sha = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = (0..8).map(|_| {
+        let (app, admin, stop) = (app.clone(), admin.clone(), stop.clone());
+        tokio::spawn(async move {
+            let (mut ok, mut failed) = (0u32, 0u32);
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let response = dry_run(&app, &admin, "active", "calm").await;
+                if response.status() == 200 { ok += 1 } else { failed += 1 }
+            }
+            (ok, failed)
+        })
+    });
+    let load: Vec<_> = load.collect();
+    for _ in 0..10 {
+        assert_eq!(admin_post(&app, &admin, &format!("/admin/plugins/{sha}/activate")).await.status(), 200);
+        assert_eq!(admin_post(&app, &admin, "/admin/plugins/mission-generator/rollback").await.status(), 200);
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (ok, failed) = join_all(load)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .fold((0, 0), |acc, r| (acc.0 + r.0, acc.1 + r.1));
+    assert_eq!(failed, 0, "no request failed during 20 swaps ({ok} succeeded)");
+    assert!(ok > 0);
+}
+
+/// Two instances on one scaled deployment: an activation on one is live on the other within a
+/// second (bus announcement), measured from the moment the activation request returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_instances_switch_within_a_second() {
+    let deployment = Deployment::new(Mode::Scaled).await;
+    let first = deployment.start().await;
+    let second = deployment.start().await;
+    let admin = deployment.admin(&first).await;
+    let hostile: Value =
+        upload(&first, &admin, component("hostile_generator"), "hostile").await.json().await.expect("json");
+    let sha = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
+    for round in 0..3 {
+        assert_eq!(admin_post(&first, &admin, &format!("/admin/plugins/{sha}/activate")).await.status(), 200);
+        let switched = Instant::now();
+        loop {
+            let answer: Value =
+                dry_run(&second, &admin, "active", "outdoor").await.json().await.expect("json");
+            if answer["dropped_for_safety"] == json!(["outdoor-morning"]) {
+                break;
+            }
+            assert!(
+                switched.elapsed() < Duration::from_secs(1),
+                "round {round}: the second instance did not switch within 1 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        println!("round {round}: second instance switched after {:?}", switched.elapsed());
+        assert_eq!(
+            admin_post(&first, &admin, "/admin/plugins/mission-generator/rollback").await.status(),
+            200
+        );
+        let rolled = Instant::now();
+        loop {
+            let answer: Value =
+                dry_run(&second, &admin, "active", "outdoor").await.json().await.expect("json");
+            if answer["missions"].as_array().is_some_and(|m| m.len() == 3) {
+                break;
+            }
+            assert!(rolled.elapsed() < Duration::from_secs(1), "round {round}: rollback not seen within 1 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
