@@ -35,10 +35,28 @@ pub enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Tools for plugin authors.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
     /// Administrative tasks.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Compile a component and report its world, imports, exports, size and compile time.
+    Check { file: PathBuf },
+    /// Run a mission generator against a weather fixture (the admin dry-run body:
+    /// `{"weather": [...], "user": {...}}`), under production limits.
+    Run {
+        file: PathBuf,
+        #[arg(long)]
+        weather: PathBuf,
     },
 }
 
@@ -74,6 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied ({})", db.engine().name());
             Ok(())
         }
+        Command::Plugin { command } => plugin(command).await,
         Command::Admin { command } => {
             let db = crate::db::Database::connect(&config.database_url(), 1).await?;
             db.migrate().await?;
@@ -88,6 +107,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("no account with email {email}");
             }
             println!("{email} is now {}", role.as_str());
+            Ok(())
+        }
+    }
+}
+
+async fn plugin(command: PluginCommand) -> anyhow::Result<()> {
+    use crate::plugins::inspect::{self, Loaded};
+    use crate::plugins::{Limits, PluginEngine};
+    let engine = PluginEngine::new(Limits::default())?;
+    let read =
+        |file: &std::path::Path| std::fs::read(file).with_context(|| format!("reading {}", file.display()));
+    match command {
+        PluginCommand::Check { file } => {
+            let (report, _) = inspect::load(&engine, "check", &read(&file)?)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        PluginCommand::Run { file, weather } => {
+            let (_, loaded) = inspect::load(&engine, "run", &read(&file)?)?;
+            let Loaded::Generator(generator) = loaded else {
+                anyhow::bail!("{} is a verification policy; `plugin run` runs generators", file.display())
+            };
+            let fixture: crate::plugins::routes::DryRunRequest = serde_json::from_slice(&read(&weather)?)
+                .with_context(|| format!("parsing {}", weather.display()))?;
+            let snapshots: Vec<_> = fixture.weather.into_iter().map(Into::into).collect();
+            let generated = generator.generate(&engine, &snapshots, &fixture.user.into()).await?;
+            let missions: Vec<crate::plugins::dto::MissionDto> =
+                generated.missions.into_iter().map(Into::into).collect();
+            let output = serde_json::json!({
+                "missions": missions,
+                "dropped_for_safety": generated.dropped_for_safety,
+                "fuel_used": generated.fuel_used,
+            });
+            println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(())
         }
     }

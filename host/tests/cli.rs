@@ -99,3 +99,36 @@ fn migrate_and_admin_grant() {
     });
     assert_eq!(role, weatherwise::accounts::Role::Admin);
 }
+
+fn workspace_file(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+#[test]
+fn plugin_check_and_run_for_authors() {
+    let generator = workspace_file("target/plugins/wasm32-wasip2/plugin/generator_default.wasm");
+    let check = weatherwise().args(["plugin", "check"]).arg(&generator).output().expect("run");
+    assert!(check.status.success(), "{check:?}");
+    let report: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json report");
+    assert_eq!(report["world"], "mission-generator");
+    assert!(report["size_bytes"].as_u64().is_some_and(|size| size > 1000));
+    assert!(report["compile_ms"].as_f64().is_some());
+    assert!(report["exports"].to_string().contains("weatherwise:plugins/generator@0.1.0"));
+
+    let run = weatherwise()
+        .args(["plugin", "run"])
+        .arg(&generator)
+        .arg("--weather")
+        .arg(workspace_file("fixtures/cold-dry-day.json"))
+        .output()
+        .expect("run");
+    assert!(run.status.success(), "{run:?}");
+    let output: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json output");
+    assert_eq!(output["missions"].as_array().expect("missions").len(), 3);
+    assert_eq!(output["missions"][0]["key"], "cold-tumbler");
+
+    let command = workspace_file("target/plugins/wasm32-wasip2/plugin/not-a-plugin.wasm");
+    let refused = weatherwise().args(["plugin", "check"]).arg(&command).output().expect("run");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no known world"));
+}
