@@ -254,6 +254,14 @@ impl Session {
     }
 }
 
+/// A component built by `host/build.rs` into `target/plugins` (bundled or test-only).
+pub fn component(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/plugins/wasm32-wasip2/plugin")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err} (built by host/build.rs)", path.display()))
+}
+
 /// Reads a response that must be a problem document with `status` and `code`; returns it.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");

@@ -153,6 +153,58 @@ async fn session_store_on_postgres() {
     session_store_contract(postgres().await).await;
 }
 
+async fn plugin_store_contract(db: Database) {
+    use weatherwise::plugins::World;
+    use weatherwise::plugins::store::{NewVersion, PluginStore, SqlPluginStore};
+    let store = SqlPluginStore::new(db);
+    let version = |sha: &'static str, world: World| NewVersion {
+        sha256: sha,
+        world,
+        label: "1.0",
+        note: "note",
+        uploaded_by: None,
+        component: b"\0asm bytes",
+    };
+    assert!(store.insert(version("aa", World::MissionGenerator)).await.expect("insert"));
+    assert!(
+        !store.insert(version("aa", World::MissionGenerator)).await.expect("insert again"),
+        "content-addressed"
+    );
+    assert!(store.insert(version("bb", World::MissionGenerator)).await.expect("insert"));
+    assert!(store.insert(version("cc", World::VerificationPolicy)).await.expect("insert"));
+    assert_eq!(store.component("aa").await.expect("component").as_deref(), Some(&b"\0asm bytes"[..]));
+    let info = store.info("cc").await.expect("info").expect("exists");
+    assert_eq!((info.world, info.size_bytes, info.label.as_str()), (World::VerificationPolicy, 10, "1.0"));
+    assert_eq!(store.list().await.expect("list").len(), 3);
+    assert!(store.active().await.expect("active").is_empty());
+
+    store.activate(World::MissionGenerator, "aa", None).await.expect("activate");
+    store.activate(World::MissionGenerator, "bb", Some("admin")).await.expect("activate");
+    store.activate(World::VerificationPolicy, "cc", None).await.expect("activate");
+    let mut active = store.active().await.expect("active");
+    active.sort_by_key(|(world, _)| world.as_str());
+    assert_eq!(
+        active,
+        vec![(World::MissionGenerator, "bb".to_string()), (World::VerificationPolicy, "cc".to_string())]
+    );
+    assert_eq!(store.history(World::MissionGenerator, 10).await.expect("history"), ["bb", "aa"]);
+    assert!(!store.delete_inactive("bb").await.expect("delete"), "the active version stays");
+    assert!(store.delete_inactive("aa").await.expect("delete"));
+    assert!(store.info("aa").await.expect("info").is_none());
+    assert_eq!(store.history(World::MissionGenerator, 10).await.expect("history"), ["bb"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_store_on_sqlite() {
+    let (db, _dir) = sqlite().await;
+    plugin_store_contract(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_store_on_postgres() {
+    plugin_store_contract(postgres().await).await;
+}
+
 // ---- shared state --------------------------------------------------------------------------
 
 async fn state_contract(state: Arc<dyn StateStore>) {

@@ -5,7 +5,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use weatherwise_tests::{Deployment, Mode, Session, TestApp, assert_problem, both_modes};
+use weatherwise_tests::{Deployment, Mode, Session, TestApp, assert_problem, both_modes, component};
 
 both_modes!(
     only_admins_reach_the_registry,
@@ -13,13 +13,6 @@ both_modes!(
     activate_rollback_delete_and_audit,
     hot_swap_under_load_fails_no_request,
 );
-
-fn component(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/plugins/wasm32-wasip2/plugin")
-        .join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-}
 
 async fn upload(app: &TestApp, admin: &Session, bytes: Vec<u8>, label: &str) -> reqwest::Response {
     app.http

@@ -11,13 +11,7 @@ use weatherwise::plugins::generator::LoadedGenerator;
 use weatherwise::plugins::inspect::{self, InspectError, Loaded};
 use weatherwise::plugins::policy::{LoadedPolicy, Vision};
 use weatherwise::plugins::{CallErrorKind, Limits, PluginEngine, World, bundled};
-
-fn component(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/plugins/wasm32-wasip2/plugin")
-        .join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err} (built by host/build.rs)", path.display()))
-}
+use weatherwise_tests::component;
 
 fn test_limits() -> Limits {
     Limits { fuel: 20_000_000, timeout_ms: 500, max_memory_bytes: 32 << 20, ..Limits::default() }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Plugin call benchmark (release build); figures go to bench/results/plugins.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bench/results
+cargo build --release -q -p weatherwise --example plugin_bench
+{
+  echo "# plugin benchmark $(date -u +%FT%TZ) on $(nproc) cores (release; production limits)"
+  target/release/examples/plugin_bench target/plugins/wasm32-wasip2/plugin/hostile_generator.wasm
+} | tee bench/results/plugins.txt
