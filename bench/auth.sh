@@ -62,6 +62,9 @@ for MODE in embedded scaled; do
   TOKEN=$(curl -fs -XPOST http://127.0.0.1:18080/api/v1/auth/signup -H 'content-type: application/json' \
     -d '{"email":"bench@example.com","password":"bench password 1","nickname":"bench"}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  # The middleware stack alone, without storage or authentication.
+  run_wrk http://127.0.0.1:18080/healthz > /tmp/ww-bench-healthz.txt
+  summarise "$MODE GET /healthz" /tmp/ww-bench-healthz.txt
   run_wrk -H "Authorization: Bearer $TOKEN" http://127.0.0.1:18080/api/v1/me > /tmp/ww-bench-me.txt
   summarise "$MODE GET /api/v1/me" /tmp/ww-bench-me.txt
   ME_RPS=$(awk '/Requests\/sec/ {print $2}' /tmp/ww-bench-me.txt)
