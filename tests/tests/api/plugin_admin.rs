@@ -26,6 +26,18 @@ async fn upload(app: &TestApp, admin: &Session, bytes: Vec<u8>, label: &str) -> 
         .expect("request")
 }
 
+async fn admin_get(app: &TestApp, admin: &Session, path: &str) -> Value {
+    app.http
+        .get(app.api(path))
+        .bearer_auth(&admin.access)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
+}
+
 async fn admin_post(app: &TestApp, admin: &Session, path: &str) -> reqwest::Response {
     app.http.post(app.api(path)).bearer_auth(&admin.access).send().await.expect("request")
 }
@@ -59,16 +71,7 @@ async fn only_admins_reach_the_registry(mode: Mode) {
         app.http.get(app.api("/admin/plugins")).bearer_auth(&user.access).send().await.expect("request");
     assert_problem(forbidden, 403, "admin_only").await;
     let admin = deployment.admin(&app).await;
-    let list: Value = app
-        .http
-        .get(app.api("/admin/plugins"))
-        .bearer_auth(&admin.access)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let list: Value = admin_get(&app, &admin, "/admin/plugins").await;
     let versions = list["versions"].as_array().expect("versions");
     assert_eq!(versions.len(), 2, "the bundled generator and policy: {list}");
     assert!(
@@ -124,16 +127,7 @@ async fn upload_validates_and_stores_content_addressed(mode: Mode) {
     let too_big = upload(&app, &admin, vec![0u8; 17 << 20], "huge").await;
     assert_problem(too_big, 413, "payload_too_large").await;
 
-    let inspected: Value = app
-        .http
-        .get(app.api(&format!("/admin/plugins/{sha}")))
-        .bearer_auth(&admin.access)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let inspected: Value = admin_get(&app, &admin, &format!("/admin/plugins/{sha}")).await;
     assert_eq!(inspected["active"], false);
     assert_problem(
         app.http
@@ -198,16 +192,7 @@ async fn activate_rollback_delete_and_audit(mode: Mode) {
     )
     .await;
 
-    let audit: Value = app
-        .http
-        .get(app.api("/admin/audit?limit=10"))
-        .bearer_auth(&admin.access)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let audit: Value = admin_get(&app, &admin, "/admin/audit?limit=10").await;
     let actions: Vec<&str> =
         audit["entries"].as_array().expect("entries").iter().filter_map(|e| e["action"].as_str()).collect();
     assert_eq!(
