@@ -119,12 +119,7 @@ impl Deployment {
             users.set_role_by_email(&user.email, weatherwise::accounts::Role::Admin).await.expect("grant")
         );
         db.close().await;
-        let body: Value = app
-            .post_json("/auth/login", &json!({ "email": user.email, "password": user.password }))
-            .await
-            .json()
-            .await
-            .expect("json");
+        let body: Value = app.login_json(&user.email, &user.password).await;
         Session::from_tokens(&body, user.email, user.password)
     }
 
@@ -218,6 +213,12 @@ impl TestApp {
         assert_eq!(response.status(), 201, "sign-up failed");
         let body: Value = response.json().await.expect("json");
         Session::from_tokens(&body, email, password)
+    }
+
+    /// Logs in and returns the token pair (or whatever the server answered) as JSON.
+    pub async fn login_json(&self, email: &str, password: &str) -> Value {
+        let body = json!({ "email": email, "password": password });
+        self.post_json("/auth/login", &body).await.json().await.expect("json")
     }
 
     pub async fn get_me(&self, access_token: &str) -> reqwest::Response {

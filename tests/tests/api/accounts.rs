@@ -57,12 +57,7 @@ async fn nickname_change_respects_uniqueness(mode: Mode) {
 async fn password_change_ends_other_sessions(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let user = app.new_user().await;
-    let other: Value = app
-        .post_json("/auth/login", &json!({"email": user.email, "password": user.password}))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let other: Value = app.login_json(&user.email, &user.password).await;
     let wrong = app
         .http
         .put(app.api("/me/password"))

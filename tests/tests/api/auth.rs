@@ -88,12 +88,7 @@ async fn reusing_a_refresh_token_revokes_the_family(mode: Mode) {
     assert_problem(after, 401, "invalid_refresh_token").await;
 
     // Other sessions of the same user are untouched.
-    let other: Value = app
-        .post_json("/auth/login", &json!({ "email": user.email, "password": user.password }))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let other: Value = app.login_json(&user.email, &user.password).await;
     let other_refresh =
         app.post_json("/auth/refresh", &json!({ "refresh_token": other["refresh_token"] })).await;
     assert_eq!(other_refresh.status(), 200);

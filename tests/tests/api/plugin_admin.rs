@@ -26,6 +26,43 @@ async fn upload(app: &TestApp, admin: &Session, bytes: Vec<u8>, label: &str) -> 
         .expect("request")
 }
 
+/// Sends an upload larger than the limit over a raw connection and reads the answer while the
+/// body is still being written: the server answers 413 without reading it all and may close
+/// the connection mid-body, which an HTTP client reports as a send error instead of the answer.
+async fn oversized_upload(app: &TestApp, admin: &Session, size: usize) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(app.address).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST /api/v1/admin/plugins?label=huge HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/wasm\r\nContent-Length: {size}\r\n\r\n",
+        admin.access
+    );
+    writer.write_all(head.as_bytes()).await.expect("headers");
+    let body = tokio::spawn(async move {
+        let chunk = vec![0u8; 64 << 10];
+        for _ in 0..size.div_ceil(chunk.len()) {
+            if writer.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let read = tokio::time::timeout(Duration::from_secs(30), reader.read(&mut buffer))
+            .await
+            .expect("answer in time")
+            .expect("read");
+        assert!(read > 0, "connection closed before an answer");
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    body.abort();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|code| code.parse().ok()).expect("status line");
+    (status, text)
+}
+
 async fn admin_get(app: &TestApp, admin: &Session, path: &str) -> Value {
     app.http
         .get(app.api(path))
@@ -124,8 +161,9 @@ async fn upload_validates_and_stores_content_addressed(mode: Mode) {
         .await
         .expect("request");
     assert_problem(wrong_type, 415, "unsupported_media_type").await;
-    let too_big = upload(&app, &admin, vec![0u8; 17 << 20], "huge").await;
-    assert_problem(too_big, 413, "payload_too_large").await;
+    let (status, head) = oversized_upload(&app, &admin, 17 << 20).await;
+    assert_eq!(status, 413, "{head}");
+    assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{head}");
 
     let inspected: Value = admin_get(&app, &admin, &format!("/admin/plugins/{sha}")).await;
     assert_eq!(inspected["active"], false);

@@ -159,12 +159,7 @@ async fn admin_grant_command_takes_effect_on_the_next_token(mode: Mode) {
             .expect("grant")
     );
 
-    let login: Value = app
-        .post_json("/auth/login", &json!({"email": user.email, "password": user.password}))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let login: Value = app.login_json(&user.email, &user.password).await;
     assert_eq!(login["user"]["role"], "admin");
 }
 
@@ -186,12 +181,7 @@ async fn rotated_keys_sign_new_tokens_and_still_verify_old_ones(mode: Mode) {
     ];
     let after = weatherwise_tests::Deployment { config: rotated, ..deployment }.start().await;
     assert_eq!(after.get_me(&user.access).await.status(), 200, "a token signed with the old key still works");
-    let login: Value = after
-        .post_json("/auth/login", &json!({"email": user.email, "password": user.password}))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let login: Value = after.login_json(&user.email, &user.password).await;
     let header = login["access_token"].as_str().expect("token").split('.').next().expect("header").to_owned();
     let header: Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).expect("b64"),
