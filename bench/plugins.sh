@@ -6,5 +6,5 @@ mkdir -p bench/results
 cargo build --release -q -p weatherwise --example plugin_bench
 {
   echo "# plugin benchmark $(date -u +%FT%TZ) on $(nproc) cores (release; production limits)"
-  target/release/examples/plugin_bench target/plugins/wasm32-wasip2/plugin/hostile_generator.wasm
+  target/release/examples/plugin_bench target/plugins/wasm32-wasip2/plugin/minimal_generator.wasm
 } | tee bench/results/plugins.txt

@@ -1,8 +1,10 @@
 //! Plugin call benchmark: instantiate + call latency of the bundled generator and of a minimal
-//! generator (the test component answering one fixed mission), calls per second with one task
-//! per core, and compile time. Release build:
+//! generator (`plugins/minimal-generator`: no standard library, no WASI imports, one fixed
+//! mission), calls per second with one task per core, compile time, and the memory one loaded
+//! (compiled, pre-linked) version holds.
+//! Release build:
 //!
-//! `cargo run --release --example plugin_bench -- target/plugins/wasm32-wasip2/plugin/hostile_generator.wasm`
+//! `cargo run --release --example plugin_bench -- target/plugins/wasm32-wasip2/plugin/minimal_generator.wasm`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,12 +51,12 @@ async fn measure(engine: &Arc<PluginEngine>, label: &str, bytes: &[u8], region: 
         recent_mission_keys: Vec::new(),
     };
     for _ in 0..200 {
-        generator.generate(engine, &weather, &user).await?;
+        generator.generate(engine, &weather, &user, 0).await?;
     }
     let mut samples = Vec::with_capacity(CALLS);
     for _ in 0..CALLS {
         let call = Instant::now();
-        generator.generate(engine, &weather, &user).await?;
+        generator.generate(engine, &weather, &user, 0).await?;
         samples.push(call.elapsed());
     }
     samples.sort();
@@ -85,7 +87,7 @@ async fn parallel_rate(
                 (engine.clone(), generator.clone(), weather.clone(), user.clone());
             tokio::spawn(async move {
                 for _ in 0..CALLS / 2 {
-                    generator.generate(&engine, &weather, &user).await?;
+                    generator.generate(&engine, &weather, &user, 0).await?;
                 }
                 Ok::<_, anyhow::Error>(())
             })
@@ -97,9 +99,33 @@ async fn parallel_rate(
     Ok((tasks * (CALLS / 2)) as f64 / started.elapsed().as_secs_f64())
 }
 
+/// Resident memory of this process, from `/proc/self/statm`.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+/// Loads the same component `n` times as separate versions (each compiled and pre-linked, as
+/// the registry keeps them) and reports the resident memory each one adds.
+fn memory_per_version(engine: &PluginEngine, label: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    const VERSIONS: usize = 20;
+    let before = rss_bytes();
+    let mut kept = Vec::with_capacity(VERSIONS);
+    for i in 0..VERSIONS {
+        kept.push(inspect::load(engine, &format!("{label}-{i}"), bytes)?.1);
+    }
+    let per_version = rss_bytes().saturating_sub(before) / VERSIONS as u64;
+    println!("{label}: {:.0} KiB resident per loaded version ({VERSIONS} loaded)", per_version as f64 / 1024.0);
+    drop(kept);
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let engine = Arc::new(PluginEngine::new(Limits::default())?);
+    memory_per_version(&engine, "bundled generator", bundled::GENERATOR)?;
+    memory_per_version(&engine, "bundled policy", bundled::POLICY)?;
     measure(&engine, "bundled generator", bundled::GENERATOR, "서울특별시").await?;
     if let Some(path) = std::env::args().nth(1) {
         measure(&engine, "minimal generator", &std::fs::read(path)?, "calm").await?;

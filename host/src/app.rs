@@ -10,10 +10,12 @@ use crate::auth::tokens::TokenService;
 use crate::bus::EventBus;
 use crate::config::Config;
 use crate::db::Database;
+use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::store::SqlPluginStore;
 use crate::plugins::{Limits, PluginEngine};
 use crate::state::StateStore;
+use crate::vision::VisionService;
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,6 +35,7 @@ pub struct AppState {
     pub passwords: Passwords,
     pub kakao: Option<KakaoClient>,
     pub plugins: Arc<PluginRegistry>,
+    pub vision: VisionService,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -62,6 +65,7 @@ impl App {
         let plugins = PluginRegistry::start(
             PluginEngine::new(Limits::default())?,
             Arc::new(SqlPluginStore::new(db.clone())),
+            Arc::new(SqlRecordStore::new(db.clone())),
             db.clone(),
             bus.clone(),
         )
@@ -72,8 +76,10 @@ impl App {
             state = state.backend(),
             bus = bus.backend(),
             kakao = kakao.is_some(),
+            vision = config.vision.base_url.is_some(),
             "adapters ready"
         );
+        let vision = VisionService::from_config(&config.vision, state.clone());
         let state = AppState {
             users: Arc::new(SqlUsers::new(db.clone())),
             sessions: Arc::new(SqlSessions::new(db.clone())),
@@ -81,6 +87,7 @@ impl App {
             tokens,
             kakao,
             plugins,
+            vision,
             state,
             bus,
             db,

@@ -1,5 +1,5 @@
-//! The `weatherwise` command line: `serve`, `migrate`, `admin …` (and, as the product grows,
-//! `plugin …`). Every subcommand loads the same configuration.
+//! The `weatherwise` command line: `serve`, `migrate`, `admin …` and `plugin …`. Every
+//! subcommand loads the same configuration.
 
 use crate::accounts::Role;
 use crate::app::{App, shutdown_signal};
@@ -49,15 +49,36 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Compile a component and report its world, imports, exports, size and compile time.
+    /// Compile a component and report its world, imports, exports, size, compile time and its
+    /// scorecard on the golden corpus that gates activation.
     Check { file: PathBuf },
-    /// Run a mission generator against a weather fixture (the admin dry-run body:
-    /// `{"weather": [...], "user": {...}}`), under production limits.
+    /// Run a component under production limits: a mission generator against a weather fixture
+    /// (`--weather`, the admin dry-run body `{"weather": [...], "user": {...}}`), or a
+    /// verification policy against a photo (`--photo` and `--mission`), graded by the vision
+    /// endpoint of `--vision-url` (any OpenAI-compatible API) or of the configuration.
     Run {
         file: PathBuf,
+        #[arg(long, conflicts_with_all = ["photo", "mission"])]
+        weather: Option<PathBuf>,
+        #[arg(long, requires = "mission")]
+        photo: Option<PathBuf>,
+        /// A mission as JSON (key, title, description, points, slot, rubric, outdoor).
+        #[arg(long, requires = "photo")]
+        mission: Option<PathBuf>,
         #[arg(long)]
-        weather: PathBuf,
+        vision_url: Option<String>,
+        #[arg(long)]
+        vision_model: Option<String>,
+        #[arg(long)]
+        capture_age_seconds: Option<i64>,
+        #[arg(long)]
+        gps_distance_m: Option<f32>,
+        #[arg(long)]
+        reused: bool,
     },
+    /// Re-run a recorded plugin call exactly (version, seed, inputs, vision answers from the
+    /// record) against the configured database, and say whether the outcome is the same.
+    Replay { call_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,7 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied ({})", db.engine().name());
             Ok(())
         }
-        Command::Plugin { command } => plugin(command).await,
+        Command::Plugin { command } => crate::plugins::cli::run(command, &config).await,
         Command::Admin { command } => {
             let db = crate::db::Database::connect(&config.database_url(), 1).await?;
             db.migrate().await?;
@@ -107,40 +128,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("no account with email {email}");
             }
             println!("{email} is now {}", role.as_str());
-            Ok(())
-        }
-    }
-}
-
-async fn plugin(command: PluginCommand) -> anyhow::Result<()> {
-    use crate::plugins::inspect::{self, Loaded};
-    use crate::plugins::{Limits, PluginEngine};
-    let engine = PluginEngine::new(Limits::default())?;
-    let read =
-        |file: &std::path::Path| std::fs::read(file).with_context(|| format!("reading {}", file.display()));
-    match command {
-        PluginCommand::Check { file } => {
-            let (report, _) = inspect::load(&engine, "check", &read(&file)?)?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(())
-        }
-        PluginCommand::Run { file, weather } => {
-            let (_, loaded) = inspect::load(&engine, "run", &read(&file)?)?;
-            let Loaded::Generator(generator) = loaded else {
-                anyhow::bail!("{} is a verification policy; `plugin run` runs generators", file.display())
-            };
-            let fixture: crate::plugins::routes::DryRunRequest = serde_json::from_slice(&read(&weather)?)
-                .with_context(|| format!("parsing {}", weather.display()))?;
-            let snapshots: Vec<_> = fixture.weather.into_iter().map(Into::into).collect();
-            let generated = generator.generate(&engine, &snapshots, &fixture.user.into()).await?;
-            let missions: Vec<crate::plugins::dto::MissionDto> =
-                generated.missions.into_iter().map(Into::into).collect();
-            let output = serde_json::json!({
-                "missions": missions,
-                "dropped_for_safety": generated.dropped_for_safety,
-                "fuel_used": generated.fuel_used,
-            });
-            println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(())
         }
     }

@@ -30,6 +30,9 @@ pub enum ApiError {
     NotFound { what: &'static str },
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// A conflict the client needs data to resolve; `extra` travels as members of the problem.
+    #[error("{detail}")]
+    ConflictWith { code: &'static str, detail: String, extra: Value },
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("{detail}")]
@@ -77,7 +80,9 @@ impl ApiError {
             Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, *code, "Unauthorized"),
             Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code, "Forbidden"),
             Self::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-            Self::Conflict { code, .. } => (StatusCode::CONFLICT, *code, "Conflict"),
+            Self::Conflict { code, .. } | Self::ConflictWith { code, .. } => {
+                (StatusCode::CONFLICT, *code, "Conflict")
+            }
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
             Self::Upstream { code, .. } => (StatusCode::BAD_GATEWAY, *code, "Upstream service failed"),
             Self::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, "Service unavailable"),
@@ -90,6 +95,7 @@ impl ApiError {
         };
         let extra = match self {
             Self::Validation(errors) => Some(serde_json::json!({ "errors": errors })),
+            Self::ConflictWith { extra, .. } => Some(extra.clone()),
             _ => None,
         };
         Problem { status, code, title, detail, extra }

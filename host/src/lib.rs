@@ -8,7 +8,9 @@
 //! - [`http`] assembles the router and the middleware every request passes: request id,
 //!   tracing, metrics, timeout, body limit, and the problem renderer behind [`error`].
 //! - Domains own their routes, rules and storage: [`auth`] (credentials, sessions, tokens,
-//!   Kakao), [`accounts`] (users and `/me`).
+//!   Kakao), [`accounts`] (users and `/me`), [`plugins`] (the WebAssembly runtime, registry and
+//!   admin API), [`vision`] (grading photos with a multimodal model) and [`photos`] (measuring
+//!   uploaded images).
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
 
 pub mod accounts;
@@ -22,6 +24,8 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod ops;
+pub mod photos;
 pub mod plugins;
 pub mod state;
 pub mod telemetry;
+pub mod vision;

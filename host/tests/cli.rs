@@ -132,3 +132,120 @@ fn plugin_check_and_run_for_authors() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("no known world"));
 }
+
+#[test]
+fn plugin_check_reports_the_golden_corpus_scorecard() {
+    for (file, passes) in [("generator_default", true), ("policy_default", true), ("hostile_generator", false)] {
+        let component = workspace_file(&format!("target/plugins/wasm32-wasip2/plugin/{file}.wasm"));
+        let check = weatherwise().args(["plugin", "check"]).arg(&component).output().expect("run");
+        assert!(check.status.success(), "{check:?}");
+        let report: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json report");
+        let scorecard = &report["scorecard"];
+        assert_eq!(scorecard["passed"] == scorecard["total"], passes, "{file}: {scorecard}");
+        assert_eq!(scorecard["failures"].as_array().expect("failures").is_empty(), passes, "{file}");
+    }
+}
+
+/// One OpenAI-compatible answer on a local port, for `plugin run` on a policy.
+fn one_shot_vision(content: &str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    let body = serde_json::json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content, "refusal": null}}],
+        "usage": {"prompt_tokens": 90, "completion_tokens": 10, "total_tokens": 100}
+    })
+    .to_string();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 65536];
+        loop {
+            let read = stream.read(&mut buffer).expect("read");
+            request.extend_from_slice(&buffer[..read]);
+            let text = String::from_utf8_lossy(&request);
+            if let Some(head_end) = text.find("\r\n\r\n") {
+                let length: usize = text[..head_end]
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                if request.len() >= head_end + 4 + length || read == 0 {
+                    break;
+                }
+            }
+        }
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(answer.as_bytes()).expect("write");
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    (format!("http://{address}/v1"), server)
+}
+
+#[test]
+fn plugin_run_grades_a_photo_with_a_policy() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mission = dir.path().join("mission.json");
+    std::fs::write(
+        &mission,
+        r#"{"key": "cloudy-tumbler", "title": "Bring your own cup", "description": "Coffee in your own cup.",
+            "points": 10, "slot": "morning", "rubric": "Photo of a reusable cup with a drink.", "outdoor": false}"#,
+    )
+    .expect("write");
+    let (url, vision) = one_shot_vision(
+        r#"{"matches": true, "confidence": 0.94, "reason": "A cup of coffee.", "text_instructions_seen": false}"#,
+    );
+    let run = weatherwise()
+        .args(["plugin", "run"])
+        .arg(workspace_file("target/plugins/wasm32-wasip2/plugin/policy_default.wasm"))
+        .arg("--photo")
+        .arg(workspace_file("plugins/corpus/photos/coffee.png"))
+        .arg("--mission")
+        .arg(&mission)
+        .args(["--vision-url", &url, "--capture-age-seconds", "60"])
+        .output()
+        .expect("run");
+    assert!(run.status.success(), "{run:?}");
+    let output: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json output");
+    assert_eq!(output["verdict"]["decision"], "approved", "{output}");
+    let request = vision.join().expect("vision server");
+    assert!(request.starts_with("POST /v1/chat/completions"), "{}", &request[..80]);
+    assert!(request.contains("data:image/jpeg;base64,"));
+}
+
+#[test]
+fn plugin_replay_reruns_a_recorded_call_from_the_database() {
+    use weatherwise::plugins::calls::Target;
+    use weatherwise::plugins::dto::{UserContextDto, WeatherDto};
+    use weatherwise::plugins::records::Purpose;
+    let dir = tempfile::tempdir().expect("dir");
+    let fixture: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(workspace_file("fixtures/cold-dry-day.json")).expect("fixture"))
+            .expect("json");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let call_id = runtime.block_on(async {
+        let mut config = weatherwise::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
+        config.log.filter = "warn".into();
+        let app = weatherwise::app::App::build(config).await.expect("app");
+        let weather: Vec<WeatherDto> = serde_json::from_value(fixture["weather"].clone()).expect("weather");
+        let user: UserContextDto = serde_json::from_value(fixture["user"].clone()).expect("user");
+        let weather: Vec<_> = weather.into_iter().map(Into::into).collect();
+        let run = app.state().plugins.generate(Target::Active, &weather, &user.into(), Purpose::Live).await.expect("run");
+        assert!(run.outcome.is_ok());
+        app.state().db.close().await;
+        run.call_id
+    });
+    let replay = weatherwise()
+        .args(["plugin", "replay", &call_id])
+        .env("WEATHERWISE_DATA_DIR", dir.path())
+        .output()
+        .expect("run");
+    assert!(replay.status.success(), "{replay:?}");
+    let report: serde_json::Value = serde_json::from_slice(&replay.stdout).expect("json report");
+    assert_eq!(report["identical"], true, "{report}");
+    assert_eq!(report["replayed"]["missions"].as_array().expect("missions").len(), 3);
+}

@@ -6,6 +6,7 @@
 //! (loopback defaults). A missing service fails the test: nothing is skipped.
 
 pub mod fake_kakao;
+pub mod fake_vision;
 
 use serde_json::{Value, json};
 use std::net::SocketAddr;

@@ -29,6 +29,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub rate_limits: RateLimitConfig,
     pub kakao: KakaoConfig,
+    pub vision: VisionConfig,
     pub log: LogConfig,
 }
 
@@ -128,6 +129,42 @@ pub struct KakaoConfig {
     pub timeout_secs: u64,
 }
 
+/// The multimodal model that grades photos (any OpenAI-compatible `chat/completions`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VisionConfig {
+    /// For example `https://api.openai.com/v1` or `http://localhost:11434/v1`; grading is off
+    /// (every policy request answered `unavailable`) while it is empty.
+    pub base_url: Option<String>,
+    pub model: String,
+    pub api_key: Option<Secret<String>>,
+    /// `low`, `high` or `auto`: how much of the photo the model looks at.
+    pub image_detail: String,
+    /// Deadline of one attempt.
+    pub timeout_ms: u64,
+    /// Attempts per request (1–5); retried on 429, 5xx, timeouts and unreadable bodies.
+    pub max_attempts: u32,
+    /// First retry delay; doubles each time, plus jitter.
+    pub backoff_ms: u64,
+    /// How long an answer about one photo is reused for the identical question.
+    pub cache_ttl_secs: u64,
+}
+
+impl Default for VisionConfig {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            model: "gpt-4o-mini".into(),
+            api_key: None,
+            image_detail: "low".into(),
+            timeout_ms: 20_000,
+            max_attempts: 3,
+            backoff_ms: 500,
+            cache_ttl_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -148,6 +185,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             rate_limits: RateLimitConfig::default(),
             kakao: KakaoConfig::default(),
+            vision: VisionConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -271,6 +309,12 @@ impl Config {
             if limit.limit == 0 || limit.window_secs == 0 {
                 return Err(format!("rate_limits.{name}: limit and window_secs must be above zero"));
             }
+        }
+        if !matches!(self.vision.image_detail.as_str(), "low" | "high" | "auto") {
+            return Err("vision.image_detail must be `low`, `high` or `auto`".into());
+        }
+        if !(1..=5).contains(&self.vision.max_attempts) || self.vision.timeout_ms == 0 {
+            return Err("vision: max_attempts must be 1 to 5 and timeout_ms above zero".into());
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err("log.format must be `text` or `json`".into());

@@ -1,13 +1,14 @@
 //! JSON shapes of the WIT types, for the admin API and the CLI, with conversions both ways.
 
 use super::bindings::{
-    Alert, AlertKind, AlertLevel, Mission, Precipitation, Sky, Slot, UserContext, WeatherSnapshot,
+    Alert, AlertKind, AlertLevel, Decision, Mission, PhotoFeatures, Precipitation, Sky, Slot, UserContext,
+    Verdict, VisionError, WeatherSnapshot,
 };
 use serde::{Deserialize, Serialize};
 
 macro_rules! mirror_enum {
     ($dto:ident => $wit:ident { $($variant:ident),* $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "kebab-case")]
         pub enum $dto { $($variant),* }
 
@@ -32,6 +33,8 @@ mirror_enum!(AlertKindDto => AlertKind {
     HeatWave, ColdWave, Typhoon, HeavyRain, HeavySnow, StrongWind, Dry, StormSurge, HighSeas, YellowDust
 });
 mirror_enum!(AlertLevelDto => AlertLevel { Advisory, Warning });
+mirror_enum!(VisionErrorDto => VisionError { BudgetExhausted, Timeout, Unavailable, Refused, InvalidAnswer });
+mirror_enum!(DecisionDto => Decision { Approved, Rejected, NeedsReview });
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -100,7 +103,7 @@ impl From<UserContextDto> for UserContext {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MissionDto {
     pub key: String,
     pub title: String,
@@ -122,5 +125,105 @@ impl From<Mission> for MissionDto {
             rubric: m.rubric,
             outdoor: m.outdoor,
         }
+    }
+}
+
+impl From<MissionDto> for Mission {
+    fn from(m: MissionDto) -> Self {
+        Self {
+            key: m.key,
+            title: m.title,
+            description: m.description,
+            points: m.points,
+            slot: m.slot.into(),
+            rubric: m.rubric,
+            outdoor: m.outdoor,
+        }
+    }
+}
+
+impl From<&WeatherSnapshot> for WeatherDto {
+    fn from(w: &WeatherSnapshot) -> Self {
+        Self {
+            slot: w.slot.into(),
+            temperature_c: w.temperature_c,
+            sky: w.sky.into(),
+            precipitation: w.precipitation.into(),
+            precipitation_mm: w.precipitation_mm,
+            wind_speed_ms: w.wind_speed_ms,
+            humidity_pct: w.humidity_pct,
+            pm10: w.pm10,
+            pm25: w.pm25,
+            alerts: w.alerts.iter().map(|a| AlertDto { kind: a.kind.into(), level: a.level.into() }).collect(),
+            stale: w.stale,
+        }
+    }
+}
+
+impl From<&UserContext> for UserContextDto {
+    fn from(u: &UserContext) -> Self {
+        Self {
+            region: u.region.clone(),
+            local_date: u.local_date.clone(),
+            recent_mission_keys: u.recent_mission_keys.clone(),
+        }
+    }
+}
+
+/// What the host measured on a photo, as the policy receives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoFeaturesDto {
+    pub handle: u64,
+    pub width: u32,
+    pub height: u32,
+    pub capture_age_seconds: Option<i64>,
+    pub gps_distance_m: Option<f32>,
+    pub brightness: f32,
+    /// 64-bit dHash as 16 hexadecimal digits (a JSON number would lose bits).
+    pub perceptual_hash: String,
+    pub reused: bool,
+}
+
+impl From<&PhotoFeatures> for PhotoFeaturesDto {
+    fn from(p: &PhotoFeatures) -> Self {
+        Self {
+            handle: p.handle,
+            width: p.width,
+            height: p.height,
+            capture_age_seconds: p.capture_age_seconds,
+            gps_distance_m: p.gps_distance_m,
+            brightness: p.brightness,
+            perceptual_hash: format!("{:016x}", p.perceptual_hash),
+            reused: p.reused,
+        }
+    }
+}
+
+impl From<&PhotoFeaturesDto> for PhotoFeatures {
+    fn from(p: &PhotoFeaturesDto) -> Self {
+        Self {
+            handle: p.handle,
+            width: p.width,
+            height: p.height,
+            capture_age_seconds: p.capture_age_seconds,
+            gps_distance_m: p.gps_distance_m,
+            brightness: p.brightness,
+            perceptual_hash: u64::from_str_radix(&p.perceptual_hash, 16).unwrap_or(0),
+            reused: p.reused,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VerdictDto {
+    pub decision: DecisionDto,
+    pub confidence: f32,
+    pub reason: String,
+}
+
+impl From<Verdict> for VerdictDto {
+    fn from(v: Verdict) -> Self {
+        Self { decision: v.decision.into(), confidence: v.confidence, reason: v.reason }
     }
 }

@@ -33,6 +33,7 @@ pub struct Generated {
     /// Keys of outdoor missions removed because of a warning in their slot.
     pub dropped_for_safety: Vec<String>,
     pub fuel_used: u64,
+    pub peak_memory_bytes: usize,
 }
 
 impl LoadedGenerator {
@@ -47,9 +48,10 @@ impl LoadedGenerator {
         engine: &PluginEngine,
         weather: &[WeatherSnapshot],
         user: &UserContext,
+        seed: u64,
     ) -> Result<Generated, CallError> {
         let started = Instant::now();
-        let outcome = self.call(engine, weather, user).await;
+        let outcome = self.call(engine, weather, user, seed).await;
         record_metrics(&self.name, "generate", started, outcome.as_ref().map(|g| g.fuel_used));
         outcome
     }
@@ -59,8 +61,9 @@ impl LoadedGenerator {
         engine: &PluginEngine,
         weather: &[WeatherSnapshot],
         user: &UserContext,
+        seed: u64,
     ) -> Result<Generated, CallError> {
-        let mut store = engine.store(Sandbox::new(&self.name, &engine.limits, None))?;
+        let mut store = engine.store(Sandbox::new(&self.name, &engine.limits, None, seed))?;
         let run = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.weatherwise_plugins_generator().call_generate(&mut store, weather, user).await
@@ -79,7 +82,8 @@ impl LoadedGenerator {
             metrics::counter!("plugin_missions_dropped_for_safety_total", "plugin" => self.name.clone())
                 .increment(1);
         }
-        Ok(Generated { missions, dropped_for_safety, fuel_used })
+        let peak_memory_bytes = store.data().peak_memory_bytes;
+        Ok(Generated { missions, dropped_for_safety, fuel_used, peak_memory_bytes })
     }
 }
 

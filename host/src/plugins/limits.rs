@@ -14,6 +14,8 @@ pub struct Limits {
     pub max_memory_bytes: usize,
     /// Vision requests per call.
     pub max_vision_calls: u32,
+    /// Model tokens (prompt and answer) per call, over all its vision requests.
+    pub max_vision_tokens: u32,
     /// Log lines kept per call.
     pub max_log_lines: u32,
 }
@@ -25,6 +27,7 @@ impl Default for Limits {
             timeout_ms: 2_000,
             max_memory_bytes: 64 << 20,
             max_vision_calls: 3,
+            max_vision_tokens: 4_000,
             max_log_lines: 64,
         }
     }

@@ -12,13 +12,20 @@
 
 pub mod bindings;
 pub mod bundled;
+pub mod calls;
+pub mod cli;
+pub mod dry_run;
 pub mod dto;
 pub mod engine;
+pub mod gate;
 pub mod generator;
 pub mod inspect;
 pub mod limits;
 pub mod policy;
+pub mod record_routes;
+pub mod records;
 pub mod registry;
+pub mod rng;
 pub mod routes;
 pub mod sandbox;
 pub mod store;

@@ -5,7 +5,7 @@ use super::bindings::{Mission, PhotoFeatures, Verdict, VisionError};
 use super::engine::PluginEngine;
 use super::generator::record_metrics;
 use super::limits::{CallError, CallErrorKind};
-use super::sandbox::{Sandbox, VisionExchange};
+use super::sandbox::Sandbox;
 use super::validate;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -15,7 +15,21 @@ use wasmtime::component::Component;
 /// The host side of `vision.grade`: a model grading a photo the host holds.
 #[async_trait]
 pub trait Vision: Send + Sync + 'static {
-    async fn grade(&self, photo: u64, prompt: &str, json_schema: &str) -> Result<String, VisionError>;
+    /// `max_tokens` is what is left of the call's token budget.
+    async fn grade(
+        &self,
+        photo: u64,
+        prompt: &str,
+        json_schema: &str,
+        max_tokens: u32,
+    ) -> Result<VisionAnswer, VisionError>;
+}
+
+/// A schema-valid answer of the model, and the tokens it cost.
+#[derive(Debug, Clone)]
+pub struct VisionAnswer {
+    pub content: String,
+    pub tokens: u32,
 }
 
 /// A verification policy version, compiled once and pre-linked.
@@ -28,9 +42,8 @@ pub struct LoadedPolicy {
 #[derive(Debug)]
 pub struct Verified {
     pub verdict: Verdict,
-    /// Every vision request and answer, in order: enough to replay the call exactly.
-    pub exchanges: Vec<VisionExchange>,
     pub fuel_used: u64,
+    pub peak_memory_bytes: usize,
 }
 
 impl LoadedPolicy {
@@ -46,9 +59,10 @@ impl LoadedPolicy {
         vision: Option<Arc<dyn Vision>>,
         mission: &Mission,
         photo: PhotoFeatures,
+        seed: u64,
     ) -> Result<Verified, CallError> {
         let started = Instant::now();
-        let outcome = self.call(engine, vision, mission, photo).await;
+        let outcome = self.call(engine, vision, mission, photo, seed).await;
         record_metrics(&self.name, "verify", started, outcome.as_ref().map(|v| v.fuel_used));
         outcome
     }
@@ -59,8 +73,9 @@ impl LoadedPolicy {
         vision: Option<Arc<dyn Vision>>,
         mission: &Mission,
         photo: PhotoFeatures,
+        seed: u64,
     ) -> Result<Verified, CallError> {
-        let mut store = engine.store(Sandbox::new(&self.name, &engine.limits, vision))?;
+        let mut store = engine.store(Sandbox::new(&self.name, &engine.limits, vision, seed))?;
         let run = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.weatherwise_plugins_policy().call_verify(&mut store, mission, photo).await
@@ -73,6 +88,7 @@ impl LoadedPolicy {
         let fuel_used = engine.limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let verdict = result.map_err(|message| CallError::new(CallErrorKind::PluginError, message))?;
         validate::verdict(&verdict)?;
-        Ok(Verified { verdict, exchanges: std::mem::take(&mut store.data_mut().exchanges), fuel_used })
+        let peak_memory_bytes = store.data().peak_memory_bytes;
+        Ok(Verified { verdict, fuel_used, peak_memory_bytes })
     }
 }

@@ -4,12 +4,17 @@
 //! calls in flight: they finish on the version they began with. Activations are written to the
 //! database, then announced on the bus; every instance reloads on the announcement, and a
 //! periodic check catches any announcement that was missed.
+//!
+//! Activation is gated: a version must pass its world's golden corpus (`gate.rs`) unless an
+//! admin forces it with a reason. A policy may also run in shadow beside the active one
+//! (`calls.rs`).
 
 use super::generator::LoadedGenerator;
 use super::inspect::{self, InspectError, Loaded, Report};
 use super::policy::LoadedPolicy;
+use super::records::{RecordStore, Scorecard};
 use super::store::{NewVersion, PluginStore, VersionInfo};
-use super::{PluginEngine, World, bundled};
+use super::{PluginEngine, World, bundled, gate};
 use crate::bus::{EventBus, topics};
 use crate::db::Database;
 use std::collections::HashMap;
@@ -20,9 +25,12 @@ use std::time::Duration;
 const PERIODIC_CHECK: Duration = Duration::from_secs(2);
 /// Compiled versions kept in memory besides the active ones.
 const MAX_CACHED_VERSIONS: usize = 32;
+/// Shadow calls running at once; beyond that a shadow comparison is skipped (and counted)
+/// rather than queued, so a slow candidate never slows the product.
+const SHADOW_SLOTS: usize = 8;
 
 #[derive(Clone)]
-enum Compiled {
+pub(super) enum Compiled {
     Generator(Arc<LoadedGenerator>),
     Policy(Arc<LoadedPolicy>),
 }
@@ -31,15 +39,18 @@ enum Compiled {
 struct Active {
     generator: Option<(String, Arc<LoadedGenerator>)>,
     policy: Option<(String, Arc<LoadedPolicy>)>,
+    shadow_policy: Option<(String, Arc<LoadedPolicy>)>,
 }
 
 pub struct PluginRegistry {
     pub engine: Arc<PluginEngine>,
     store: Arc<dyn PluginStore>,
+    pub(super) records: Arc<dyn RecordStore>,
     db: Database,
     bus: Arc<dyn EventBus>,
     compiled: Mutex<HashMap<String, Compiled>>,
     active: RwLock<Active>,
+    pub(super) shadow_slots: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +65,12 @@ pub enum RegistryError {
     NothingToRollBack(&'static str),
     #[error("version {sha256} is a {actual}, not a {expected}")]
     WrongWorld { sha256: String, expected: &'static str, actual: &'static str },
+    #[error("the version passed {}/{} cases of its golden corpus; fix it or force the activation with a reason", .0.passed, .0.total)]
+    GateFailed(Box<Scorecard>),
+    #[error("no plugin call {0}")]
+    CallNotFound(String),
+    #[error("no {0} is active")]
+    NothingActive(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -65,25 +82,42 @@ pub struct Uploaded {
     pub created: bool,
     #[schema(value_type = Object)]
     pub report: serde_json::Value,
+    /// How it did on its world's golden corpus; activation needs every case passed.
+    pub scorecard: Scorecard,
 }
 
 impl PluginRegistry {
+    /// The registry over its stores, without the bundled components or activation following:
+    /// what offline tools (`weatherwise plugin replay`) need.
+    pub fn open(
+        engine: PluginEngine,
+        store: Arc<dyn PluginStore>,
+        records: Arc<dyn RecordStore>,
+        db: Database,
+        bus: Arc<dyn EventBus>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            engine: Arc::new(engine),
+            store,
+            records,
+            db,
+            bus,
+            compiled: Mutex::new(HashMap::new()),
+            active: RwLock::new(Active::default()),
+            shadow_slots: Arc::new(tokio::sync::Semaphore::new(SHADOW_SLOTS)),
+        })
+    }
+
     /// Registers the bundled components, activates them where a world has no active version,
     /// loads the active versions and starts following activations.
     pub async fn start(
         engine: PluginEngine,
         store: Arc<dyn PluginStore>,
+        records: Arc<dyn RecordStore>,
         db: Database,
         bus: Arc<dyn EventBus>,
     ) -> anyhow::Result<Arc<Self>> {
-        let registry = Arc::new(Self {
-            engine: Arc::new(engine),
-            store,
-            db,
-            bus,
-            compiled: Mutex::new(HashMap::new()),
-            active: RwLock::new(Active::default()),
-        });
+        let registry = Self::open(engine, store, records, db, bus);
         let active = registry.store.active().await?;
         for (label, bytes) in [("bundled generator", bundled::GENERATOR), ("bundled policy", bundled::POLICY)]
         {
@@ -92,6 +126,9 @@ impl PluginRegistry {
                 .await
                 .map_err(anyhow::Error::from)?;
             let world = uploaded.version.world;
+            if !uploaded.scorecard.passes() {
+                tracing::error!(world = world.as_str(), failures = ?uploaded.scorecard.failures, "a bundled plugin fails its golden corpus");
+            }
             if !active.iter().any(|(active_world, _)| *active_world == world) {
                 registry.store.activate(world, &uploaded.version.sha256, None).await?;
                 crate::audit::record(
@@ -109,7 +146,7 @@ impl PluginRegistry {
         Ok(registry)
     }
 
-    /// Validates (compiles, finds the world) and stores a component.
+    /// Validates (compiles, finds the world), stores a component and scores it on its corpus.
     pub async fn upload(
         &self,
         bytes: &[u8],
@@ -140,11 +177,38 @@ impl PluginRegistry {
             )
             .await?;
         }
-        self.cache(&sha256, compiled);
+        self.cache(&sha256, compiled.clone());
         let version =
             self.store.info(&sha256).await?.ok_or_else(|| RegistryError::NotFound(sha256.clone()))?;
+        let scorecard = self.scorecard_of(&sha256, &compiled, version.size_bytes).await?;
         let report = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
-        Ok(Uploaded { version, created, report })
+        Ok(Uploaded { version, created, report, scorecard })
+    }
+
+    /// The version's scorecard on the current corpus, measured now if it has none yet.
+    async fn scorecard_of(&self, sha256: &str, compiled: &Compiled, size: i64) -> anyhow::Result<Scorecard> {
+        let world = match compiled {
+            Compiled::Generator(_) => World::MissionGenerator,
+            Compiled::Policy(_) => World::VerificationPolicy,
+        };
+        if let Some(scorecard) = self.records.scorecard(sha256).await?
+            && scorecard.corpus == gate::corpus_digest(world)
+        {
+            return Ok(scorecard);
+        }
+        let size = u64::try_from(size).unwrap_or(0);
+        let scorecard = match compiled {
+            Compiled::Generator(generator) => gate::score_generator(&self.engine, generator, size).await,
+            Compiled::Policy(policy) => gate::score_policy(&self.engine, policy, size).await,
+        };
+        self.records.put_scorecard(sha256, &scorecard).await?;
+        Ok(scorecard)
+    }
+
+    pub async fn scorecard(&self, sha256: &str) -> Result<Scorecard, RegistryError> {
+        let info = self.info(sha256).await?;
+        let compiled = self.load(sha256).await?;
+        Ok(self.scorecard_of(sha256, &compiled, info.size_bytes).await?)
     }
 
     pub async fn list(&self) -> Result<(Vec<VersionInfo>, Vec<(World, String)>), RegistryError> {
@@ -155,11 +219,27 @@ impl PluginRegistry {
         self.store.info(sha256).await?.ok_or_else(|| RegistryError::NotFound(sha256.to_owned()))
     }
 
-    pub async fn activate(&self, sha256: &str, actor: Option<&str>) -> Result<VersionInfo, RegistryError> {
+    /// Activates a version that passes its corpus; `force` (the admin's reason) activates one
+    /// that does not, and the audit log says so.
+    pub async fn activate(
+        &self,
+        sha256: &str,
+        actor: Option<&str>,
+        force: Option<&str>,
+    ) -> Result<VersionInfo, RegistryError> {
         let info = self.info(sha256).await?;
-        self.load(sha256).await?;
+        let compiled = self.load(sha256).await?;
+        let scorecard = self.scorecard_of(sha256, &compiled, info.size_bytes).await?;
+        let (action, detail) = match (scorecard.passes(), force) {
+            (true, _) => ("plugin.activate", info.world.as_str().to_owned()),
+            (false, None) => return Err(RegistryError::GateFailed(Box::new(scorecard))),
+            (false, Some(reason)) => (
+                "plugin.activate.forced",
+                format!("{}; corpus {}/{}; reason: {reason}", info.world.as_str(), scorecard.passed, scorecard.total),
+            ),
+        };
         self.store.activate(info.world, sha256, actor).await?;
-        crate::audit::record(&self.db, actor, "plugin.activate", sha256, info.world.as_str()).await?;
+        crate::audit::record(&self.db, actor, action, sha256, &detail).await?;
         self.refresh().await?;
         self.announce(info.world, sha256).await;
         Ok(info)
@@ -199,20 +279,58 @@ impl PluginRegistry {
         self.active.read().unwrap_or_else(|p| p.into_inner()).policy.clone()
     }
 
+    /// The policy running in shadow beside the active one, if any.
+    pub fn shadow_policy(&self) -> Option<(String, Arc<LoadedPolicy>)> {
+        self.active.read().unwrap_or_else(|p| p.into_inner()).shadow_policy.clone()
+    }
+
+    /// Starts running `sha256` (a policy) in shadow on live verifications.
+    pub async fn start_shadow(&self, sha256: &str, actor: Option<&str>) -> Result<VersionInfo, RegistryError> {
+        let info = self.info(sha256).await?;
+        self.version_policy(sha256).await?;
+        self.records.set_shadow(World::VerificationPolicy, Some(sha256), actor).await?;
+        crate::audit::record(&self.db, actor, "plugin.shadow.start", sha256, info.world.as_str()).await?;
+        self.refresh().await?;
+        self.announce(info.world, sha256).await;
+        Ok(info)
+    }
+
+    pub async fn shadow_report(
+        &self,
+        candidate: &str,
+        disagreements: i64,
+    ) -> Result<super::records::ShadowReport, RegistryError> {
+        Ok(self.records.shadow_report(candidate, disagreements).await?)
+    }
+
+    pub async fn stop_shadow(&self, actor: Option<&str>) -> Result<(), RegistryError> {
+        let world = World::VerificationPolicy;
+        let Some(current) = self.records.shadow(world).await? else { return Ok(()) };
+        self.records.set_shadow(world, None, actor).await?;
+        crate::audit::record(&self.db, actor, "plugin.shadow.stop", &current, world.as_str()).await?;
+        self.refresh().await?;
+        self.announce(world, &current).await;
+        Ok(())
+    }
+
     /// A specific version, compiled (from the cache or the store).
     pub async fn version_generator(&self, sha256: &str) -> Result<Arc<LoadedGenerator>, RegistryError> {
         match self.load(sha256).await? {
             Compiled::Generator(generator) => Ok(generator),
-            Compiled::Policy(_) => Err(RegistryError::WrongWorld {
-                sha256: sha256.to_owned(),
-                expected: World::MissionGenerator.as_str(),
-                actual: World::VerificationPolicy.as_str(),
-            }),
+            Compiled::Policy(_) => Err(wrong_world(sha256, World::MissionGenerator)),
         }
     }
 
-    /// Makes memory match the database's active versions.
+    pub async fn version_policy(&self, sha256: &str) -> Result<Arc<LoadedPolicy>, RegistryError> {
+        match self.load(sha256).await? {
+            Compiled::Policy(policy) => Ok(policy),
+            Compiled::Generator(_) => Err(wrong_world(sha256, World::VerificationPolicy)),
+        }
+    }
+
+    /// Makes memory match the database's active versions and shadow candidate.
     pub async fn refresh(&self) -> anyhow::Result<()> {
+        self.refresh_shadow().await?;
         for (world, sha256) in self.store.active().await? {
             let current = {
                 let active = self.active.read().unwrap_or_else(|p| p.into_inner());
@@ -233,6 +351,24 @@ impl PluginRegistry {
             }
             tracing::info!(world = world.as_str(), %sha256, "plugin version active");
         }
+        Ok(())
+    }
+
+    async fn refresh_shadow(&self) -> anyhow::Result<()> {
+        let wanted = self.records.shadow(World::VerificationPolicy).await?;
+        let current = self.shadow_policy().map(|(sha, _)| sha);
+        if wanted == current {
+            return Ok(());
+        }
+        let loaded = match &wanted {
+            Some(sha256) => Some((
+                sha256.clone(),
+                self.version_policy(sha256).await.map_err(|err| anyhow::anyhow!("loading {sha256}: {err}"))?,
+            )),
+            None => None,
+        };
+        self.active.write().unwrap_or_else(|p| p.into_inner()).shadow_policy = loaded;
+        tracing::info!(shadow = ?wanted, "shadow policy changed");
         Ok(())
     }
 
@@ -267,6 +403,7 @@ impl PluginRegistry {
             let keep: Vec<String> = [
                 active.generator.as_ref().map(|(s, _)| s.clone()),
                 active.policy.as_ref().map(|(s, _)| s.clone()),
+                active.shadow_policy.as_ref().map(|(s, _)| s.clone()),
             ]
             .into_iter()
             .flatten()
@@ -278,7 +415,7 @@ impl PluginRegistry {
 
     async fn announce(&self, world: World, sha256: &str) {
         let payload =
-            serde_json::json!({ "type": "plugin.activated", "world": world.as_str(), "sha256": sha256 });
+            serde_json::json!({ "type": "plugin.changed", "world": world.as_str(), "sha256": sha256 });
         if let Err(err) =
             self.bus.publish(topics::PLUGINS, world.as_str(), payload.to_string().as_bytes()).await
         {
@@ -307,4 +444,12 @@ impl PluginRegistry {
         });
         Ok(())
     }
+}
+
+fn wrong_world(sha256: &str, expected: World) -> RegistryError {
+    let actual = match expected {
+        World::MissionGenerator => World::VerificationPolicy,
+        World::VerificationPolicy => World::MissionGenerator,
+    };
+    RegistryError::WrongWorld { sha256: sha256.to_owned(), expected: expected.as_str(), actual: actual.as_str() }
 }

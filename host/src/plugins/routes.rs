@@ -1,7 +1,7 @@
 //! Admin API of the plugin registry, and the audit log.
 
 use super::World;
-use super::dto::{MissionDto, UserContextDto, WeatherDto};
+use super::records::Scorecard;
 use super::inspect::{InspectError, MAX_COMPONENT_BYTES};
 use super::registry::{RegistryError, Uploaded};
 use super::store::VersionInfo;
@@ -9,7 +9,7 @@ use crate::app::SharedState;
 use crate::audit::AuditEntry;
 use crate::auth::admin::AdminUser;
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{Json, Query};
+use crate::http::extract::Query;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -24,8 +24,9 @@ pub fn router() -> Router<SharedState> {
         .route("/admin/plugins/{id}", get(inspect).delete(delete))
         .route("/admin/plugins/{id}/activate", post(activate))
         .route("/admin/plugins/{id}/rollback", post(rollback))
-        .route("/admin/plugins/{id}/dry-run", post(dry_run))
         .route("/admin/audit", get(audit))
+        .merge(super::dry_run::router())
+        .merge(super::record_routes::router())
 }
 
 impl From<RegistryError> for ApiError {
@@ -47,6 +48,13 @@ impl From<RegistryError> for ApiError {
                 ApiError::conflict("nothing_to_roll_back", err.to_string())
             }
             RegistryError::WrongWorld { .. } => ApiError::conflict("wrong_world", err.to_string()),
+            RegistryError::GateFailed(ref scorecard) => ApiError::ConflictWith {
+                code: "corpus_failed",
+                detail: err.to_string(),
+                extra: serde_json::json!({ "scorecard": scorecard }),
+            },
+            RegistryError::CallNotFound(_) => ApiError::NotFound { what: "plugin call" },
+            RegistryError::NothingActive(_) => ApiError::conflict("nothing_active", err.to_string()),
             RegistryError::Internal(err) => ApiError::Internal(err),
         }
     }
@@ -95,6 +103,15 @@ pub struct VersionView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
+pub struct VersionDetail {
+    #[serde(flatten)]
+    pub version: VersionInfo,
+    pub active: bool,
+    /// Its result on its world's golden corpus.
+    pub scorecard: Scorecard,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VersionList {
     pub versions: Vec<VersionView>,
 }
@@ -112,17 +129,18 @@ pub async fn list(State(app): State<SharedState>, _admin: AdminUser) -> ApiResul
     Ok(axum::Json(VersionList { versions }))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/plugins/{id}", tag = "admin", security(("bearer" = [])), responses((status = 200, body = VersionView)))]
+#[utoipa::path(get, path = "/api/v1/admin/plugins/{id}", tag = "admin", security(("bearer" = [])), responses((status = 200, body = VersionDetail)))]
 pub async fn inspect(
     State(app): State<SharedState>,
     _admin: AdminUser,
     Path(id): Path<String>,
-) -> ApiResult<axum::Json<VersionView>> {
+) -> ApiResult<axum::Json<VersionDetail>> {
     let registry = &app.plugins;
     let version = registry.info(&id).await?;
     let (_, active) = registry.list().await?;
     let active = active.iter().any(|(_, sha)| *sha == version.sha256);
-    Ok(axum::Json(VersionView { version, active }))
+    let scorecard = registry.scorecard(&id).await?;
+    Ok(axum::Json(VersionDetail { version, active, scorecard }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/admin/plugins/{id}", tag = "admin", security(("bearer" = [])),
@@ -136,13 +154,31 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/activate", tag = "admin", security(("bearer" = [])), responses((status = 200, body = VersionInfo)))]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateParams {
+    /// Activate even though the version fails its golden corpus.
+    #[serde(default)]
+    force: bool,
+    /// Why, when forcing (1–500 characters); kept in the audit log.
+    reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/activate", tag = "admin", security(("bearer" = [])), params(ActivateParams),
+    responses((status = 200, body = VersionInfo), (status = 409, description = "the version fails its golden corpus (`corpus_failed`, with its scorecard)")))]
 pub async fn activate(
     State(app): State<SharedState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
+    Query(params): Query<ActivateParams>,
 ) -> ApiResult<axum::Json<VersionInfo>> {
-    Ok(axum::Json(app.plugins.activate(&id, Some(&admin.user_id)).await?))
+    let reason = params.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let force = match (params.force, reason) {
+        (false, _) => None,
+        (true, Some(reason)) if reason.chars().count() <= 500 => Some(reason),
+        (true, _) => return Err(ApiError::field("reason", "a forced activation needs a reason of 1 to 500 characters")),
+    };
+    Ok(axum::Json(app.plugins.activate(&id, Some(&admin.user_id), force).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/rollback", tag = "admin", security(("bearer" = [])),
@@ -159,57 +195,6 @@ pub async fn rollback(
         _ => return Err(ApiError::NotFound { what: "world" }),
     };
     Ok(axum::Json(app.plugins.rollback(world, Some(&admin.user_id)).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DryRunRequest {
-    pub weather: Vec<WeatherDto>,
-    pub user: UserContextDto,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DryRunResult {
-    pub missions: Vec<MissionDto>,
-    pub dropped_for_safety: Vec<String>,
-    pub fuel_used: u64,
-}
-
-/// Runs a generator version against posted weather without touching user data. The id may be
-/// a version hash or `active`.
-#[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/dry-run", tag = "admin", security(("bearer" = [])),
-    request_body = DryRunRequest, responses((status = 200, body = DryRunResult), (status = 422, description = "the plugin failed")))]
-pub async fn dry_run(
-    State(app): State<SharedState>,
-    _admin: AdminUser,
-    Path(id): Path<String>,
-    Json(request): Json<DryRunRequest>,
-) -> ApiResult<axum::Json<DryRunResult>> {
-    if request.weather.len() > 3 {
-        return Err(ApiError::field("weather", "at most one snapshot per slot (3)"));
-    }
-    let registry = &app.plugins;
-    let generator = if id == "active" {
-        registry
-            .generator()
-            .map(|(_, generator)| generator)
-            .ok_or(ApiError::NotFound { what: "active generator" })?
-    } else {
-        registry.version_generator(&id).await?
-    };
-    let weather: Vec<_> = request.weather.into_iter().map(Into::into).collect();
-    let generated =
-        generator.generate(&registry.engine, &weather, &request.user.into()).await.map_err(|err| {
-            ApiError::Validation(vec![crate::error::FieldError {
-                field: err.kind.as_str().into(),
-                message: err.message,
-            }])
-        })?;
-    Ok(axum::Json(DryRunResult {
-        missions: generated.missions.into_iter().map(Into::into).collect(),
-        dropped_for_safety: generated.dropped_for_safety,
-        fuel_used: generated.fuel_used,
-    }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -1,25 +1,19 @@
 //! What a component's store holds during one call: an authority-free WASI context, the log
-//! budget, the memory limiter and the vision budget.
+//! budget, the memory limiter and the vision budget (calls and tokens).
 
 use super::bindings::generator_world::weatherwise::plugins::{log, types};
 use super::bindings::policy_world::weatherwise::plugins::vision;
 use super::bindings::{Level, VisionError};
 use super::policy::Vision;
+use super::rng::SeededRng;
 use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 const MAX_LOG_LINE_BYTES: usize = 1024;
-
-/// A vision request the component made and what it got back: the record replays need.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct VisionExchange {
-    pub photo: u64,
-    pub prompt: String,
-    pub json_schema: String,
-    pub answer: Result<String, String>,
-}
+/// Largest prompt or schema a component may send to the model.
+const MAX_PROMPT_BYTES: usize = 8_192;
 
 pub struct Sandbox {
     wasi: WasiCtx,
@@ -29,36 +23,43 @@ pub struct Sandbox {
     max_log_lines: u32,
     pub dropped_log_lines: u32,
     max_memory_bytes: usize,
+    /// The largest linear memory the component asked for, in bytes.
+    pub peak_memory_bytes: usize,
     /// Set when the component asked for more memory than its cap.
     pub memory_denied: bool,
     vision: Option<Arc<dyn Vision>>,
     vision_calls: u32,
     max_vision_calls: u32,
-    pub exchanges: Vec<VisionExchange>,
+    vision_tokens: u32,
+    max_vision_tokens: u32,
 }
 
 impl Sandbox {
-    pub fn new(plugin: &str, limits: &super::Limits, vision: Option<Arc<dyn Vision>>) -> Self {
+    /// `seed` feeds the component's random sources; the call's record keeps it for replays.
+    pub fn new(plugin: &str, limits: &super::Limits, vision: Option<Arc<dyn Vision>>, seed: u64) -> Self {
         Self {
-            wasi: authority_free_wasi(),
+            wasi: authority_free_wasi(seed),
             table: ResourceTable::new(),
             plugin: plugin.to_owned(),
             log_lines: 0,
             max_log_lines: limits.max_log_lines,
             dropped_log_lines: 0,
             max_memory_bytes: limits.max_memory_bytes,
+            peak_memory_bytes: 0,
             memory_denied: false,
             vision,
             vision_calls: 0,
             max_vision_calls: limits.max_vision_calls,
-            exchanges: Vec::new(),
+            vision_tokens: 0,
+            max_vision_tokens: limits.max_vision_tokens,
         }
     }
 }
 
 /// No preopened directories, environment, arguments, sockets or name lookups; a clock frozen
-/// at the epoch, so a call cannot depend on when it runs.
-fn authority_free_wasi() -> WasiCtx {
+/// at the epoch and randomness from the call's seed, so a call cannot depend on when it runs
+/// and replays exactly.
+fn authority_free_wasi(seed: u64) -> WasiCtx {
     let mut builder = WasiCtx::builder();
     builder
         .allow_tcp(false)
@@ -66,7 +67,9 @@ fn authority_free_wasi() -> WasiCtx {
         .allow_ip_name_lookup(false)
         .wall_clock(FrozenClock)
         .monotonic_clock(FrozenClock)
-        .insecure_random_seed(0x5eed);
+        .secure_random(SeededRng::new(seed))
+        .insecure_random(SeededRng::new(seed.rotate_left(32)))
+        .insecure_random_seed(u128::from(seed));
     builder.build()
 }
 
@@ -109,6 +112,7 @@ impl ResourceLimiter for Sandbox {
             self.memory_denied = true;
             return Ok(false);
         }
+        self.peak_memory_bytes = self.peak_memory_bytes.max(desired);
         Ok(true)
     }
 
@@ -153,21 +157,18 @@ impl vision::Host for Sandbox {
         prompt: String,
         json_schema: String,
     ) -> Result<String, VisionError> {
-        if self.vision_calls >= self.max_vision_calls {
+        if self.vision_calls >= self.max_vision_calls || self.vision_tokens >= self.max_vision_tokens {
             return Err(VisionError::BudgetExhausted);
         }
         self.vision_calls += 1;
         let Some(vision) = self.vision.clone() else { return Err(VisionError::Unavailable) };
-        if prompt.len() > 8_192 || json_schema.len() > 8_192 {
+        if prompt.len() > MAX_PROMPT_BYTES || json_schema.len() > MAX_PROMPT_BYTES {
             return Err(VisionError::InvalidAnswer);
         }
-        let answer = vision.grade(photo, &prompt, &json_schema).await;
-        self.exchanges.push(VisionExchange {
-            photo,
-            prompt,
-            json_schema,
-            answer: answer.clone().map_err(|err| format!("{err:?}")),
-        });
-        answer
+        let remaining = self.max_vision_tokens - self.vision_tokens;
+        let outcome = vision.grade(photo, &prompt, &json_schema, remaining).await;
+        let tokens = outcome.as_ref().map_or(0, |answer| answer.tokens);
+        self.vision_tokens = self.vision_tokens.saturating_add(tokens);
+        outcome.map(|answer| answer.content)
     }
 }

@@ -55,6 +55,15 @@ impl Guest for Hostile {
                 Ok(vec![mission(Slot::Morning, "chatty", false)])
             }
             "error" => Err("the generator gives up".into()),
+            // Busy for a while (well inside the budget), then an ordinary answer: a call that is
+            // still running when an admin activates another version.
+            "slow" => {
+                let mut x = 0u64;
+                for i in 0..20_000_000u64 {
+                    x = black_box(x.wrapping_add(i));
+                }
+                Ok(vec![mission(Slot::Morning, &format!("slow-{}", x % 10), false)])
+            }
             "outdoor" => Ok(weather
                 .iter()
                 .map(|w| {

@@ -9,6 +9,8 @@ mod deployment;
 mod kakao;
 mod operations;
 mod plugin_admin;
+mod plugin_platform;
+mod plugin_support;
 mod plugins;
 mod races;
 mod rate_limits;

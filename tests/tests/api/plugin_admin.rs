@@ -5,6 +5,10 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use super::plugin_support::{
+    COFFEE, admin_get, admin_post, cup_mission, dry_run, force_activate, policy_dry_run, upload,
+};
+use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise_tests::{Deployment, Mode, Session, TestApp, assert_problem, both_modes, component};
 
 both_modes!(
@@ -13,18 +17,6 @@ both_modes!(
     activate_rollback_delete_and_audit,
     hot_swap_under_load_fails_no_request,
 );
-
-async fn upload(app: &TestApp, admin: &Session, bytes: Vec<u8>, label: &str) -> reqwest::Response {
-    app.http
-        .post(app.api("/admin/plugins"))
-        .query(&[("label", label), ("note", "from the tests")])
-        .bearer_auth(&admin.access)
-        .header("content-type", "application/wasm")
-        .body(bytes)
-        .send()
-        .await
-        .expect("request")
-}
 
 /// Sends an upload larger than the limit over a raw connection and reads the answer while the
 /// body is still being written: the server answers 413 without reading it all and may close
@@ -61,41 +53,6 @@ async fn oversized_upload(app: &TestApp, admin: &Session, size: usize) -> (u16, 
     let text = String::from_utf8_lossy(&answer).into_owned();
     let status = text.split_whitespace().nth(1).and_then(|code| code.parse().ok()).expect("status line");
     (status, text)
-}
-
-async fn admin_get(app: &TestApp, admin: &Session, path: &str) -> Value {
-    app.http
-        .get(app.api(path))
-        .bearer_auth(&admin.access)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json")
-}
-
-async fn admin_post(app: &TestApp, admin: &Session, path: &str) -> reqwest::Response {
-    app.http.post(app.api(path)).bearer_auth(&admin.access).send().await.expect("request")
-}
-
-fn day() -> Value {
-    json!([
-        {"slot": "morning", "temperature_c": 26.0, "sky": "overcast", "precipitation": "rain",
-         "alerts": [{"kind": "typhoon", "level": "warning"}]},
-        {"slot": "lunch", "temperature_c": 28.0, "sky": "clear", "precipitation": "none"},
-        {"slot": "evening", "temperature_c": 22.0, "sky": "clear", "precipitation": "none"}
-    ])
-}
-
-async fn dry_run(app: &TestApp, admin: &Session, id: &str, region: &str) -> reqwest::Response {
-    app.http
-        .post(app.api(&format!("/admin/plugins/{id}/dry-run")))
-        .bearer_auth(&admin.access)
-        .json(&json!({"weather": day(), "user": {"region": region, "local_date": "2026-11-23"}}))
-        .send()
-        .await
-        .expect("request")
 }
 
 async fn only_admins_reach_the_registry(mode: Mode) {
@@ -190,7 +147,14 @@ async fn activate_rollback_delete_and_audit(mode: Mode) {
     let hostile: Value =
         upload(&app, &admin, component("hostile_generator"), "hostile").await.json().await.expect("json");
     let sha = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
-    assert_eq!(admin_post(&app, &admin, &format!("/admin/plugins/{sha}/activate")).await.status(), 200);
+    // It fails its golden corpus, so it is not activated unless forced, with a reason.
+    assert!(hostile["scorecard"]["passed"].as_u64() < hostile["scorecard"]["total"].as_u64(), "{hostile}");
+    let refused = admin_post(&app, &admin, &format!("/admin/plugins/{sha}/activate")).await;
+    let problem = assert_problem(refused, 409, "corpus_failed").await;
+    assert!(!problem["scorecard"]["failures"].as_array().expect("failures").is_empty(), "{problem}");
+    let no_reason = admin_post(&app, &admin, &format!("/admin/plugins/{sha}/activate?force=true")).await;
+    assert_problem(no_reason, 422, "validation_failed").await;
+    assert_eq!(force_activate(&app, &admin, &sha).await.status(), 200);
 
     // The safety rule holds whatever the generator says: no outdoor mission under the typhoon.
     let swapped: Value = dry_run(&app, &admin, "active", "outdoor").await.json().await.expect("json");
@@ -235,36 +199,50 @@ async fn activate_rollback_delete_and_audit(mode: Mode) {
         audit["entries"].as_array().expect("entries").iter().filter_map(|e| e["action"].as_str()).collect();
     assert_eq!(
         &actions[..4],
-        ["plugin.delete", "plugin.rollback", "plugin.activate", "plugin.upload"],
+        ["plugin.delete", "plugin.rollback", "plugin.activate.forced", "plugin.upload"],
         "{audit}"
     );
     assert!(audit["entries"][0]["actor"] == admin.user_id.as_str());
+    assert!(audit["entries"][2]["detail"].as_str().is_some_and(|d| d.contains("reason: sandbox test")), "{audit}");
 }
 
+/// Generator and policy calls run through the server while 20 activations and rollbacks go
+/// by: none fails.
 async fn hot_swap_under_load_fails_no_request(mode: Mode) {
-    let deployment = Deployment::new(mode).await;
+    let vision = FakeVision::start(Behaviour::grade(true, 0.95)).await;
+    let mut deployment = Deployment::new(mode).await;
+    deployment.config.vision.base_url = Some(vision.base_url());
     let app = Arc::new(deployment.start().await);
     let admin = deployment.admin(&app).await;
     let hostile: Value =
         upload(&app, &admin, component("hostile_generator"), "hostile").await.json().await.expect("json");
-    let sha = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
+    let generator = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
+    let hostile: Value =
+        upload(&app, &admin, component("hostile_policy"), "hostile").await.json().await.expect("json");
+    let policy = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
 
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let load = (0..8).map(|_| {
+    let load = (0..8).map(|i| {
         let (app, admin, stop) = (app.clone(), admin.clone(), stop.clone());
         tokio::spawn(async move {
             let (mut ok, mut failed) = (0u32, 0u32);
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let response = dry_run(&app, &admin, "active", "calm").await;
+                let response = if i % 2 == 0 {
+                    dry_run(&app, &admin, "active", "calm").await
+                } else {
+                    policy_dry_run(&app, &admin, "active", COFFEE, json!({"mission": cup_mission()})).await
+                };
                 if response.status() == 200 { ok += 1 } else { failed += 1 }
             }
             (ok, failed)
         })
     });
     let load: Vec<_> = load.collect();
-    for _ in 0..10 {
-        assert_eq!(admin_post(&app, &admin, &format!("/admin/plugins/{sha}/activate")).await.status(), 200);
-        assert_eq!(admin_post(&app, &admin, "/admin/plugins/mission-generator/rollback").await.status(), 200);
+    for round in 0..10 {
+        let sha = if round % 2 == 0 { &generator } else { &policy };
+        let world = if round % 2 == 0 { "mission-generator" } else { "verification-policy" };
+        assert_eq!(force_activate(&app, &admin, sha).await.status(), 200);
+        assert_eq!(admin_post(&app, &admin, &format!("/admin/plugins/{world}/rollback")).await.status(), 200);
     }
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let (ok, failed) = join_all(load)
@@ -288,7 +266,7 @@ async fn scaled_instances_switch_within_a_second() {
         upload(&first, &admin, component("hostile_generator"), "hostile").await.json().await.expect("json");
     let sha = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
     for round in 0..3 {
-        assert_eq!(admin_post(&first, &admin, &format!("/admin/plugins/{sha}/activate")).await.status(), 200);
+        assert_eq!(force_activate(&first, &admin, &sha).await.status(), 200);
         let switched = Instant::now();
         loop {
             let answer: Value =
