@@ -10,7 +10,8 @@ use std::process::Command;
 const PLUGINS: &[(&str, &str)] =
     &[("generator-default", "generator_default"), ("policy-default", "policy_default")];
 /// Built beside them for the sandbox tests, never bundled.
-const TEST_COMPONENTS: &[&str] = &["hostile-generator", "hostile-policy", "not-a-plugin", "minimal-generator"];
+const TEST_COMPONENTS: &[&str] =
+    &["hostile-generator", "hostile-policy", "not-a-plugin", "minimal-generator"];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));

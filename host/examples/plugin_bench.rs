@@ -116,7 +116,10 @@ fn memory_per_version(engine: &PluginEngine, label: &str, bytes: &[u8]) -> anyho
         kept.push(inspect::load(engine, &format!("{label}-{i}"), bytes)?.1);
     }
     let per_version = rss_bytes().saturating_sub(before) / VERSIONS as u64;
-    println!("{label}: {:.0} KiB resident per loaded version ({VERSIONS} loaded)", per_version as f64 / 1024.0);
+    println!(
+        "{label}: {:.0} KiB resident per loaded version ({VERSIONS} loaded)",
+        per_version as f64 / 1024.0
+    );
     drop(kept);
     Ok(())
 }

@@ -135,7 +135,9 @@ fn plugin_check_and_run_for_authors() {
 
 #[test]
 fn plugin_check_reports_the_golden_corpus_scorecard() {
-    for (file, passes) in [("generator_default", true), ("policy_default", true), ("hostile_generator", false)] {
+    for (file, passes) in
+        [("generator_default", true), ("policy_default", true), ("hostile_generator", false)]
+    {
         let component = workspace_file(&format!("target/plugins/wasm32-wasip2/plugin/{file}.wasm"));
         let check = weatherwise().args(["plugin", "check"]).arg(&component).output().expect("run");
         assert!(check.status.success(), "{check:?}");
@@ -168,7 +170,9 @@ fn one_shot_vision(content: &str) -> (String, std::thread::JoinHandle<String>) {
             if let Some(head_end) = text.find("\r\n\r\n") {
                 let length: usize = text[..head_end]
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                    })
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
                 if request.len() >= head_end + 4 + length || read == 0 {
@@ -223,18 +227,25 @@ fn plugin_replay_reruns_a_recorded_call_from_the_database() {
     use weatherwise::plugins::dto::{UserContextDto, WeatherDto};
     use weatherwise::plugins::records::Purpose;
     let dir = tempfile::tempdir().expect("dir");
-    let fixture: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(workspace_file("fixtures/cold-dry-day.json")).expect("fixture"))
-            .expect("json");
+    let fixture: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(workspace_file("fixtures/cold-dry-day.json")).expect("fixture"),
+    )
+    .expect("json");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let call_id = runtime.block_on(async {
-        let mut config = weatherwise::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
+        let mut config =
+            weatherwise::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
         config.log.filter = "warn".into();
         let app = weatherwise::app::App::build(config).await.expect("app");
         let weather: Vec<WeatherDto> = serde_json::from_value(fixture["weather"].clone()).expect("weather");
         let user: UserContextDto = serde_json::from_value(fixture["user"].clone()).expect("user");
         let weather: Vec<_> = weather.into_iter().map(Into::into).collect();
-        let run = app.state().plugins.generate(Target::Active, &weather, &user.into(), Purpose::Live).await.expect("run");
+        let run = app
+            .state()
+            .plugins
+            .generate(Target::Active, &weather, &user.into(), Purpose::Live)
+            .await
+            .expect("run");
         assert!(run.outcome.is_ok());
         app.state().db.close().await;
         run.call_id

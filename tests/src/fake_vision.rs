@@ -89,15 +89,18 @@ async fn completions(State(fake): State<FakeVision>, Json(request): Json<Value>)
         inner.behaviour.clone()
     };
     let error = |status: StatusCode, kind: &str| {
-        let body = json!({"error": {"message": "scripted failure", "type": kind, "param": null, "code": null}});
+        let body =
+            json!({"error": {"message": "scripted failure", "type": kind, "param": null, "code": null}});
         (status, Json(body)).into_response()
     };
     match behaviour {
-        Behaviour::Answer { content, tokens } => Json(completion(json!(content), Value::Null, tokens)).into_response(),
-        Behaviour::Refuse => Json(completion(Value::Null, json!("I can't help with that."), 12)).into_response(),
-        Behaviour::Status(code) => {
-            error(StatusCode::from_u16(code).expect("status"), "server_error")
+        Behaviour::Answer { content, tokens } => {
+            Json(completion(json!(content), Value::Null, tokens)).into_response()
         }
+        Behaviour::Refuse => {
+            Json(completion(Value::Null, json!("I can't help with that."), 12)).into_response()
+        }
+        Behaviour::Status(code) => error(StatusCode::from_u16(code).expect("status"), "server_error"),
         Behaviour::RateLimited { retry_after_secs } => {
             let mut response = error(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error");
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -107,7 +110,9 @@ async fn completions(State(fake): State<FakeVision>, Json(request): Json<Value>)
             tokio::time::sleep(delay).await;
             Json(completion(json!("{}"), Value::Null, 10)).into_response()
         }
-        Behaviour::Garbage => ([(header::CONTENT_TYPE, "application/json")], "{\"choices\": [").into_response(),
+        Behaviour::Garbage => {
+            ([(header::CONTENT_TYPE, "application/json")], "{\"choices\": [").into_response()
+        }
     }
 }
 

@@ -92,7 +92,9 @@ impl Vision for ReplayVision {
             return Err(self.diverge("the component asked the vision model more often than recorded".into()));
         };
         if exchange.photo != photo || exchange.prompt != prompt || exchange.json_schema != json_schema {
-            return Err(self.diverge("the component asked the vision model something else than recorded".into()));
+            return Err(
+                self.diverge("the component asked the vision model something else than recorded".into())
+            );
         }
         match exchange.answer {
             Ok(content) => Ok(VisionAnswer { content, tokens: exchange.tokens }),
@@ -136,16 +138,23 @@ fn verified_outcome(outcome: &Result<Verified, CallError>) -> CallOutcome {
 }
 
 impl PluginRegistry {
-    async fn resolve_generator(&self, target: Target<'_>) -> Result<(String, Arc<LoadedGenerator>), RegistryError> {
+    async fn resolve_generator(
+        &self,
+        target: Target<'_>,
+    ) -> Result<(String, Arc<LoadedGenerator>), RegistryError> {
         match target {
-            Target::Active => self.generator().ok_or(RegistryError::NothingActive(World::MissionGenerator.as_str())),
+            Target::Active => {
+                self.generator().ok_or(RegistryError::NothingActive(World::MissionGenerator.as_str()))
+            }
             Target::Version(sha) => Ok((sha.to_owned(), self.version_generator(sha).await?)),
         }
     }
 
     async fn resolve_policy(&self, target: Target<'_>) -> Result<(String, Arc<LoadedPolicy>), RegistryError> {
         match target {
-            Target::Active => self.policy().ok_or(RegistryError::NothingActive(World::VerificationPolicy.as_str())),
+            Target::Active => {
+                self.policy().ok_or(RegistryError::NothingActive(World::VerificationPolicy.as_str()))
+            }
             Target::Version(sha) => Ok((sha.to_owned(), self.version_policy(sha).await?)),
         }
     }
@@ -197,7 +206,15 @@ impl PluginRegistry {
             && candidate != sha256
             && let Ok(verified) = &run.outcome
         {
-            self.spawn_shadow(&run.call_id, &sha256, verified.verdict.decision.into(), (candidate, shadow), mission, photo, vision);
+            self.spawn_shadow(
+                &run.call_id,
+                &sha256,
+                verified.verdict.decision.into(),
+                (candidate, shadow),
+                mission,
+                photo,
+                vision,
+            );
         }
         Ok(run)
     }
@@ -214,7 +231,7 @@ impl PluginRegistry {
         let seed: u64 = rand::random();
         let recording = Arc::new(RecordingVision { inner: vision, exchanges: Mutex::new(Vec::new()) });
         let started = Instant::now();
-        let outcome = policy.verify(&self.engine, Some(recording.clone()), mission, photo.clone(), seed).await;
+        let outcome = policy.verify(&self.engine, Some(recording.clone()), mission, *photo, seed).await;
         let exchanges = std::mem::take(&mut *recording.exchanges.lock().unwrap_or_else(|p| p.into_inner()));
         let record = CallRecord {
             id: uuid::Uuid::now_v7().to_string(),
@@ -249,12 +266,16 @@ impl PluginRegistry {
             return;
         };
         let registry = self.clone();
-        let (call_id, active, mission, photo) = (call_id.to_owned(), active.to_owned(), mission.clone(), photo.clone());
+        let (call_id, active, mission, photo) =
+            (call_id.to_owned(), active.to_owned(), mission.clone(), *photo);
         tokio::spawn(async move {
             let _permit = permit;
-            let run = registry.verify_on(&candidate, &shadow, &mission, &photo, vision, Purpose::Shadow).await;
+            let run =
+                registry.verify_on(&candidate, &shadow, &mission, &photo, vision, Purpose::Shadow).await;
             let (candidate_decision, candidate_error) = match run {
-                Ok(Run { outcome: Ok(verified), .. }) => (Some(DecisionDto::from(verified.verdict.decision)), None),
+                Ok(Run { outcome: Ok(verified), .. }) => {
+                    (Some(DecisionDto::from(verified.verdict.decision)), None)
+                }
                 Ok(Run { outcome: Err(err), .. }) => (None, Some(err.to_string())),
                 Err(err) => (None, Some(err.to_string())),
             };
@@ -289,7 +310,8 @@ impl PluginRegistry {
             CallInput::MissionGenerator { weather, user } => {
                 let generator = self.version_generator(&record.sha256).await?;
                 let weather: Vec<WeatherSnapshot> = weather.iter().cloned().map(Into::into).collect();
-                let outcome = generator.generate(&self.engine, &weather, &user.clone().into(), record.seed).await;
+                let outcome =
+                    generator.generate(&self.engine, &weather, &user.clone().into(), record.seed).await;
                 (generated_outcome(&outcome), None)
             }
             CallInput::VerificationPolicy { mission, photo } => {
@@ -299,7 +321,13 @@ impl PluginRegistry {
                     divergence: Mutex::new(None),
                 });
                 let outcome = policy
-                    .verify(&self.engine, Some(vision.clone()), &mission.clone().into(), photo.into(), record.seed)
+                    .verify(
+                        &self.engine,
+                        Some(vision.clone()),
+                        &mission.clone().into(),
+                        photo.into(),
+                        record.seed,
+                    )
                     .await;
                 let mut divergence = vision.divergence.lock().unwrap_or_else(|p| p.into_inner()).take();
                 let unused = vision.recorded.lock().unwrap_or_else(|p| p.into_inner()).len();

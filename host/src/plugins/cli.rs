@@ -40,10 +40,11 @@ pub async fn run(command: PluginCommand, config: &Config) -> anyhow::Result<()> 
             let Loaded::Generator(generator) = loaded else {
                 anyhow::bail!("{} is a verification policy: give --photo and --mission", file.display())
             };
-            let fixture: super::dry_run::DryRunRequest =
-                serde_json::from_slice(&read(&weather)?).with_context(|| format!("parsing {}", weather.display()))?;
+            let fixture: super::dry_run::DryRunRequest = serde_json::from_slice(&read(&weather)?)
+                .with_context(|| format!("parsing {}", weather.display()))?;
             let snapshots: Vec<_> = fixture.weather.into_iter().map(Into::into).collect();
-            let generated = generator.generate(&engine, &snapshots, &fixture.user.into(), rand::random()).await?;
+            let generated =
+                generator.generate(&engine, &snapshots, &fixture.user.into(), rand::random()).await?;
             let missions: Vec<MissionDto> = generated.missions.into_iter().map(Into::into).collect();
             serde_json::json!({
                 "missions": missions,
@@ -89,7 +90,8 @@ pub async fn run(command: PluginCommand, config: &Config) -> anyhow::Result<()> 
             if let Some(model) = vision_model {
                 vision_config.model = model;
             }
-            let service = VisionService::from_config(&vision_config, Arc::new(crate::state::MemoryState::new()));
+            let service =
+                VisionService::from_config(&vision_config, Arc::new(crate::state::MemoryState::new()));
             let grader = service.grader(HashMap::from([(1, ImageInput::new(normalised, "image/jpeg"))]));
             let verified = policy.verify(&engine, Some(grader), &mission, features, rand::random()).await?;
             serde_json::json!({
@@ -97,7 +99,9 @@ pub async fn run(command: PluginCommand, config: &Config) -> anyhow::Result<()> 
                 "fuel_used": verified.fuel_used,
             })
         }
-        PluginCommand::Run { .. } => anyhow::bail!("give --weather (generators) or --photo and --mission (policies)"),
+        PluginCommand::Run { .. } => {
+            anyhow::bail!("give --weather (generators) or --photo and --mission (policies)")
+        }
         PluginCommand::Replay { call_id } => serde_json::to_value(replay(config, engine, &call_id).await?)?,
     };
     println!("{}", serde_json::to_string_pretty(&output)?);
@@ -113,5 +117,5 @@ async fn replay(config: &Config, engine: PluginEngine, call_id: &str) -> anyhow:
         db,
         Arc::new(crate::bus::InProcessBus::new()),
     );
-    Ok(registry.replay(call_id).await.map_err(anyhow::Error::from)?)
+    registry.replay(call_id).await.map_err(anyhow::Error::from)
 }

@@ -85,7 +85,8 @@ pub async fn dry_run(
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<Response> {
-    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let target = if id == "active" { Target::Active } else { Target::Version(&id) };
     if content_type.starts_with("multipart/form-data") {
         let multipart = Multipart::from_request(request, &app)
@@ -106,7 +107,11 @@ fn plugin_failed(err: CallError) -> ApiError {
     ApiError::Validation(vec![FieldError { field: err.kind.as_str().into(), message: err.message }])
 }
 
-async fn generator_dry_run(app: &SharedState, target: Target<'_>, body: DryRunRequest) -> ApiResult<DryRunResult> {
+async fn generator_dry_run(
+    app: &SharedState,
+    target: Target<'_>,
+    body: DryRunRequest,
+) -> ApiResult<DryRunResult> {
     if body.weather.len() > 3 {
         return Err(ApiError::field("weather", "at most one snapshot per slot (3)"));
     }
@@ -124,15 +129,19 @@ async fn generator_dry_run(app: &SharedState, target: Target<'_>, body: DryRunRe
 
 async fn read_parts(mut multipart: Multipart) -> ApiResult<(PolicyDryRunRequest, Vec<u8>)> {
     let (mut request, mut photo) = (None, None);
-    while let Some(field) =
-        multipart.next_field().await.map_err(|err| ApiError::bad_request("invalid_multipart", err.body_text()))?
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|err| ApiError::bad_request("invalid_multipart", err.body_text()))?
     {
         let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field.bytes().await.map_err(|err| ApiError::bad_request("invalid_multipart", err.body_text()))?;
+        let bytes =
+            field.bytes().await.map_err(|err| ApiError::bad_request("invalid_multipart", err.body_text()))?;
         match name.as_str() {
             "request" if bytes.len() <= MAX_REQUEST_PART_BYTES => {
-                let parsed: PolicyDryRunRequest = serde_json::from_slice(&bytes)
-                    .map_err(|err| ApiError::field("request", format!("not a policy dry-run request: {err}")))?;
+                let parsed: PolicyDryRunRequest = serde_json::from_slice(&bytes).map_err(|err| {
+                    ApiError::field("request", format!("not a policy dry-run request: {err}"))
+                })?;
                 request = Some(parsed);
             }
             "request" => return Err(ApiError::field("request", "the request part is too large")),
@@ -152,7 +161,8 @@ async fn policy_dry_run(
 ) -> ApiResult<PolicyDryRunResult> {
     let (request, photo) = read_parts(multipart).await?;
     let mission: super::bindings::Mission = request.mission.into();
-    validate::missions(std::slice::from_ref(&mission)).map_err(|err| ApiError::field("mission", err.message))?;
+    validate::missions(std::slice::from_ref(&mission))
+        .map_err(|err| ApiError::field("mission", err.message))?;
     let (measured, normalised) = tokio::task::spawn_blocking(move || {
         let measured = photos::measure(&photo)?;
         let normalised = photos::normalised_jpeg(&measured.image)?;
@@ -171,7 +181,8 @@ async fn policy_dry_run(
         perceptual_hash: measured.dhash,
         reused: request.reused,
     };
-    let grader = app.vision.grader(HashMap::from([(PHOTO_HANDLE, ImageInput::new(normalised, "image/jpeg"))]));
+    let grader =
+        app.vision.grader(HashMap::from([(PHOTO_HANDLE, ImageInput::new(normalised, "image/jpeg"))]));
     let run = app.plugins.verify(target, &mission, &features, grader, Purpose::DryRun).await?;
     let verified = run.outcome.map_err(plugin_failed)?;
     Ok(PolicyDryRunResult {

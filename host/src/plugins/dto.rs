@@ -154,7 +154,11 @@ impl From<&WeatherSnapshot> for WeatherDto {
             humidity_pct: w.humidity_pct,
             pm10: w.pm10,
             pm25: w.pm25,
-            alerts: w.alerts.iter().map(|a| AlertDto { kind: a.kind.into(), level: a.level.into() }).collect(),
+            alerts: w
+                .alerts
+                .iter()
+                .map(|a| AlertDto { kind: a.kind.into(), level: a.level.into() })
+                .collect(),
             stale: w.stale,
         }
     }

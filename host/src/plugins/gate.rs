@@ -157,8 +157,13 @@ impl Tally {
     }
 }
 
-pub async fn score_generator(engine: &PluginEngine, generator: &LoadedGenerator, size_bytes: u64) -> Scorecard {
-    let corpus: GeneratorCorpus = serde_json::from_str(GENERATOR_CORPUS).expect("the bundled corpus is valid JSON");
+pub async fn score_generator(
+    engine: &PluginEngine,
+    generator: &LoadedGenerator,
+    size_bytes: u64,
+) -> Scorecard {
+    let corpus: GeneratorCorpus =
+        serde_json::from_str(GENERATOR_CORPUS).expect("the bundled corpus is valid JSON");
     let mut tally = Tally::default();
     for case in corpus.cases {
         let weather: Vec<WeatherSnapshot> = case.weather.into_iter().map(Into::into).collect();
@@ -210,9 +215,12 @@ fn check_missions(
     Ok(())
 }
 
+/// Width, height, brightness and perceptual hash of a corpus photo.
+type Measurements = (u32, u32, f32, u64);
+
 /// The corpus photos measured once per process.
-fn measured_photos() -> &'static HashMap<&'static str, (u32, u32, f32, u64)> {
-    static MEASURED: OnceLock<HashMap<&'static str, (u32, u32, f32, u64)>> = OnceLock::new();
+fn measured_photos() -> &'static HashMap<&'static str, Measurements> {
+    static MEASURED: OnceLock<HashMap<&'static str, Measurements>> = OnceLock::new();
     MEASURED.get_or_init(|| {
         PHOTOS
             .iter()

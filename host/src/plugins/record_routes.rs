@@ -96,7 +96,10 @@ pub async fn shadow(
 
 #[utoipa::path(delete, path = "/api/v1/admin/shadow", tag = "admin", security(("bearer" = [])),
     responses((status = 204, description = "no candidate runs in shadow any more")))]
-pub async fn stop_shadow(State(app): State<SharedState>, AdminUser(admin): AdminUser) -> ApiResult<StatusCode> {
+pub async fn stop_shadow(
+    State(app): State<SharedState>,
+    AdminUser(admin): AdminUser,
+) -> ApiResult<StatusCode> {
     app.plugins.stop_shadow(Some(&admin.user_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,9 @@
 //! verdicts they gave.
 
 use super::World;
-use super::dto::{DecisionDto, MissionDto, PhotoFeaturesDto, UserContextDto, VerdictDto, VisionErrorDto, WeatherDto};
+use super::dto::{
+    DecisionDto, MissionDto, PhotoFeaturesDto, UserContextDto, VerdictDto, VisionErrorDto, WeatherDto,
+};
 use crate::db::{Database, now_ms};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -150,7 +152,8 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn put_scorecard(&self, sha256: &str, scorecard: &Scorecard) -> anyhow::Result<()>;
     async fn scorecard(&self, sha256: &str) -> anyhow::Result<Option<Scorecard>>;
     /// Sets (or with `None` clears) the shadow candidate of a world.
-    async fn set_shadow(&self, world: World, sha256: Option<&str>, actor: Option<&str>) -> anyhow::Result<()>;
+    async fn set_shadow(&self, world: World, sha256: Option<&str>, actor: Option<&str>)
+    -> anyhow::Result<()>;
     async fn shadow(&self, world: World) -> anyhow::Result<Option<String>>;
     async fn insert_shadow_verdict(&self, verdict: &ShadowVerdict) -> anyhow::Result<()>;
     async fn shadow_report(&self, candidate: &str, disagreements: i64) -> anyhow::Result<ShadowReport>;
@@ -171,7 +174,11 @@ type CallRow = (String, String, String, String, i64, String, String, String, i64
 type ShadowRow = (String, String, String, String, String, Option<String>, Option<String>, i32, i64);
 
 fn world_of(text: &str) -> World {
-    if text == World::VerificationPolicy.as_str() { World::VerificationPolicy } else { World::MissionGenerator }
+    if text == World::VerificationPolicy.as_str() {
+        World::VerificationPolicy
+    } else {
+        World::MissionGenerator
+    }
 }
 
 fn decision_of(text: &str) -> Option<DecisionDto> {
@@ -183,8 +190,17 @@ fn decision_text(decision: DecisionDto) -> String {
 }
 
 fn to_shadow(row: ShadowRow) -> ShadowVerdict {
-    let (id, call_id, candidate, active, active_decision, candidate_decision, candidate_error, agree, created_at) =
-        row;
+    let (
+        id,
+        call_id,
+        candidate,
+        active,
+        active_decision,
+        candidate_decision,
+        candidate_error,
+        agree,
+        created_at,
+    ) = row;
     ShadowVerdict {
         id,
         call_id,
@@ -229,7 +245,8 @@ impl RecordStore for SqlRecordStore {
         .bind(id)
         .fetch_optional(self.db.pool())
         .await?;
-        let Some((id, world, sha256, purpose, seed, input, exchanges, outcome, fuel, duration, created_at)) = row
+        let Some((id, world, sha256, purpose, seed, input, exchanges, outcome, fuel, duration, created_at)) =
+            row
         else {
             return Ok(None);
         };
@@ -300,9 +317,17 @@ impl RecordStore for SqlRecordStore {
         }))
     }
 
-    async fn set_shadow(&self, world: World, sha256: Option<&str>, actor: Option<&str>) -> anyhow::Result<()> {
+    async fn set_shadow(
+        &self,
+        world: World,
+        sha256: Option<&str>,
+        actor: Option<&str>,
+    ) -> anyhow::Result<()> {
         let Some(sha256) = sha256 else {
-            sqlx::query("delete from plugin_shadows where world = $1").bind(world.as_str()).execute(self.db.pool()).await?;
+            sqlx::query("delete from plugin_shadows where world = $1")
+                .bind(world.as_str())
+                .execute(self.db.pool())
+                .await?;
             return Ok(());
         };
         sqlx::query(
@@ -347,12 +372,11 @@ impl RecordStore for SqlRecordStore {
     }
 
     async fn shadow_report(&self, candidate: &str, disagreements: i64) -> anyhow::Result<ShadowReport> {
-        let (compared, agreed): (i64, Option<i64>) = sqlx::query_as(
-            "select count(*), sum(agree) from plugin_shadow_verdicts where candidate = $1",
-        )
-        .bind(candidate)
-        .fetch_one(self.db.pool())
-        .await?;
+        let (compared, agreed): (i64, Option<i64>) =
+            sqlx::query_as("select count(*), sum(agree) from plugin_shadow_verdicts where candidate = $1")
+                .bind(candidate)
+                .fetch_one(self.db.pool())
+                .await?;
         let rows: Vec<ShadowRow> = sqlx::query_as(
             "select id, call_id, candidate, active, active_decision, candidate_decision, candidate_error, agree, \
              created_at from plugin_shadow_verdicts where candidate = $1 and agree = 0 order by id desc limit $2",
@@ -361,7 +385,8 @@ impl RecordStore for SqlRecordStore {
         .bind(disagreements)
         .fetch_all(self.db.pool())
         .await?;
-        let (compared, agreed) = (u64::try_from(compared).unwrap_or(0), u64::try_from(agreed.unwrap_or(0)).unwrap_or(0));
+        let (compared, agreed) =
+            (u64::try_from(compared).unwrap_or(0), u64::try_from(agreed.unwrap_or(0)).unwrap_or(0));
         Ok(ShadowReport {
             candidate: candidate.to_owned(),
             compared,

@@ -235,7 +235,12 @@ impl PluginRegistry {
             (false, None) => return Err(RegistryError::GateFailed(Box::new(scorecard))),
             (false, Some(reason)) => (
                 "plugin.activate.forced",
-                format!("{}; corpus {}/{}; reason: {reason}", info.world.as_str(), scorecard.passed, scorecard.total),
+                format!(
+                    "{}; corpus {}/{}; reason: {reason}",
+                    info.world.as_str(),
+                    scorecard.passed,
+                    scorecard.total
+                ),
             ),
         };
         self.store.activate(info.world, sha256, actor).await?;
@@ -285,7 +290,11 @@ impl PluginRegistry {
     }
 
     /// Starts running `sha256` (a policy) in shadow on live verifications.
-    pub async fn start_shadow(&self, sha256: &str, actor: Option<&str>) -> Result<VersionInfo, RegistryError> {
+    pub async fn start_shadow(
+        &self,
+        sha256: &str,
+        actor: Option<&str>,
+    ) -> Result<VersionInfo, RegistryError> {
         let info = self.info(sha256).await?;
         self.version_policy(sha256).await?;
         self.records.set_shadow(World::VerificationPolicy, Some(sha256), actor).await?;
@@ -363,7 +372,9 @@ impl PluginRegistry {
         let loaded = match &wanted {
             Some(sha256) => Some((
                 sha256.clone(),
-                self.version_policy(sha256).await.map_err(|err| anyhow::anyhow!("loading {sha256}: {err}"))?,
+                self.version_policy(sha256)
+                    .await
+                    .map_err(|err| anyhow::anyhow!("loading {sha256}: {err}"))?,
             )),
             None => None,
         };
@@ -451,5 +462,9 @@ fn wrong_world(sha256: &str, expected: World) -> RegistryError {
         World::MissionGenerator => World::VerificationPolicy,
         World::VerificationPolicy => World::MissionGenerator,
     };
-    RegistryError::WrongWorld { sha256: sha256.to_owned(), expected: expected.as_str(), actual: actual.as_str() }
+    RegistryError::WrongWorld {
+        sha256: sha256.to_owned(),
+        expected: expected.as_str(),
+        actual: actual.as_str(),
+    }
 }

@@ -1,8 +1,8 @@
 //! Admin API of the plugin registry, and the audit log.
 
 use super::World;
-use super::records::Scorecard;
 use super::inspect::{InspectError, MAX_COMPONENT_BYTES};
+use super::records::Scorecard;
 use super::registry::{RegistryError, Uploaded};
 use super::store::VersionInfo;
 use crate::app::SharedState;
@@ -176,7 +176,12 @@ pub async fn activate(
     let force = match (params.force, reason) {
         (false, _) => None,
         (true, Some(reason)) if reason.chars().count() <= 500 => Some(reason),
-        (true, _) => return Err(ApiError::field("reason", "a forced activation needs a reason of 1 to 500 characters")),
+        (true, _) => {
+            return Err(ApiError::field(
+                "reason",
+                "a forced activation needs a reason of 1 to 500 characters",
+            ));
+        }
     };
     Ok(axum::Json(app.plugins.activate(&id, Some(&admin.user_id), force).await?))
 }

@@ -37,8 +37,11 @@ impl OpenAiVision {
         if let Some(key) = &config.api_key {
             openai = openai.with_api_key(key.expose().clone());
         }
+        // Without async-openai's built-in retry layer: retries happen below, once, bounded by
+        // `max_attempts` and each attempt's deadline.
+        let transport = async_openai::middleware::ReqwestService::new(reqwest_openai::Client::new());
         Self {
-            client: Client::with_config(openai),
+            client: Client::with_config(openai).with_http_service(transport),
             model: config.model.clone(),
             detail: config.image_detail.clone(),
             timeout: Duration::from_millis(config.timeout_ms.max(1)),
@@ -103,11 +106,13 @@ impl VisionModel for OpenAiVision {
             };
             match outcome {
                 Attempt::Answered(answer) => {
-                    metrics::counter!("vision_requests_total", "outcome" => outcome_label(&answer)).increment(1);
+                    metrics::counter!("vision_requests_total", "outcome" => outcome_label(&answer))
+                        .increment(1);
                     return answer;
                 }
                 Attempt::Retry(err) => {
-                    metrics::counter!("vision_attempts_failed_total", "error" => format!("{err:?}")).increment(1);
+                    metrics::counter!("vision_attempts_failed_total", "error" => format!("{err:?}"))
+                        .increment(1);
                     last = err;
                 }
             }
@@ -182,8 +187,10 @@ mod tests {
     use super::*;
 
     fn schema() -> AnswerSchema {
-        AnswerSchema::parse(r#"{"type":"object","required":["matches"],"properties":{"matches":{"type":"boolean"}}}"#)
-            .expect("schema")
+        AnswerSchema::parse(
+            r#"{"type":"object","required":["matches"],"properties":{"matches":{"type":"boolean"}}}"#,
+        )
+        .expect("schema")
     }
 
     fn completion(content: &str, finish: &str, refusal: Value) -> Value {
@@ -194,7 +201,8 @@ mod tests {
 
     #[test]
     fn only_a_complete_schema_valid_answer_counts() {
-        let ok = interpret(&completion(r#"{"matches":true}"#, "stop", Value::Null), &schema()).expect("answer");
+        let ok =
+            interpret(&completion(r#"{"matches":true}"#, "stop", Value::Null), &schema()).expect("answer");
         assert_eq!(ok.tokens, 100);
         assert!(matches!(
             interpret(&completion(r#"{"matches":true}"#, "length", Value::Null), &schema()),

@@ -64,7 +64,9 @@ fn check_supported(schema: &Value, depth: usize) -> Result<(), SchemaError> {
     if depth > MAX_DEPTH {
         return Err(SchemaError::TooDeep);
     }
-    let Value::Object(map) = schema else { return Err(SchemaError::Unsupported("a non-object schema".into())) };
+    let Value::Object(map) = schema else {
+        return Err(SchemaError::Unsupported("a non-object schema".into()));
+    };
     for (key, value) in map {
         if !KNOWN_KEYWORDS.contains(&key.as_str()) {
             return Err(SchemaError::Unsupported(key.clone()));

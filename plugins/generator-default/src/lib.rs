@@ -1,8 +1,9 @@
 //! The bundled mission generator.
 //!
 //! A rule table maps each slot's weather to candidate missions, most specific first (alerts,
-//! then precipitation, dust, temperature, wind, sky). The first candidate not given to the user
-//! recently wins the slot, so the same weather does not mean the same mission every day.
+//! then precipitation, dust, temperature, wind, sky, then missions for any day). The first
+//! candidate not given to the user recently wins the slot, so the same weather does not mean
+//! the same mission every day; a slot whose every candidate was given recently gets none.
 
 mod rules;
 
@@ -32,8 +33,7 @@ impl Guest for Generator {
                 !user.recent_mission_keys.iter().any(|key| key == candidate.key)
                     && !chosen.iter().any(|mission| mission.key == candidate.key)
             });
-            // Everything was given recently: repeat the best fit rather than give nothing.
-            let Some(rule) = fresh.or(candidates.first()) else { continue };
+            let Some(rule) = fresh else { continue };
             chosen.push(rule.to_mission(snapshot.slot));
         }
         log(Level::Debug, &format!("{} missions for {} on {}", chosen.len(), user.region, user.local_date));

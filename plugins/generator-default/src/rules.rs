@@ -199,6 +199,26 @@ const CLOUDY: &[Rule] = &[
     ),
 ];
 
+/// Indoor missions for any day.
+const EVERYDAY: &[Rule] = &[
+    rule(
+        "everyday-refill",
+        "Refill, don't buy",
+        "Refill a bottle at home or at a water fountain instead of buying one.",
+        10,
+        "Photo of a reusable bottle being filled at a tap or fountain.",
+        false,
+    ),
+    rule(
+        "everyday-lights-off",
+        "Lights off",
+        "Switch off the lights and unplug chargers in a room you are leaving.",
+        10,
+        "Photo of a switched-off light switch or an unplugged charger.",
+        false,
+    ),
+];
+
 /// Missions that fit `weather`, most specific first; never empty.
 pub fn candidates(weather: &WeatherSnapshot) -> Vec<&'static Rule> {
     let mut list: Vec<&'static Rule> = Vec::new();
@@ -231,5 +251,7 @@ pub fn candidates(weather: &WeatherSnapshot) -> Vec<&'static Rule> {
         Sky::Clear if weather.precipitation == Precipitation::None => list.extend(CLEAR),
         _ => list.extend(CLOUDY),
     }
+    // Fits any weather: what is left when everything specific was given recently.
+    list.extend(EVERYDAY);
     list
 }

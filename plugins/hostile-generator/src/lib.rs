@@ -59,8 +59,10 @@ impl Guest for Hostile {
             // still running when an admin activates another version.
             "slow" => {
                 let mut x = 0u64;
-                for i in 0..20_000_000u64 {
-                    x = black_box(x.wrapping_add(i));
+                for i in 0..10_000_000u64 {
+                    // A volatile write cannot be optimised away, so the loop really runs.
+                    // SAFETY: `x` is a live local.
+                    unsafe { std::ptr::write_volatile(&mut x, x.wrapping_add(i)) };
                 }
                 Ok(vec![mission(Slot::Morning, &format!("slow-{}", x % 10), false)])
             }

@@ -1,13 +1,13 @@
 //! The plugin registry through the admin API of the running server: upload, inspect, activate,
 //! roll back, delete, dry-run, audit; hot swap under load; instances following activations.
 
+use super::plugin_support::{
+    COFFEE, admin_get, admin_post, cup_mission, dry_run, force_activate, policy_dry_run, upload,
+};
 use futures::future::join_all;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use super::plugin_support::{
-    COFFEE, admin_get, admin_post, cup_mission, dry_run, force_activate, policy_dry_run, upload,
-};
 use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise_tests::{Deployment, Mode, Session, TestApp, assert_problem, both_modes, component};
 
@@ -203,7 +203,10 @@ async fn activate_rollback_delete_and_audit(mode: Mode) {
         "{audit}"
     );
     assert!(audit["entries"][0]["actor"] == admin.user_id.as_str());
-    assert!(audit["entries"][2]["detail"].as_str().is_some_and(|d| d.contains("reason: sandbox test")), "{audit}");
+    assert!(
+        audit["entries"][2]["detail"].as_str().is_some_and(|d| d.contains("reason: sandbox test")),
+        "{audit}"
+    );
 }
 
 /// Generator and policy calls run through the server while 20 activations and rollbacks go

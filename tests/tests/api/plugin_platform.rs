@@ -44,7 +44,10 @@ async fn a_policy_dry_run_grades_a_real_photo_once_per_question(mode: Mode) {
 
     let first = verdict_of(policy_dry_run(&app, &admin, "active", COFFEE, request.clone()).await).await;
     assert_eq!(first["verdict"]["decision"], "approved", "{first}");
-    assert_eq!((first["features"]["width"].as_u64(), first["features"]["height"].as_u64()), (Some(451), Some(400)));
+    assert_eq!(
+        (first["features"]["width"].as_u64(), first["features"]["height"].as_u64()),
+        (Some(600), Some(400))
+    );
     assert!(first["features"]["brightness"].as_f64().is_some_and(|b| b > 0.1 && b < 0.9));
 
     // What reached the model: the real wire format, the photo as a JPEG data URL, a strict schema.
@@ -66,7 +69,9 @@ async fn a_policy_dry_run_grades_a_real_photo_once_per_question(mode: Mode) {
     assert_eq!(vision.requests().len(), 1, "the second grading came from the cache");
     // Another photo is another question.
     vision.set(Behaviour::grade(false, 0.97));
-    let cat = verdict_of(policy_dry_run(&app, &admin, "active", CAT, json!({"mission": cup_mission()})).await).await;
+    let cat =
+        verdict_of(policy_dry_run(&app, &admin, "active", CAT, json!({"mission": cup_mission()})).await)
+            .await;
     assert_eq!(cat["verdict"]["decision"], "rejected", "{cat}");
     assert_eq!(vision.requests().len(), 2);
 }
@@ -102,7 +107,8 @@ async fn vision_faults_never_approve(mode: Mode) {
         // A different mission title each round, so no answer comes from the cache.
         let mut mission = cup_mission();
         mission["title"] = json!(format!("Bring your own cup {round}"));
-        let answer = verdict_of(policy_dry_run(&app, &admin, "active", CAT, json!({"mission": mission})).await).await;
+        let answer =
+            verdict_of(policy_dry_run(&app, &admin, "active", CAT, json!({"mission": mission})).await).await;
         let decision = answer["verdict"]["decision"].as_str().expect("decision");
         assert_eq!(decision, "needs-review", "{name}: {answer}");
     }
@@ -124,10 +130,13 @@ async fn the_token_budget_stops_a_policy_asking_too_much(mode: Mode) {
     let sha = hostile["version"]["sha256"].as_str().expect("sha");
     let mut mission = cup_mission();
     mission["key"] = json!("vision-loop");
-    let answer = verdict_of(policy_dry_run(&app, &admin, sha, COFFEE, json!({"mission": mission})).await).await;
+    let answer =
+        verdict_of(policy_dry_run(&app, &admin, sha, COFFEE, json!({"mission": mission})).await).await;
     assert_eq!(answer["verdict"]["reason"], "1 answers", "{answer}");
     assert_eq!(vision.requests().len(), 1);
-    let record = admin_get(&app, &admin, &format!("/admin/plugin-calls/{}", answer["call_id"].as_str().expect("id"))).await;
+    let record =
+        admin_get(&app, &admin, &format!("/admin/plugin-calls/{}", answer["call_id"].as_str().expect("id")))
+            .await;
     assert_eq!(record["exchanges"].as_array().expect("exchanges").len(), 1, "{record}");
     assert_eq!(record["exchanges"][0]["tokens"], 5_000);
 }
@@ -140,14 +149,24 @@ async fn bad_policy_dry_run_input_is_refused_clearly(mode: Mode) {
         ("text file", b"just some text, not an image", request.clone()),
         ("empty file", b"", request.clone()),
         ("truncated PNG", &COFFEE[..2_000], request.clone()),
-        ("invalid mission", COFFEE, json!({"mission": {"key": "BAD KEY", "title": "", "description": "x",
-            "points": 1000, "slot": "morning", "rubric": "r", "outdoor": false}})),
+        (
+            "invalid mission",
+            COFFEE,
+            json!({"mission": {"key": "BAD KEY", "title": "", "description": "x",
+            "points": 1000, "slot": "morning", "rubric": "r", "outdoor": false}}),
+        ),
     ];
     for (name, photo, request) in cases {
-        let problem = assert_problem(policy_dry_run(&app, &admin, "active", photo, request).await, 422, "validation_failed").await;
+        let problem = assert_problem(
+            policy_dry_run(&app, &admin, "active", photo, request).await,
+            422,
+            "validation_failed",
+        )
+        .await;
         assert!(problem["errors"][0]["message"].is_string(), "{name}: {problem}");
     }
-    let only_request = reqwest::multipart::Form::new().text("request", json!({"mission": cup_mission()}).to_string());
+    let only_request =
+        reqwest::multipart::Form::new().text("request", json!({"mission": cup_mission()}).to_string());
     let missing = app
         .http
         .post(app.api("/admin/plugins/active/dry-run"))
@@ -169,7 +188,9 @@ async fn bundled_versions_pass_their_golden_corpus(mode: Mode) {
         list["versions"].as_array().expect("versions").iter().filter(|v| v["active"] == true).collect();
     assert_eq!(active.len(), 2, "{list}");
     for version in active {
-        let detail = admin_get(&app, &admin, &format!("/admin/plugins/{}", version["sha256"].as_str().expect("sha"))).await;
+        let detail =
+            admin_get(&app, &admin, &format!("/admin/plugins/{}", version["sha256"].as_str().expect("sha")))
+                .await;
         let scorecard = &detail["scorecard"];
         assert!(scorecard["total"].as_u64().is_some_and(|t| t >= 6), "{detail}");
         assert_eq!(scorecard["passed"], scorecard["total"], "{detail}");
@@ -186,7 +207,8 @@ async fn every_call_is_recorded_and_replays_exactly(mode: Mode) {
     let (app, admin) = start(mode, &vision, |_| {}).await;
     let generated: Value = dry_run(&app, &admin, "active", "서울특별시").await.json().await.expect("json");
     let verified =
-        verdict_of(policy_dry_run(&app, &admin, "active", COFFEE, json!({"mission": cup_mission()})).await).await;
+        verdict_of(policy_dry_run(&app, &admin, "active", COFFEE, json!({"mission": cup_mission()})).await)
+            .await;
 
     for (answer, world) in [(&generated, "mission-generator"), (&verified, "verification-policy")] {
         let id = answer["call_id"].as_str().expect("call id");
@@ -201,14 +223,24 @@ async fn every_call_is_recorded_and_replays_exactly(mode: Mode) {
         assert_eq!(replay["identical"], true, "{replay}");
         assert_eq!(replay["replayed"], record["outcome"]);
     }
-    let record = admin_get(&app, &admin, &format!("/admin/plugin-calls/{}", verified["call_id"].as_str().expect("id"))).await;
+    let record = admin_get(
+        &app,
+        &admin,
+        &format!("/admin/plugin-calls/{}", verified["call_id"].as_str().expect("id")),
+    )
+    .await;
     let exchange = &record["exchanges"][0];
     assert!(exchange["prompt"].as_str().is_some_and(|p| p.contains("reusable cup")), "{record}");
-    assert_eq!(exchange["answer"]["Ok"].as_str().map(|a| a.contains("\"matches\":true")), Some(true), "{record}");
+    assert_eq!(
+        exchange["answer"]["Ok"].as_str().map(|a| a.contains("\"matches\":true")),
+        Some(true),
+        "{record}"
+    );
     assert_eq!(vision.requests().len(), 1, "a replay never asks the model again");
     let audit = admin_get(&app, &admin, "/admin/audit?limit=2").await;
     assert_eq!(audit["entries"][0]["action"], "plugin.replay");
-    let unknown = admin_post(&app, &admin, &format!("/admin/plugin-calls/{}/replay", uuid::Uuid::now_v7())).await;
+    let unknown =
+        admin_post(&app, &admin, &format!("/admin/plugin-calls/{}/replay", uuid::Uuid::now_v7())).await;
     assert_problem(unknown, 404, "not_found").await;
 }
 
@@ -225,15 +257,24 @@ async fn a_shadow_policy_is_compared_and_never_applied(mode: Mode) {
         .find(|v| v["world"] == "mission-generator")
         .map(|v| v["sha256"].as_str().expect("sha").to_owned())
         .expect("a generator");
-    assert_problem(admin_post(&app, &admin, &format!("/admin/plugins/{generator}/shadow")).await, 409, "wrong_world").await;
+    assert_problem(
+        admin_post(&app, &admin, &format!("/admin/plugins/{generator}/shadow")).await,
+        409,
+        "wrong_world",
+    )
+    .await;
     assert_eq!(admin_post(&app, &admin, &format!("/admin/plugins/{candidate}/shadow")).await.status(), 200);
 
     // The candidate approves everything; the active policy rejects the cat the model says is no
     // cup. The applied verdict is always the active policy's.
-    let agree = verdict_of(policy_dry_run(&app, &admin, "active", COFFEE, json!({"mission": cup_mission()})).await).await;
+    let agree =
+        verdict_of(policy_dry_run(&app, &admin, "active", COFFEE, json!({"mission": cup_mission()})).await)
+            .await;
     assert_eq!(agree["verdict"]["decision"], "approved");
     vision.set(Behaviour::grade(false, 0.96));
-    let disagree = verdict_of(policy_dry_run(&app, &admin, "active", CAT, json!({"mission": cup_mission()})).await).await;
+    let disagree =
+        verdict_of(policy_dry_run(&app, &admin, "active", CAT, json!({"mission": cup_mission()})).await)
+            .await;
     assert_eq!(disagree["verdict"]["decision"], "rejected", "the shadow's approval is never applied");
     assert_ne!(disagree["sha256"].as_str(), Some(candidate.as_str()));
 
@@ -243,10 +284,14 @@ async fn a_shadow_policy_is_compared_and_never_applied(mode: Mode) {
     assert_eq!(report["report"]["agreement_rate"], 0.5);
     let disagreement = &report["report"]["disagreements"][0];
     assert_eq!(disagreement["call_id"], disagree["call_id"]);
-    assert_eq!((disagreement["active_decision"].as_str(), disagreement["candidate_decision"].as_str()), (Some("rejected"), Some("approved")));
+    assert_eq!(
+        (disagreement["active_decision"].as_str(), disagreement["candidate_decision"].as_str()),
+        (Some("rejected"), Some("approved"))
+    );
     assert_eq!(vision.requests().len(), 2, "the shadow's identical questions came from the cache");
 
-    let stopped = app.http.delete(app.api("/admin/shadow")).bearer_auth(&admin.access).send().await.expect("request");
+    let stopped =
+        app.http.delete(app.api("/admin/shadow")).bearer_auth(&admin.access).send().await.expect("request");
     assert_eq!(stopped.status(), 204);
     let after = admin_get(&app, &admin, &format!("/admin/shadow?candidate={candidate}")).await;
     assert!(after["current"].is_null(), "{after}");

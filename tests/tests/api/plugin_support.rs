@@ -74,7 +74,10 @@ pub async fn policy_dry_run(
     request: Value,
 ) -> reqwest::Response {
     let form = reqwest::multipart::Form::new()
-        .part("request", reqwest::multipart::Part::text(request.to_string()).mime_str("application/json").expect("mime"))
+        .part(
+            "request",
+            reqwest::multipart::Part::text(request.to_string()).mime_str("application/json").expect("mime"),
+        )
         .part("photo", reqwest::multipart::Part::bytes(photo.to_vec()).file_name("photo.png"));
     app.http
         .post(app.api(&format!("/admin/plugins/{id}/dry-run")))

@@ -238,7 +238,10 @@ async fn bundled_policy_approves_only_a_confident_clean_match() {
             .await
             .expect("verify");
         assert_eq!(verified.verdict.decision, expected, "case {index}: {}", verified.verdict.reason);
-        assert!(grader.calls.load(std::sync::atomic::Ordering::SeqCst) <= 1, "case {index}: one question at most");
+        assert!(
+            grader.calls.load(std::sync::atomic::Ordering::SeqCst) <= 1,
+            "case {index}: one question at most"
+        );
     }
 }
 
@@ -299,7 +302,12 @@ async fn a_thousand_hostile_calls_leave_the_host_healthy() {
     assert!(!loaded.is_empty());
     // Still healthy afterwards.
     assert_eq!(
-        normal.generate(&engine, &weather, &user("서울특별시", &[]), 0).await.expect("healthy").missions.len(),
+        normal
+            .generate(&engine, &weather, &user("서울특별시", &[]), 0)
+            .await
+            .expect("healthy")
+            .missions
+            .len(),
         3
     );
     let (idle_p99, loaded_p99) = (percentile(&idle, 0.99), percentile(&loaded, 0.99));
