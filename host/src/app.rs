@@ -10,10 +10,10 @@ use crate::auth::tokens::TokenService;
 use crate::bus::EventBus;
 use crate::config::Config;
 use crate::db::Database;
+use crate::plugins::PluginEngine;
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::store::SqlPluginStore;
-use crate::plugins::{Limits, PluginEngine};
 use crate::state::StateStore;
 use crate::vision::VisionService;
 use anyhow::Context;
@@ -63,7 +63,7 @@ impl App {
         let tokens = TokenService::from_config(&config.auth, &db).await?;
         let kakao = KakaoClient::from_config(&config.kakao)?;
         let plugins = PluginRegistry::start(
-            PluginEngine::new(Limits::default())?,
+            PluginEngine::new(config.plugins.clone())?,
             Arc::new(SqlPluginStore::new(db.clone())),
             Arc::new(SqlRecordStore::new(db.clone())),
             db.clone(),

@@ -30,6 +30,8 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     pub kakao: KakaoConfig,
     pub vision: VisionConfig,
+    /// The budget of every plugin call.
+    pub plugins: crate::plugins::Limits,
     pub log: LogConfig,
 }
 
@@ -186,6 +188,7 @@ impl Default for Config {
             rate_limits: RateLimitConfig::default(),
             kakao: KakaoConfig::default(),
             vision: VisionConfig::default(),
+            plugins: crate::plugins::Limits::default(),
             log: LogConfig::default(),
         }
     }
@@ -315,6 +318,10 @@ impl Config {
         }
         if !(1..=5).contains(&self.vision.max_attempts) || self.vision.timeout_ms == 0 {
             return Err("vision: max_attempts must be 1 to 5 and timeout_ms above zero".into());
+        }
+        let limits = &self.plugins;
+        if limits.fuel == 0 || limits.timeout_ms == 0 || limits.max_memory_bytes < (1 << 20) {
+            return Err("plugins: fuel and timeout_ms above zero, max_memory_bytes at least 1 MiB".into());
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err("log.format must be `text` or `json`".into());

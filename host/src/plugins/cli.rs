@@ -7,7 +7,7 @@ use super::inspect::{self, Loaded};
 use super::records::SqlRecordStore;
 use super::registry::PluginRegistry;
 use super::store::SqlPluginStore;
-use super::{Limits, PluginEngine, gate};
+use super::{PluginEngine, gate};
 use crate::cli::PluginCommand;
 use crate::config::Config;
 use crate::vision::{ImageInput, VisionService};
@@ -21,7 +21,7 @@ fn read(file: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 pub async fn run(command: PluginCommand, config: &Config) -> anyhow::Result<()> {
-    let engine = PluginEngine::new(Limits::default())?;
+    let engine = PluginEngine::new(config.plugins.clone())?;
     let output = match command {
         PluginCommand::Check { file } => {
             let bytes = read(&file)?;

@@ -55,11 +55,13 @@ impl Guest for Hostile {
                 Ok(vec![mission(Slot::Morning, "chatty", false)])
             }
             "error" => Err("the generator gives up".into()),
-            // Busy for a while (well inside the budget), then an ordinary answer: a call that is
-            // still running when an admin activates another version.
-            "slow" => {
+            // Busy for a while (`slow-N`: N million rounds, about 13 fuel each), then an
+            // ordinary answer: a call that is still running when an admin activates another
+            // version.
+            slow if slow.starts_with("slow-") => {
+                let rounds: u64 = slow["slow-".len()..].parse().unwrap_or(1);
                 let mut x = 0u64;
-                for i in 0..10_000_000u64 {
+                for i in 0..rounds * 1_000_000 {
                     // A volatile write cannot be optimised away, so the loop really runs.
                     // SAFETY: `x` is a live local.
                     unsafe { std::ptr::write_volatile(&mut x, x.wrapping_add(i)) };

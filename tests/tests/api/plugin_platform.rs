@@ -320,7 +320,12 @@ async fn wait_for_comparisons(app: &TestApp, admin: &Session, n: u64) -> Value {
 
 async fn a_call_in_flight_finishes_on_the_version_it_started_with(mode: Mode) {
     let vision = FakeVision::start(Behaviour::grade(true, 0.9)).await;
-    let (app, admin) = start(mode, &vision, |_| {}).await;
+    // A budget that lets the slow call run for seconds, far longer than an activation takes.
+    let (app, admin) = start(mode, &vision, |d| {
+        d.config.plugins.fuel = 2_000_000_000;
+        d.config.plugins.timeout_ms = 20_000;
+    })
+    .await;
     let app = Arc::new(app);
     let bundled = admin_get(&app, &admin, "/admin/plugins").await["versions"]
         .as_array()
@@ -337,11 +342,12 @@ async fn a_call_in_flight_finishes_on_the_version_it_started_with(mode: Mode) {
     let in_flight = {
         let (app, admin) = (app.clone(), admin.clone());
         tokio::spawn(async move {
-            let answer = dry_run(&app, &admin, "active", "slow").await.json::<Value>().await.expect("json");
+            let answer =
+                dry_run(&app, &admin, "active", "slow-100").await.json::<Value>().await.expect("json");
             (answer, std::time::Instant::now())
         })
     };
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
     let activated = admin_post(&app, &admin, &format!("/admin/plugins/{bundled}/activate")).await;
     assert_eq!(activated.status(), 200);
     let activated_at = std::time::Instant::now();
@@ -349,6 +355,6 @@ async fn a_call_in_flight_finishes_on_the_version_it_started_with(mode: Mode) {
     assert!(finished_at > activated_at, "the slow call was still running when the activation returned");
     assert_eq!(finished["sha256"], slow.as_str(), "{finished}");
     assert!(finished["missions"][0]["key"].as_str().is_some_and(|k| k.starts_with("slow-")), "{finished}");
-    let now: Value = dry_run(&app, &admin, "active", "slow").await.json().await.expect("json");
+    let now: Value = dry_run(&app, &admin, "active", "slow-1").await.json().await.expect("json");
     assert_eq!(now["sha256"], bundled.as_str(), "new calls run on the newly active version");
 }
