@@ -1,7 +1,8 @@
 //! Plugin call benchmark: instantiate + call latency of the bundled generator and of a minimal
 //! generator (`plugins/minimal-generator`: no standard library, no WASI imports, one fixed
 //! mission), calls per second with one task per core, compile time, and the memory one loaded
-//! (compiled, pre-linked) version holds.
+//! (compiled, pre-linked) version holds; then, through a running embedded server, the share of a
+//! generator dry-run request's time spent in the plugin call.
 //! Release build:
 //!
 //! `cargo run --release --example plugin_bench -- target/plugins/wasm32-wasip2/plugin/minimal_generator.wasm`
@@ -124,6 +125,68 @@ fn memory_per_version(engine: &PluginEngine, label: &str, bytes: &[u8]) -> anyho
     Ok(())
 }
 
+/// Serves an embedded instance and sends generator dry-runs over HTTP: the request's wall time
+/// (client side) beside the plugin call's own time (from the call's record).
+async fn request_share() -> anyhow::Result<()> {
+    use weatherwise::accounts::UserStore as _;
+    const REQUESTS: usize = 500;
+    let dir = tempfile::tempdir()?;
+    let mut config = weatherwise::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
+    config.http.listen = "127.0.0.1:0".parse()?;
+    config.log.filter = "error".into();
+    let app = weatherwise::app::App::build(config).await?;
+    let users = weatherwise::accounts::SqlUsers::new(app.state().db.clone());
+    let listener = app.bind().await?;
+    let base = format!("http://{}/api/v1", listener.local_addr()?);
+    tokio::spawn(app.serve(listener, std::future::pending()));
+    let http = reqwest::Client::new();
+    let credentials = serde_json::json!({"email": "bench@example.com", "password": "bench password 1", "nickname": "bench"});
+    http.post(format!("{base}/auth/signup")).json(&credentials).send().await?.error_for_status()?;
+    users.set_role_by_email("bench@example.com", weatherwise::accounts::Role::Admin).await?;
+    let login: serde_json::Value =
+        http.post(format!("{base}/auth/login")).json(&credentials).send().await?.json().await?;
+    let token = login["access_token"].as_str().unwrap_or_default().to_owned();
+    let body: serde_json::Value = serde_json::from_str(include_str!("../../fixtures/cold-dry-day.json"))?;
+    let (mut request_us, mut plugin_us) = (Vec::with_capacity(REQUESTS), Vec::with_capacity(REQUESTS));
+    for i in 0..REQUESTS + 50 {
+        let started = Instant::now();
+        let answer: serde_json::Value = http
+            .post(format!("{base}/admin/plugins/active/dry-run"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let elapsed = started.elapsed();
+        let id = answer["call_id"].as_str().unwrap_or_default();
+        let record: serde_json::Value = http
+            .get(format!("{base}/admin/plugin-calls/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if i >= 50 {
+            request_us.push(elapsed.as_secs_f64() * 1e6);
+            plugin_us.push(record["duration_us"].as_f64().unwrap_or(0.0));
+        }
+    }
+    let total_request: f64 = request_us.iter().sum();
+    let total_plugin: f64 = plugin_us.iter().sum();
+    request_us.sort_by(f64::total_cmp);
+    plugin_us.sort_by(f64::total_cmp);
+    println!(
+        "generator dry-run over HTTP (embedded, {REQUESTS} sequential): request p50 {:.0} µs, plugin call p50 {:.0} µs; \
+         plugin share of request time {:.1} %",
+        request_us[REQUESTS / 2],
+        plugin_us[REQUESTS / 2],
+        100.0 * total_plugin / total_request
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let engine = Arc::new(PluginEngine::new(Limits::default())?);
@@ -133,5 +196,6 @@ async fn main() -> anyhow::Result<()> {
     if let Some(path) = std::env::args().nth(1) {
         measure(&engine, "minimal generator", &std::fs::read(path)?, "calm").await?;
     }
+    request_share().await?;
     Ok(())
 }

@@ -49,4 +49,13 @@ impl World {
             Self::VerificationPolicy => "verification-policy",
         }
     }
+
+    /// Reads a world column, which only [`World::as_str`] writes.
+    pub fn from_column(text: &str) -> Self {
+        if text == Self::VerificationPolicy.as_str() {
+            Self::VerificationPolicy
+        } else {
+            Self::MissionGenerator
+        }
+    }
 }

@@ -173,14 +173,6 @@ impl SqlRecordStore {
 type CallRow = (String, String, String, String, i64, String, String, String, i64, i64, i64);
 type ShadowRow = (String, String, String, String, String, Option<String>, Option<String>, i32, i64);
 
-fn world_of(text: &str) -> World {
-    if text == World::VerificationPolicy.as_str() {
-        World::VerificationPolicy
-    } else {
-        World::MissionGenerator
-    }
-}
-
 fn decision_of(text: &str) -> Option<DecisionDto> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
@@ -252,7 +244,7 @@ impl RecordStore for SqlRecordStore {
         };
         Ok(Some(CallRecord {
             id,
-            world: world_of(&world),
+            world: World::from_column(&world),
             sha256,
             purpose: Purpose::parse(&purpose),
             seed: seed as u64,

@@ -52,18 +52,18 @@ impl SqlPluginStore {
     }
 }
 
-fn parse_world(text: &str) -> World {
-    if text == World::VerificationPolicy.as_str() {
-        World::VerificationPolicy
-    } else {
-        World::MissionGenerator
-    }
-}
-
 type InfoRow = (String, String, String, String, Option<String>, i64, i64);
 
 fn to_info((sha256, world, label, note, uploaded_by, size_bytes, created_at): InfoRow) -> VersionInfo {
-    VersionInfo { sha256, world: parse_world(&world), label, note, uploaded_by, size_bytes, created_at }
+    VersionInfo {
+        sha256,
+        world: World::from_column(&world),
+        label,
+        note,
+        uploaded_by,
+        size_bytes,
+        created_at,
+    }
 }
 
 const INFO_COLUMNS: &str = "sha256, world, label, note, uploaded_by, size_bytes, created_at";
@@ -149,7 +149,7 @@ impl PluginStore for SqlPluginStore {
         )
         .fetch_all(self.db.pool())
         .await?;
-        Ok(rows.into_iter().map(|(world, sha)| (parse_world(&world), sha)).collect())
+        Ok(rows.into_iter().map(|(world, sha)| (World::from_column(&world), sha)).collect())
     }
 
     async fn history(&self, world: World, limit: i64) -> anyhow::Result<Vec<String>> {

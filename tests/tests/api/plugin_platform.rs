@@ -288,7 +288,7 @@ async fn a_shadow_policy_is_compared_and_never_applied(mode: Mode) {
         (disagreement["active_decision"].as_str(), disagreement["candidate_decision"].as_str()),
         (Some("rejected"), Some("approved"))
     );
-    assert_eq!(vision.requests().len(), 2, "the shadow's identical questions came from the cache");
+    assert_eq!(vision.requests().len(), 2, "one model request per verification: the candidate asked none");
 
     let stopped =
         app.http.delete(app.api("/admin/shadow")).bearer_auth(&admin.access).send().await.expect("request");
