@@ -1,8 +1,9 @@
-//! Plugin call benchmark: instantiate + call latency of the bundled generator and of a minimal
-//! generator (the test component answering one fixed mission), calls per second with one task
-//! per core, and compile time. Release build:
+//! Plugin call benchmark: instantiate + call latency of the bundled generator and of each
+//! generator named on the command line (say the minimal test component answering one fixed
+//! mission, and the Python example), calls per second with one task per core, and compile time.
+//! Release build:
 //!
-//! `cargo run --release --example plugin_bench -- target/plugins/wasm32-wasip2/plugin/hostile_generator.wasm`
+//! `cargo run --release --example plugin_bench -- target/plugins/wasm32-wasip2/plugin/hostile_generator.wasm target/plugins/python/generator_python.wasm`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,8 +102,11 @@ async fn parallel_rate(
 async fn main() -> anyhow::Result<()> {
     let engine = Arc::new(PluginEngine::new(Limits::default())?);
     measure(&engine, "bundled generator", bundled::GENERATOR, "서울특별시").await?;
-    if let Some(path) = std::env::args().nth(1) {
-        measure(&engine, "minimal generator", &std::fs::read(path)?, "calm").await?;
+    for path in std::env::args().skip(1) {
+        let name =
+            std::path::Path::new(&path).file_stem().map_or(path.clone(), |s| s.to_string_lossy().into());
+        let label = if name == "hostile_generator" { "minimal generator".to_owned() } else { name };
+        measure(&engine, &label, &std::fs::read(&path)?, "calm").await?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ mod kakao;
 mod operations;
 mod plugin_admin;
 mod plugins;
+mod python_plugin;
 mod races;
 mod rate_limits;
 mod tokens;

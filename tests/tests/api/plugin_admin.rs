@@ -5,6 +5,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use weatherwise::plugins::inspect::MAX_COMPONENT_BYTES;
 use weatherwise_tests::{Deployment, Mode, Session, TestApp, assert_problem, both_modes, component};
 
 both_modes!(
@@ -63,7 +64,7 @@ async fn oversized_upload(app: &TestApp, admin: &Session, size: usize) -> (u16, 
     (status, text)
 }
 
-async fn admin_get(app: &TestApp, admin: &Session, path: &str) -> Value {
+pub(super) async fn admin_get(app: &TestApp, admin: &Session, path: &str) -> Value {
     app.http
         .get(app.api(path))
         .bearer_auth(&admin.access)
@@ -75,7 +76,7 @@ async fn admin_get(app: &TestApp, admin: &Session, path: &str) -> Value {
         .expect("json")
 }
 
-async fn admin_post(app: &TestApp, admin: &Session, path: &str) -> reqwest::Response {
+pub(super) async fn admin_post(app: &TestApp, admin: &Session, path: &str) -> reqwest::Response {
     app.http.post(app.api(path)).bearer_auth(&admin.access).send().await.expect("request")
 }
 
@@ -161,7 +162,7 @@ async fn upload_validates_and_stores_content_addressed(mode: Mode) {
         .await
         .expect("request");
     assert_problem(wrong_type, 415, "unsupported_media_type").await;
-    let (status, head) = oversized_upload(&app, &admin, 17 << 20).await;
+    let (status, head) = oversized_upload(&app, &admin, MAX_COMPONENT_BYTES + (1 << 20)).await;
     assert_eq!(status, 413, "{head}");
     assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{head}");
 
