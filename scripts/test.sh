@@ -8,6 +8,8 @@ bash scripts/services.sh
 
 # Plugins are WebAssembly components built for this target (host/build.rs builds them).
 rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+# The Python example plugin is built by tests/build.rs with the pinned componentize-py.
+bash scripts/python-tools.sh
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked

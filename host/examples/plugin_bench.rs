@@ -1,11 +1,11 @@
-//! Plugin call benchmark: instantiate + call latency of the bundled generator and of a minimal
-//! generator (`plugins/minimal-generator`: no standard library, no WASI imports, one fixed
-//! mission), calls per second with one task per core, compile time, and the memory one loaded
-//! (compiled, pre-linked) version holds; then, through a running embedded server, the share of a
-//! generator dry-run request's time spent in the plugin call.
-//! Release build:
+//! Plugin call benchmark: instantiate + call latency of the bundled generator and of each
+//! generator named on the command line (the minimal one, `plugins/minimal-generator`: no
+//! standard library, no WASI imports, one fixed mission; the Python example), calls per second
+//! with one task per core, compile time, the memory one loaded (compiled, pre-linked) version
+//! holds, and, through a running embedded server, the share of a generator dry-run request's
+//! time spent in the plugin call. Release build:
 //!
-//! `cargo run --release --example plugin_bench -- target/plugins/wasm32-wasip2/plugin/minimal_generator.wasm`
+//! `cargo run --release --example plugin_bench -- target/plugins/wasm32-wasip2/plugin/minimal_generator.wasm target/plugins/python/generator_python.wasm`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -193,8 +193,11 @@ async fn main() -> anyhow::Result<()> {
     memory_per_version(&engine, "bundled generator", bundled::GENERATOR)?;
     memory_per_version(&engine, "bundled policy", bundled::POLICY)?;
     measure(&engine, "bundled generator", bundled::GENERATOR, "서울특별시").await?;
-    if let Some(path) = std::env::args().nth(1) {
-        measure(&engine, "minimal generator", &std::fs::read(path)?, "calm").await?;
+    for path in std::env::args().skip(1) {
+        let name =
+            std::path::Path::new(&path).file_stem().map_or(path.clone(), |s| s.to_string_lossy().into());
+        let label = if name == "hostile_generator" { "minimal generator".to_owned() } else { name };
+        measure(&engine, &label, &std::fs::read(&path)?, "calm").await?;
     }
     request_share().await?;
     Ok(())

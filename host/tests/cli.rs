@@ -260,3 +260,47 @@ fn plugin_replay_reruns_a_recorded_call_from_the_database() {
     assert_eq!(report["identical"], true, "{report}");
     assert_eq!(report["replayed"]["missions"].as_array().expect("missions").len(), 3);
 }
+
+/// The Python example plugin, built by the tests crate's build script (`tests/build.rs`) with
+/// the pinned componentize-py; a missing build fails with the reason it recorded.
+fn python_generator() -> std::path::PathBuf {
+    let path = workspace_file("target/plugins/python/generator_python.wasm");
+    if !path.exists() {
+        let why = std::fs::read_to_string(workspace_file("target/plugins/python/generator_python.problem"))
+            .unwrap_or_else(|_| "build the tests crate (`cargo check -p weatherwise-tests`) first".into());
+        panic!("{} is missing: {why}", path.display());
+    }
+    path
+}
+
+#[test]
+fn plugin_check_and_run_a_python_generator() {
+    let generator = python_generator();
+    let check = weatherwise().args(["plugin", "check"]).arg(&generator).output().expect("run");
+    assert!(check.status.success(), "{check:?}");
+    let report: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json report");
+    assert_eq!(report["world"], "mission-generator");
+    let names = |list: &str| -> Vec<String> {
+        report[list].as_array().expect("list").iter().map(|n| n.as_str().expect("name").to_owned()).collect()
+    };
+    assert!(names("exports").contains(&"weatherwise:plugins/generator@0.1.0".to_owned()), "{report}");
+    assert!(names("imports").contains(&"weatherwise:plugins/log@0.1.0".to_owned()), "{report}");
+    // The Python runtime's own WASI imports are linked against the host's authority-free WASI.
+    assert!(names("imports").iter().any(|name| name.starts_with("wasi:filesystem/preopens@0.2")), "{report}");
+    let size = report["size_bytes"].as_u64().expect("size");
+    assert!(size > 1 << 20 && size <= weatherwise::plugins::inspect::MAX_COMPONENT_BYTES as u64, "{size}");
+    assert!(report["compile_ms"].as_f64().is_some());
+
+    let run = weatherwise()
+        .args(["plugin", "run"])
+        .arg(&generator)
+        .arg("--weather")
+        .arg(workspace_file("fixtures/cold-dry-day.json"))
+        .output()
+        .expect("run");
+    assert!(run.status.success(), "{run:?}");
+    let output: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json output");
+    let keys: Vec<&str> =
+        output["missions"].as_array().expect("missions").iter().filter_map(|m| m["key"].as_str()).collect();
+    assert_eq!(keys, ["py-tumbler", "py-hydrate", "py-snow-window"], "{output}");
+}

@@ -264,6 +264,18 @@ pub fn component(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err} (built by host/build.rs)", path.display()))
 }
 
+/// The Python example plugin (`plugins/generator-python`), built by `tests/build.rs` with the
+/// pinned componentize-py. Fails, saying why, when it could not be built: never skipped.
+pub fn python_component() -> Vec<u8> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins/python");
+    let path = dir.join("generator_python.wasm");
+    std::fs::read(&path).unwrap_or_else(|err| {
+        let why = std::fs::read_to_string(dir.join("generator_python.problem"))
+            .unwrap_or_else(|_| "tests/build.rs has not run (build the tests crate)".into());
+        panic!("{}: {err}\n{why}", path.display())
+    })
+}
+
 /// Reads a response that must be a problem document with `status` and `code`; returns it.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");

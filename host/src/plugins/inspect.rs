@@ -7,8 +7,11 @@ use super::generator::LoadedGenerator;
 use super::policy::LoadedPolicy;
 use std::time::Instant;
 
-/// Largest component accepted (bytes).
-pub const MAX_COMPONENT_BYTES: usize = 16 << 20;
+/// Largest component accepted (bytes). Components that embed a language runtime are large: a
+/// Python generator built by componentize-py is about 18 MB (the interpreter plus a snapshot of
+/// its initialised heap) however small its own code, so 32 MiB leaves room for such a runtime
+/// and a few libraries. Uploads are admin-only and stored once per version.
+pub const MAX_COMPONENT_BYTES: usize = 32 << 20;
 
 #[derive(Debug, serde::Serialize)]
 pub struct Report {

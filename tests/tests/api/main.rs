@@ -12,6 +12,7 @@ mod plugin_admin;
 mod plugin_platform;
 mod plugin_support;
 mod plugins;
+mod python_plugin;
 mod races;
 mod rate_limits;
 mod tokens;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
+use weatherwise::plugins::inspect::MAX_COMPONENT_BYTES;
 use weatherwise_tests::{Deployment, Mode, Session, TestApp, assert_problem, both_modes, component};
 
 both_modes!(
@@ -118,7 +119,7 @@ async fn upload_validates_and_stores_content_addressed(mode: Mode) {
         .await
         .expect("request");
     assert_problem(wrong_type, 415, "unsupported_media_type").await;
-    let (status, head) = oversized_upload(&app, &admin, 17 << 20).await;
+    let (status, head) = oversized_upload(&app, &admin, MAX_COMPONENT_BYTES + (1 << 20)).await;
     assert_eq!(status, 413, "{head}");
     assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{head}");
 
