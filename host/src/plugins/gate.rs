@@ -208,7 +208,10 @@ fn check_missions(
             return Err(format!("no mission for the {slot:?} slot"));
         };
         let text = format!("{} {} {}", mission.title, mission.description, mission.rubric).to_lowercase();
-        if !words.iter().any(|word| text.contains(word.as_str())) {
+        // Whole words or their inflections: "mask" matches "masks", "air" does not match "stairs".
+        let mentions =
+            |stem: &str| text.split(|c: char| !c.is_alphanumeric()).any(|word| word.starts_with(stem));
+        if !words.iter().any(|word| mentions(word)) {
             return Err(format!("`{}` does not fit the weather (expected one of {words:?})", mission.key));
         }
     }

@@ -8,8 +8,8 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise::plugins::inspect::MAX_COMPONENT_BYTES;
+use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise_tests::{Deployment, Mode, Session, TestApp, assert_problem, both_modes, component};
 
 both_modes!(

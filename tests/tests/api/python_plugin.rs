@@ -93,7 +93,7 @@ async fn upload_and_activate(app: &TestApp, admin: &Session) -> String {
     // missions under warnings and nothing for fine dust: activating it takes a forced,
     // audited activation.
     let failures = created["scorecard"]["failures"].to_string();
-    assert!(failures.contains("typhoon-warning-keeps-everyone-indoors"), "{failures}");
+    assert!(failures.contains("heat-wave-warning-has-no-outdoor-walks"), "{failures}");
     assert!(failures.contains("fine-dust-asks-for-a-mask"), "{failures}");
     assert_eq!(force_activate(app, admin, &sha).await.status(), 200);
     let list = admin_get(app, admin, "/admin/plugins").await;
