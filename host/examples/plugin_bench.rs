@@ -140,12 +140,16 @@ async fn request_share() -> anyhow::Result<()> {
     let base = format!("http://{}/api/v1", listener.local_addr()?);
     tokio::spawn(app.serve(listener, std::future::pending()));
     let http = reqwest::Client::new();
-    let credentials = serde_json::json!({"email": "bench@example.com", "password": "bench password 1", "nickname": "bench"});
-    http.post(format!("{base}/auth/signup")).json(&credentials).send().await?.error_for_status()?;
+    let credentials = serde_json::json!({"email": "bench@example.com", "password": "bench password 1"});
+    let mut signup = credentials.clone();
+    signup["nickname"] = "bench".into();
+    http.post(format!("{base}/auth/signup")).json(&signup).send().await?.error_for_status()?;
     users.set_role_by_email("bench@example.com", weatherwise::accounts::Role::Admin).await?;
     let login: serde_json::Value =
         http.post(format!("{base}/auth/login")).json(&credentials).send().await?.json().await?;
-    let token = login["access_token"].as_str().unwrap_or_default().to_owned();
+    let Some(token) = login["access_token"].as_str().map(str::to_owned) else {
+        anyhow::bail!("logging in failed: {login}")
+    };
     let body: serde_json::Value = serde_json::from_str(include_str!("../../fixtures/cold-dry-day.json"))?;
     let (mut request_us, mut plugin_us) = (Vec::with_capacity(REQUESTS), Vec::with_capacity(REQUESTS));
     for i in 0..REQUESTS + 50 {
