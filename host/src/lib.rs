@@ -8,7 +8,7 @@
 //! - [`http`] assembles the router and the middleware every request passes: request id,
 //!   tracing, metrics, timeout, body limit, and the problem renderer behind [`error`].
 //! - Domains own their routes, rules and storage: [`auth`] (credentials, sessions, tokens,
-//!   Kakao), [`accounts`] (users and `/me`).
+//!   Kakao), [`accounts`] (users and `/me`), [`community`] (posts near me and their votes).
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
 
 pub mod accounts;
@@ -17,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod bus;
 pub mod cli;
+pub mod community;
 pub mod config;
 pub mod db;
 pub mod error;

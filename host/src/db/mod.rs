@@ -103,6 +103,18 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error().is_some_and(|db| db.is_unique_violation())
 }
 
+/// True when the transaction lost a lock conflict and may simply be tried again: a deadlock or
+/// serialization failure on PostgreSQL, a busy or locked database on SQLite.
+pub fn is_transient_conflict(err: &sqlx::Error) -> bool {
+    let Some(code) = err.as_database_error().and_then(|db| db.code()) else {
+        return false;
+    };
+    // SQLite reports extended result codes: 5 SQLITE_BUSY, 6 SQLITE_LOCKED and their
+    // variants (busy_snapshot 517, locked_sharedcache 262, …) keep the primary code in the low byte.
+    let sqlite_busy = code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6));
+    sqlite_busy || matches!(code.as_ref(), "40001" | "40P01")
+}
+
 /// The name of the violated constraint or, on SQLite, the message naming the column.
 pub fn violated_constraint(err: &sqlx::Error) -> String {
     err.as_database_error()
