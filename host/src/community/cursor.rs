@@ -67,7 +67,7 @@ mod tests {
         let id = uuid::Uuid::now_v7().to_string();
         for cursor in [
             Cursor::Before { id: id.clone() },
-            Cursor::After { distance_m: 1234.567_890_123_4, id: id.clone() },
+            Cursor::After { distance_m: 1_234.567_890_123_4, id: id.clone() },
             Cursor::After { distance_m: 0.0, id },
         ] {
             assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));

@@ -50,7 +50,7 @@ async fn post_store_contract(db: Database) {
     let found = posts.in_area(&area, None, 10).await.expect("area");
     assert_eq!(ids(&found, |l| &l.id), [b.id.clone(), a.id.clone()], "newest first, the far post left out");
     assert_eq!(found[1].location, Point { lat: 37.5, lon: 127.0 }, "coordinates round-trip exactly");
-    assert_eq!(ids(&posts.in_area(&area, Some(&b.id), 10).await.expect("area"), |l| &l.id), [a.id.clone()]);
+    assert_eq!(ids(&posts.in_area(&area, Some(&b.id), 10).await.expect("area"), |l| &l.id), [a.id.as_str()]);
     assert_eq!(posts.in_area(&area, None, 1).await.expect("area").len(), 1);
 
     let many = posts.get_many(&[a.id.clone(), c.id.clone(), missing.clone()], &reader).await.expect("many");
@@ -67,7 +67,7 @@ async fn post_store_contract(db: Database) {
     );
     assert_eq!(
         ids(&posts.by_author(&author, Some(&b.id), 10).await.expect("mine"), |p| &p.id),
-        [a.id.clone()]
+        [a.id.as_str()]
     );
 
     let outcome = |previous, current, helpful, not_helpful| VoteOutcome {

@@ -142,7 +142,7 @@ async fn community_nearby_queries_are_validated(mode: Mode) {
     let post = server.create_post(&caller, "t", 37.5, 127.0).await;
     server.create_post(&caller, "t", 37.5001, 127.0).await;
     let page = server.get_json(&caller, "/posts/nearby?lat=37.5&lon=127&limit=1").await;
-    assert_eq!(page["posts"][0]["id"] != post["id"], true, "newest first");
+    assert_ne!(page["posts"][0]["id"], post["id"], "newest first");
     let cursor = page["next_cursor"].as_str().expect("a next page");
     let mixed = format!("/posts/nearby?lat=37.5&lon=127&order=nearest&cursor={cursor}");
     assert_problem(server.get(&caller, &mixed).await, 400, "invalid_cursor").await;
