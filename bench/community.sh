@@ -39,6 +39,7 @@ ratio() { python3 -c "print(round($1 / $2, 3))"; }
 
 {
   echo "# community benchmark $(date -u +%FT%TZ) on $(nproc) cores; $POSTS posts uniform over 33.0-38.6N 124.6-131.0E"
+  echo "# load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
   echo "# HTTP: wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency; radius 5 km, newest first, 20 a page; server, client and database share the cores"
 } | tee "$OUT"
 
