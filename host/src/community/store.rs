@@ -90,6 +90,7 @@ impl SqlPosts {
         user_id: &str,
         vote: Option<Vote>,
     ) -> Result<Option<VoteOutcome>, sqlx::Error> {
+        let _turn = self.db.write_turn().await;
         let mut tx = self.db.pool().begin().await?;
         // The vote row first: the upsert (or delete) locks this user's vote and reports what it
         // was, so two requests of one user cannot both count against the same old vote.
