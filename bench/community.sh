@@ -3,14 +3,15 @@
 # 1,000,000): the nearby listing over HTTP against the same query as plain SQL (pgbench on
 # PostgreSQL, a loop over the store on SQLite), and votes on one hot post against a hot-row
 # counter update. Figures go to bench/results/community.txt.
-#   bash bench/community.sh        (POSTS=1000000 DURATION=10 CONNECTIONS=16 by default)
+#   bash bench/community.sh        (POSTS=1000000 DURATION=10 CONNECTIONS=16 MODES="embedded scaled" by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 POSTS=${POSTS:-1000000}
 VOTERS=${VOTERS:-2000}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-16}
-OUT=bench/results/community.txt
+OUT=${OUT:-bench/results/community.txt}
+MODES=${MODES:-embedded scaled}
 PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
 export BENCH_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
 mkdir -p bench/results
@@ -43,7 +44,7 @@ ratio() { python3 -c "print(round($1 / $2, 3))"; }
   echo "# HTTP: wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency; radius 5 km, newest first, 20 a page; server, client and database share the cores"
 } | tee "$OUT"
 
-for MODE in embedded scaled; do
+for MODE in $MODES; do
   WORK=$(mktemp -d)
   ENVS=(WEATHERWISE_LOG__FILTER=warn
         WEATHERWISE_AUTH__JWT_KEYS="[{kid=\"bench\", secret=\"$BENCH_JWT_SECRET\"}]")
