@@ -8,6 +8,7 @@ use crate::auth::password::Passwords;
 use crate::auth::sessions::{SessionStore, SqlSessions};
 use crate::auth::tokens::TokenService;
 use crate::bus::EventBus;
+use crate::community::{PostStore, SqlPosts};
 use crate::config::Config;
 use crate::db::Database;
 use crate::plugins::PluginEngine;
@@ -36,6 +37,7 @@ pub struct AppState {
     pub kakao: Option<KakaoClient>,
     pub plugins: Arc<PluginRegistry>,
     pub vision: VisionService,
+    pub posts: Arc<dyn PostStore>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -83,6 +85,7 @@ impl App {
         let state = AppState {
             users: Arc::new(SqlUsers::new(db.clone())),
             sessions: Arc::new(SqlSessions::new(db.clone())),
+            posts: Arc::new(SqlPosts::new(db.clone())),
             passwords: Passwords::new(config.auth.hash_concurrency),
             tokens,
             kakao,

@@ -8,9 +8,9 @@
 //! - [`http`] assembles the router and the middleware every request passes: request id,
 //!   tracing, metrics, timeout, body limit, and the problem renderer behind [`error`].
 //! - Domains own their routes, rules and storage: [`auth`] (credentials, sessions, tokens,
-//!   Kakao), [`accounts`] (users and `/me`), [`plugins`] (the WebAssembly runtime, registry and
-//!   admin API), [`vision`] (grading photos with a multimodal model) and [`photos`] (measuring
-//!   uploaded images).
+//!   Kakao), [`accounts`] (users and `/me`), [`community`] (posts near me and their votes),
+//!   [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
+//!   with a multimodal model) and [`photos`] (measuring uploaded images).
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
 
 pub mod accounts;
@@ -19,6 +19,7 @@ pub mod audit;
 pub mod auth;
 pub mod bus;
 pub mod cli;
+pub mod community;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -24,7 +24,10 @@ pub mod topics {
     /// Plugin activations (`plugin.activated`), keyed by world; every instance listens.
     pub const PLUGINS: &str = "plugins";
 
-    pub const ALL: &[&str] = &[ACCOUNTS, PLUGINS];
+    /// Community notifications (`post.voted`), keyed by the user to notify.
+    pub const COMMUNITY: &str = "community";
+
+    pub const ALL: &[&str] = &[ACCOUNTS, PLUGINS, COMMUNITY];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

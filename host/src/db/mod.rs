@@ -7,6 +7,7 @@
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,8 @@ impl Engine {
 pub struct Database {
     pool: AnyPool,
     engine: Engine,
+    /// SQLite only: see [`Database::write_turn`].
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Database {
@@ -68,7 +71,8 @@ impl Database {
             .connect(url)
             .await
             .with_context(|| format!("connecting to the {} database", engine.name()))?;
-        Ok(Self { pool, engine })
+        let writer = (engine == Engine::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Self { pool, engine, writer })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -77,6 +81,18 @@ impl Database {
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// Waits for this process's turn to run a write transaction on a hot spot, and holds it
+    /// until the guard drops. On SQLite (one writer at a time, one process) the lock hands the
+    /// file to the next writer the moment the previous one finishes, where SQLite's busy
+    /// handler would have it sleep and poll (1, 2, 5 … 100 ms). `None` on PostgreSQL, whose
+    /// row locks already order writers across instances.
+    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(writer) => Some(writer.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// Applies the pending migrations of this engine's set.
@@ -101,6 +117,18 @@ impl Database {
 /// True when the error is a unique-constraint violation (answered 409 by the callers).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error().is_some_and(|db| db.is_unique_violation())
+}
+
+/// True when the transaction lost a lock conflict and may simply be tried again: a deadlock or
+/// serialization failure on PostgreSQL, a busy or locked database on SQLite.
+pub fn is_transient_conflict(err: &sqlx::Error) -> bool {
+    let Some(code) = err.as_database_error().and_then(|db| db.code()) else {
+        return false;
+    };
+    // SQLite reports extended result codes: 5 SQLITE_BUSY, 6 SQLITE_LOCKED and their
+    // variants (busy_snapshot 517, locked_sharedcache 262, …) keep the primary code in the low byte.
+    let sqlite_busy = code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6));
+    sqlite_busy || matches!(code.as_ref(), "40001" | "40P01")
 }
 
 /// The name of the violated constraint or, on SQLite, the message naming the column.

@@ -25,6 +25,7 @@ pub fn router(state: SharedState) -> Router {
     let api = Router::new()
         .merge(crate::auth::routes::router())
         .merge(crate::accounts::routes::router())
+        .merge(crate::community::routes::router())
         .merge(crate::plugins::routes::router());
     let config = &state.config.http;
     Router::new()

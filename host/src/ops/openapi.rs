@@ -22,6 +22,13 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::accounts::routes::update_me,
         crate::accounts::routes::change_password,
         crate::accounts::routes::delete_me,
+        crate::community::routes::create_post,
+        crate::community::routes::nearby_posts,
+        crate::community::routes::get_post,
+        crate::community::routes::delete_post,
+        crate::community::routes::set_vote,
+        crate::community::routes::withdraw_vote,
+        crate::community::routes::my_posts,
         crate::plugins::routes::upload,
         crate::plugins::routes::list,
         crate::plugins::routes::inspect,
@@ -38,6 +45,7 @@ use utoipa_swagger_ui::SwaggerUi;
     ),
     modifiers(&BearerAuth),
     tags((name = "auth", description = "Accounts and sessions"), (name = "me", description = "The signed-in user"),
+        (name = "community", description = "Posts near a point and their votes"),
         (name = "admin", description = "Plugin registry and audit log (admin role)"))
 )]
 pub struct ApiDoc;

@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod bad_input;
+mod community;
 mod contracts;
 mod deployment;
 mod kakao;

@@ -1,0 +1,344 @@
+//! Storage of posts and votes, one SQL text for both engines.
+
+use super::geo::{BoundingBox, Point, lat_band};
+use super::model::{NewPost, Post, Vote, count_deltas};
+use crate::db::{Database, is_transient_conflict, now_ms};
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+
+/// How often a vote is retried when the engine reports a lock conflict (a deadlock with a
+/// concurrent deletion of the post, or a busy SQLite file).
+const VOTE_ATTEMPTS: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostStoreError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A post's id and location: what the nearby listing ranks before it loads whole posts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    pub id: String,
+    pub location: Point,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Deleted,
+    NotFound,
+    NotAuthor,
+}
+
+/// The result of setting or withdrawing a vote: the user's vote before and after, and the
+/// post's counters as this change left them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteOutcome {
+    pub author_id: Option<String>,
+    pub previous: Option<Vote>,
+    pub current: Option<Vote>,
+    pub helpful: i64,
+    pub not_helpful: i64,
+}
+
+#[async_trait]
+pub trait PostStore: Send + Sync + 'static {
+    async fn create(&self, post: NewPost) -> Result<Post, PostStoreError>;
+    /// One post, with `viewer`'s vote.
+    async fn get(&self, id: &str, viewer: &str) -> Result<Option<Post>, PostStoreError>;
+    /// The posts of `ids` that exist, in no particular order, with `viewer`'s votes.
+    async fn get_many(&self, ids: &[String], viewer: &str) -> Result<Vec<Post>, PostStoreError>;
+    /// Deletes the post if `author_id` wrote it.
+    async fn delete(&self, id: &str, author_id: &str) -> Result<Deletion, PostStoreError>;
+    /// The author's posts, newest first, with ids below `before`.
+    async fn by_author(
+        &self,
+        author_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Post>, PostStoreError>;
+    /// Posts inside `area`, newest first, with ids below `before`; at most `limit`.
+    async fn in_area(
+        &self,
+        area: &BoundingBox,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Located>, PostStoreError>;
+    /// Sets (`Some`) or withdraws (`None`) `user_id`'s vote and moves the post's counters by
+    /// exactly the change, atomically. `None` when the post does not exist.
+    async fn vote(
+        &self,
+        post_id: &str,
+        user_id: &str,
+        vote: Option<Vote>,
+    ) -> Result<Option<VoteOutcome>, PostStoreError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlPosts {
+    db: Database,
+}
+
+impl SqlPosts {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    async fn vote_once(
+        &self,
+        post_id: &str,
+        user_id: &str,
+        vote: Option<Vote>,
+    ) -> Result<Option<VoteOutcome>, sqlx::Error> {
+        let _turn = self.db.write_turn().await;
+        let mut tx = self.db.pool().begin().await?;
+        // The vote row first: the upsert (or delete) locks this user's vote and reports what it
+        // was, so two requests of one user cannot both count against the same old vote.
+        let previous = match vote {
+            Some(vote) => {
+                let upserted = sqlx::query_scalar::<_, i64>(
+                    "insert into post_votes (post_id, user_id, value, previous_value, updated_at) \
+                     values ($1, $2, $3, 0, $4) \
+                     on conflict (post_id, user_id) do update \
+                     set previous_value = post_votes.value, value = excluded.value, updated_at = excluded.updated_at \
+                     returning previous_value",
+                )
+                .bind(post_id)
+                .bind(user_id)
+                .bind(vote.as_i64())
+                .bind(now_ms())
+                .fetch_one(&mut *tx)
+                .await;
+                match upserted {
+                    Ok(previous) => Vote::from_i64(previous),
+                    Err(err) if is_foreign_key_violation(&err) => return Ok(None),
+                    Err(err) => return Err(err),
+                }
+            }
+            None => sqlx::query_scalar::<_, i64>(
+                "delete from post_votes where post_id = $1 and user_id = $2 returning value",
+            )
+            .bind(post_id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .and_then(Vote::from_i64),
+        };
+        // Then the post's counters, by the delta of this user's change: the row lock on the
+        // post orders concurrent changes, and each adds only its own difference.
+        let (helpful_delta, not_helpful_delta) = count_deltas(previous, vote);
+        let counters = sqlx::query_as::<_, (Option<String>, i64, i64)>(
+            "update posts set helpful_count = helpful_count + $1, not_helpful_count = not_helpful_count + $2 \
+             where id = $3 returning author_id, helpful_count, not_helpful_count",
+        )
+        .bind(helpful_delta)
+        .bind(not_helpful_delta)
+        .bind(post_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((author_id, helpful, not_helpful)) = counters else {
+            return Ok(None);
+        };
+        tx.commit().await?;
+        Ok(Some(VoteOutcome { author_id, previous, current: vote, helpful, not_helpful }))
+    }
+}
+
+fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error().is_some_and(|db| db.is_foreign_key_violation())
+}
+
+/// `$first, $first+1, …` for `count` values: the text of an `in (…)` list.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Sorts after every id (UUIDs are hex and dashes; PostgreSQL compares them with the "C"
+/// collation, SQLite byte-wise), so "no cursor" needs no second SQL text.
+const AFTER_EVERY_ID: &str = "~";
+
+const POST_COLUMNS: &str = "p.id, p.author_id, u.nickname, p.title, p.body, p.lat, p.lon, \
+    p.helpful_count, p.not_helpful_count, p.created_at, v.value";
+
+/// `$1` is always the viewer, whose vote joins in.
+const POST_FROM: &str = "from posts p left join users u on u.id = p.author_id \
+    left join post_votes v on v.post_id = p.id and v.user_id = $1";
+
+#[derive(sqlx::FromRow)]
+struct PostRow {
+    id: String,
+    author_id: Option<String>,
+    nickname: Option<String>,
+    title: String,
+    body: String,
+    lat: f64,
+    lon: f64,
+    helpful_count: i64,
+    not_helpful_count: i64,
+    created_at: i64,
+    value: Option<i64>,
+}
+
+impl From<PostRow> for Post {
+    fn from(row: PostRow) -> Self {
+        Self {
+            id: row.id,
+            author_id: row.author_id,
+            author_nickname: row.nickname,
+            title: row.title,
+            body: row.body,
+            location: Point { lat: row.lat, lon: row.lon },
+            helpful: row.helpful_count,
+            not_helpful: row.not_helpful_count,
+            my_vote: row.value.and_then(Vote::from_i64),
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[async_trait]
+impl PostStore for SqlPosts {
+    #[tracing::instrument(skip_all)]
+    async fn create(&self, post: NewPost) -> Result<Post, PostStoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = now_ms();
+        sqlx::query(
+            "insert into posts (id, author_id, title, body, lat, lon, lat_band, helpful_count, not_helpful_count, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8)",
+        )
+        .bind(&id)
+        .bind(&post.author_id)
+        .bind(&post.title)
+        .bind(&post.body)
+        .bind(post.location.lat)
+        .bind(post.location.lon)
+        .bind(lat_band(post.location.lat))
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
+        let nickname = sqlx::query_scalar::<_, String>("select nickname from users where id = $1")
+            .bind(&post.author_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(Post {
+            id,
+            author_nickname: nickname,
+            author_id: Some(post.author_id),
+            title: post.title,
+            body: post.body,
+            location: post.location,
+            helpful: 0,
+            not_helpful: 0,
+            my_vote: None,
+            created_at: now,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get(&self, id: &str, viewer: &str) -> Result<Option<Post>, PostStoreError> {
+        let sql = format!("select {POST_COLUMNS} {POST_FROM} where p.id = $2");
+        let row = sqlx::query_as::<_, PostRow>(AssertSqlSafe(sql))
+            .bind(viewer)
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.map(Post::from))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_many(&self, ids: &[String], viewer: &str) -> Result<Vec<Post>, PostStoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("select {POST_COLUMNS} {POST_FROM} where p.id in ({})", placeholders(2, ids.len()));
+        let mut query = sqlx::query_as::<_, PostRow>(AssertSqlSafe(sql)).bind(viewer);
+        for id in ids {
+            query = query.bind(id);
+        }
+        Ok(query.fetch_all(self.db.pool()).await?.into_iter().map(Post::from).collect())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete(&self, id: &str, author_id: &str) -> Result<Deletion, PostStoreError> {
+        let deleted = sqlx::query("delete from posts where id = $1 and author_id = $2")
+            .bind(id)
+            .bind(author_id)
+            .execute(self.db.pool())
+            .await?;
+        if deleted.rows_affected() == 1 {
+            return Ok(Deletion::Deleted);
+        }
+        let exists = sqlx::query_scalar::<_, String>("select id from posts where id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(if exists.is_some() { Deletion::NotAuthor } else { Deletion::NotFound })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn by_author(
+        &self,
+        author_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Post>, PostStoreError> {
+        let sql = format!(
+            "select {POST_COLUMNS} {POST_FROM} where p.author_id = $1 and p.id < $2 order by p.id desc limit $3"
+        );
+        let rows = sqlx::query_as::<_, PostRow>(AssertSqlSafe(sql))
+            .bind(author_id)
+            .bind(before.unwrap_or(AFTER_EVERY_ID))
+            .bind(limit)
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows.into_iter().map(Post::from).collect())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn in_area(
+        &self,
+        area: &BoundingBox,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Located>, PostStoreError> {
+        // One index range per latitude band: `lat_band in (…)` with a range on `lon` lets both
+        // engines descend the (lat_band, lon, …) index once per band and read only the box.
+        let bands = area.bands();
+        let band_count = usize::try_from(bands.end() - bands.start() + 1).unwrap_or(0);
+        let sql = format!(
+            "select id, lat, lon from posts \
+             where lat_band in ({}) and lon >= $1 and lon <= $2 and id < $3 \
+             order by id desc limit $4",
+            placeholders(5, band_count)
+        );
+        let mut query = sqlx::query_as::<_, (String, f64, f64)>(AssertSqlSafe(sql))
+            .bind(area.min_lon)
+            .bind(area.max_lon)
+            .bind(before.unwrap_or(AFTER_EVERY_ID))
+            .bind(limit);
+        for band in bands {
+            query = query.bind(band);
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        Ok(rows.into_iter().map(|(id, lat, lon)| Located { id, location: Point { lat, lon } }).collect())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn vote(
+        &self,
+        post_id: &str,
+        user_id: &str,
+        vote: Option<Vote>,
+    ) -> Result<Option<VoteOutcome>, PostStoreError> {
+        let mut attempt = 1;
+        loop {
+            match self.vote_once(post_id, user_id, vote).await {
+                Err(err) if attempt < VOTE_ATTEMPTS && is_transient_conflict(&err) => {
+                    tracing::debug!(error = %err, attempt, "vote conflicted; retrying");
+                    attempt += 1;
+                }
+                outcome => return Ok(outcome?),
+            }
+        }
+    }
+}
