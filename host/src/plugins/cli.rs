@@ -1,7 +1,8 @@
 //! `weatherwise plugin …`: what plugin authors and operators run from a shell.
 
-use super::bindings::{Mission, PhotoFeatures};
+use super::bindings::Mission;
 use super::calls::ReplayReport;
+use super::dry_run::{PHOTO_HANDLE, StatedFeatures, prepare_photo};
 use super::dto::{MissionDto, VerdictDto};
 use super::inspect::{self, Loaded};
 use super::records::SqlRecordStore;
@@ -10,7 +11,7 @@ use super::store::SqlPluginStore;
 use super::{PluginEngine, gate};
 use crate::cli::PluginCommand;
 use crate::config::Config;
-use crate::vision::{ImageInput, VisionService};
+use crate::vision::VisionService;
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
@@ -70,19 +71,8 @@ pub async fn run(command: PluginCommand, config: &Config) -> anyhow::Result<()> 
             let mission: MissionDto =
                 serde_json::from_slice(&read(&mission)?).context("parsing the mission JSON")?;
             let mission: Mission = mission.into();
-            let bytes = read(&photo)?;
-            let measured = crate::photos::measure(&bytes)?;
-            let normalised = crate::photos::normalised_jpeg(&measured.image)?;
-            let features = PhotoFeatures {
-                handle: 1,
-                width: measured.width,
-                height: measured.height,
-                capture_age_seconds,
-                gps_distance_m,
-                brightness: measured.brightness,
-                perceptual_hash: measured.dhash,
-                reused,
-            };
+            let stated = StatedFeatures { capture_age_seconds, gps_distance_m, reused };
+            let (features, image) = prepare_photo(&read(&photo)?, stated)?;
             let mut vision_config = config.vision.clone();
             if let Some(url) = vision_url {
                 vision_config.base_url = Some(url);
@@ -92,7 +82,7 @@ pub async fn run(command: PluginCommand, config: &Config) -> anyhow::Result<()> 
             }
             let service =
                 VisionService::from_config(&vision_config, Arc::new(crate::state::MemoryState::new()));
-            let grader = service.grader(HashMap::from([(1, ImageInput::new(normalised, "image/jpeg"))]));
+            let grader = service.grader(HashMap::from([(PHOTO_HANDLE, image)]));
             let verified = policy.verify(&engine, Some(grader), &mission, features, rand::random()).await?;
             serde_json::json!({
                 "verdict": VerdictDto::from(verified.verdict),

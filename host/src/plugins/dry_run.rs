@@ -24,7 +24,7 @@ use std::collections::HashMap;
 /// The JSON part of a policy dry-run.
 const MAX_REQUEST_PART_BYTES: usize = 64 * 1024;
 /// The handle the posted photo gets inside the policy.
-const PHOTO_HANDLE: u64 = 1;
+pub(super) const PHOTO_HANDLE: u64 = 1;
 
 pub fn router() -> Router<SharedState> {
     Router::new().route(
@@ -154,6 +154,34 @@ async fn read_parts(mut multipart: Multipart) -> ApiResult<(PolicyDryRunRequest,
     Ok((request, photo))
 }
 
+/// What a policy learns of a photo besides its pixels, given by the caller of a dry-run.
+pub(super) struct StatedFeatures {
+    pub capture_age_seconds: Option<i64>,
+    pub gps_distance_m: Option<f32>,
+    pub reused: bool,
+}
+
+/// Measures a posted photo for a policy run: its features under [`PHOTO_HANDLE`], and the
+/// normalised, metadata-free JPEG the model is shown.
+pub(super) fn prepare_photo(
+    bytes: &[u8],
+    stated: StatedFeatures,
+) -> Result<(super::bindings::PhotoFeatures, ImageInput), photos::PhotoError> {
+    let measured = photos::measure(bytes)?;
+    let normalised = photos::normalised_jpeg(&measured.image)?;
+    let features = super::bindings::PhotoFeatures {
+        handle: PHOTO_HANDLE,
+        width: measured.width,
+        height: measured.height,
+        capture_age_seconds: stated.capture_age_seconds,
+        gps_distance_m: stated.gps_distance_m.filter(|d| d.is_finite() && *d >= 0.0),
+        brightness: measured.brightness,
+        perceptual_hash: measured.dhash,
+        reused: stated.reused,
+    };
+    Ok((features, ImageInput::new(normalised, "image/jpeg")))
+}
+
 async fn policy_dry_run(
     app: &SharedState,
     target: Target<'_>,
@@ -163,26 +191,16 @@ async fn policy_dry_run(
     let mission: super::bindings::Mission = request.mission.into();
     validate::missions(std::slice::from_ref(&mission))
         .map_err(|err| ApiError::field("mission", err.message))?;
-    let (measured, normalised) = tokio::task::spawn_blocking(move || {
-        let measured = photos::measure(&photo)?;
-        let normalised = photos::normalised_jpeg(&measured.image)?;
-        Ok::<_, photos::PhotoError>((measured, normalised))
-    })
-    .await
-    .map_err(anyhow::Error::from)?
-    .map_err(|err| ApiError::field("photo", err.to_string()))?;
-    let features = super::bindings::PhotoFeatures {
-        handle: PHOTO_HANDLE,
-        width: measured.width,
-        height: measured.height,
+    let stated = StatedFeatures {
         capture_age_seconds: request.capture_age_seconds,
-        gps_distance_m: request.gps_distance_m.filter(|d| d.is_finite() && *d >= 0.0),
-        brightness: measured.brightness,
-        perceptual_hash: measured.dhash,
+        gps_distance_m: request.gps_distance_m,
         reused: request.reused,
     };
-    let grader =
-        app.vision.grader(HashMap::from([(PHOTO_HANDLE, ImageInput::new(normalised, "image/jpeg"))]));
+    let (features, image) = tokio::task::spawn_blocking(move || prepare_photo(&photo, stated))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(|err| ApiError::field("photo", err.to_string()))?;
+    let grader = app.vision.grader(HashMap::from([(PHOTO_HANDLE, image)]));
     let run = app.plugins.verify(target, &mission, &features, grader, Purpose::DryRun).await?;
     let verified = run.outcome.map_err(plugin_failed)?;
     Ok(PolicyDryRunResult {
