@@ -11,6 +11,7 @@ pub mod model;
 pub mod nearby;
 pub mod routes;
 pub mod store;
+mod vote_batch;
 pub mod votes;
 
 pub use model::{NewPost, Post, Vote};

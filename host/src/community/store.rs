@@ -1,14 +1,11 @@
 //! Storage of posts and votes, one SQL text for both engines.
 
 use super::geo::{BoundingBox, Point, lat_band};
-use super::model::{NewPost, Post, Vote, count_deltas};
-use crate::db::{Database, is_transient_conflict, now_ms};
+use super::model::{NewPost, Post, Vote};
+use super::vote_batch::VoteBatcher;
+use crate::db::{Database, now_ms};
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
-
-/// How often a vote is retried when the engine reports a lock conflict (a deadlock with a
-/// concurrent deletion of the post, or a busy SQLite file).
-const VOTE_ATTEMPTS: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PostStoreError {
@@ -77,79 +74,18 @@ pub trait PostStore: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub struct SqlPosts {
     db: Database,
+    votes: VoteBatcher,
 }
 
 impl SqlPosts {
+    /// Starts the vote writers, so it must be called inside the runtime.
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self { votes: VoteBatcher::start(db.clone()), db }
     }
-
-    async fn vote_once(
-        &self,
-        post_id: &str,
-        user_id: &str,
-        vote: Option<Vote>,
-    ) -> Result<Option<VoteOutcome>, sqlx::Error> {
-        let _turn = self.db.write_turn().await;
-        let mut tx = self.db.pool().begin().await?;
-        // The vote row first: the upsert (or delete) locks this user's vote and reports what it
-        // was, so two requests of one user cannot both count against the same old vote.
-        let previous = match vote {
-            Some(vote) => {
-                let upserted = sqlx::query_scalar::<_, i64>(
-                    "insert into post_votes (post_id, user_id, value, previous_value, updated_at) \
-                     values ($1, $2, $3, 0, $4) \
-                     on conflict (post_id, user_id) do update \
-                     set previous_value = post_votes.value, value = excluded.value, updated_at = excluded.updated_at \
-                     returning previous_value",
-                )
-                .bind(post_id)
-                .bind(user_id)
-                .bind(vote.as_i64())
-                .bind(now_ms())
-                .fetch_one(&mut *tx)
-                .await;
-                match upserted {
-                    Ok(previous) => Vote::from_i64(previous),
-                    Err(err) if is_foreign_key_violation(&err) => return Ok(None),
-                    Err(err) => return Err(err),
-                }
-            }
-            None => sqlx::query_scalar::<_, i64>(
-                "delete from post_votes where post_id = $1 and user_id = $2 returning value",
-            )
-            .bind(post_id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .and_then(Vote::from_i64),
-        };
-        // Then the post's counters, by the delta of this user's change: the row lock on the
-        // post orders concurrent changes, and each adds only its own difference.
-        let (helpful_delta, not_helpful_delta) = count_deltas(previous, vote);
-        let counters = sqlx::query_as::<_, (Option<String>, i64, i64)>(
-            "update posts set helpful_count = helpful_count + $1, not_helpful_count = not_helpful_count + $2 \
-             where id = $3 returning author_id, helpful_count, not_helpful_count",
-        )
-        .bind(helpful_delta)
-        .bind(not_helpful_delta)
-        .bind(post_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((author_id, helpful, not_helpful)) = counters else {
-            return Ok(None);
-        };
-        tx.commit().await?;
-        Ok(Some(VoteOutcome { author_id, previous, current: vote, helpful, not_helpful }))
-    }
-}
-
-fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|db| db.is_foreign_key_violation())
 }
 
 /// `$first, $first+1, …` for `count` values: the text of an `in (…)` list.
-fn placeholders(first: usize, count: usize) -> String {
+pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -330,15 +266,6 @@ impl PostStore for SqlPosts {
         user_id: &str,
         vote: Option<Vote>,
     ) -> Result<Option<VoteOutcome>, PostStoreError> {
-        let mut attempt = 1;
-        loop {
-            match self.vote_once(post_id, user_id, vote).await {
-                Err(err) if attempt < VOTE_ATTEMPTS && is_transient_conflict(&err) => {
-                    tracing::debug!(error = %err, attempt, "vote conflicted; retrying");
-                    attempt += 1;
-                }
-                outcome => return Ok(outcome?),
-            }
-        }
+        Ok(self.votes.vote(post_id, user_id, vote).await?)
     }
 }

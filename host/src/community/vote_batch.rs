@@ -1,0 +1,316 @@
+//! Votes applied in groups: one transaction carries every vote that arrived while the
+//! previous one committed.
+//!
+//! A hot post serialises its voters on its row lock, so a transaction per vote is bounded by
+//! round trips and commits while the lock is held. Here each shard has one task that drains
+//! its queue into a transaction: the posts are locked once, the votes go in as one multi-row
+//! upsert (and one delete for withdrawals), each post's counters move once by the sum of
+//! the changes, and one commit answers everyone. The semantics are those of applying the
+//! votes one by one in arrival order: a key (post, user) appears at most once per statement
+//! ("round"), and a user's later request for the same post goes in a later round.
+
+use super::model::{Vote, count_deltas};
+use super::store::{VoteOutcome, placeholders};
+use crate::db::{Database, Engine, is_transient_conflict, now_ms};
+use sqlx::{AssertSqlSafe, Row};
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+
+/// Requests a transaction takes at most; more wait for the next one.
+const MAX_BATCH: usize = 256;
+/// Requests waiting per shard before callers wait to enqueue.
+const QUEUE_DEPTH: usize = 4096;
+/// How often a batch is retried after a lock conflict (deadlock, serialization, busy file).
+const ATTEMPTS: usize = 5;
+
+type Reply = Result<Option<VoteOutcome>, sqlx::Error>;
+
+struct Request {
+    post_id: String,
+    user_id: String,
+    vote: Option<Vote>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// The front of the shards: votes for one post always go to the same shard, so they keep
+/// their order.
+#[derive(Debug, Clone)]
+pub struct VoteBatcher {
+    shards: Vec<mpsc::Sender<Request>>,
+}
+
+impl VoteBatcher {
+    /// SQLite has one writer, so one shard; PostgreSQL locks per post, so posts on different
+    /// shards commit in parallel.
+    pub fn start(db: Database) -> Self {
+        let count = match db.engine() {
+            Engine::Sqlite => 1,
+            Engine::Postgres => 4,
+        };
+        let shards = (0..count)
+            .map(|_| {
+                let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+                tokio::spawn(run_shard(db.clone(), receiver));
+                sender
+            })
+            .collect();
+        Self { shards }
+    }
+
+    /// Sets or withdraws a vote; `None` when the post does not exist.
+    pub async fn vote(&self, post_id: &str, user_id: &str, vote: Option<Vote>) -> Reply {
+        let shard = &self.shards[shard_of(post_id, self.shards.len())];
+        let (reply, answer) = oneshot::channel();
+        let request = Request { post_id: post_id.to_owned(), user_id: user_id.to_owned(), vote, reply };
+        shard.send(request).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+}
+
+fn shard_of(post_id: &str, shards: usize) -> usize {
+    // FNV-1a: stable and cheap; any spread will do.
+    let hash = post_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    (hash % shards as u64) as usize
+}
+
+async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let requests = std::mem::take(&mut batch);
+        let outcome = apply_with_retries(&db, &requests).await;
+        match outcome {
+            Ok(outcomes) => {
+                for (request, outcome) in requests.into_iter().zip(outcomes) {
+                    let _ = request.reply.send(Ok(outcome));
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, votes = requests.len(), "a batch of votes failed");
+                let message = err.to_string();
+                for request in requests {
+                    let _ = request.reply.send(Err(sqlx::Error::Protocol(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+async fn apply_with_retries(
+    db: &Database,
+    requests: &[Request],
+) -> Result<Vec<Option<VoteOutcome>>, sqlx::Error> {
+    let mut attempt = 1;
+    loop {
+        match apply(db, requests).await {
+            Err(err) if attempt < ATTEMPTS && is_transient_conflict(&err) => {
+                tracing::debug!(error = %err, attempt, "a batch of votes conflicted; retrying");
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// One transaction for the whole batch; answers in request order.
+async fn apply(db: &Database, requests: &[Request]) -> Result<Vec<Option<VoteOutcome>>, sqlx::Error> {
+    let _turn = db.write_turn().await;
+    let mut tx = db.pool().begin().await?;
+    let posts = lock_posts(db.engine(), &mut tx, requests).await?;
+    let mut previous: Vec<Option<Vote>> = vec![None; requests.len()];
+    let mut deltas: HashMap<&str, (i64, i64)> = HashMap::new();
+    let now = now_ms();
+    for round in rounds(requests, &posts) {
+        let (sets, withdrawals): (Vec<usize>, Vec<usize>) =
+            round.into_iter().partition(|&index| requests[index].vote.is_some());
+        let mut replaced = upsert(&mut tx, requests, &sets, now).await?;
+        replaced.extend(withdraw(&mut tx, requests, &withdrawals).await?);
+        for (index, before) in replaced {
+            previous[index] = before;
+        }
+        for index in sets.into_iter().chain(withdrawals) {
+            let request = &requests[index];
+            let (helpful, not_helpful) = count_deltas(previous[index], request.vote);
+            let delta = deltas.entry(request.post_id.as_str()).or_default();
+            delta.0 += helpful;
+            delta.1 += not_helpful;
+        }
+    }
+    let mut counters: HashMap<&str, (Option<String>, i64, i64)> = HashMap::new();
+    let mut touched: Vec<&str> = deltas.keys().copied().collect();
+    touched.sort_unstable();
+    for post_id in touched {
+        let (helpful, not_helpful) = deltas[post_id];
+        let row = sqlx::query(
+            "update posts set helpful_count = helpful_count + $1, not_helpful_count = not_helpful_count + $2 \
+             where id = $3 returning author_id, helpful_count, not_helpful_count",
+        )
+        .bind(helpful)
+        .bind(not_helpful)
+        .bind(post_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        counters.insert(post_id, (row.get(0), row.get(1), row.get(2)));
+    }
+    tx.commit().await?;
+    Ok(requests
+        .iter()
+        .enumerate()
+        .map(|(index, request)| {
+            let (author_id, helpful, not_helpful) = counters.get(request.post_id.as_str())?.clone();
+            Some(VoteOutcome {
+                author_id,
+                previous: previous[index],
+                current: request.vote,
+                helpful,
+                not_helpful,
+            })
+        })
+        .collect())
+}
+
+/// Locks the batch's posts in id order (so batches of different instances cannot deadlock
+/// on each other) and returns those that exist; votes for the others answer `None`.
+async fn lock_posts(
+    engine: Engine,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    requests: &[Request],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut ids: Vec<&str> = requests.iter().map(|r| r.post_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // SQLite has no row locks: the write turn and the transaction's write lock cover it.
+    let lock = if engine == Engine::Postgres { " for update" } else { "" };
+    let sql = format!("select id from posts where id in ({}) order by id{lock}", placeholders(1, ids.len()));
+    let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(&mut **tx).await
+}
+
+/// Splits the batch (of votes on existing posts) into rounds in which each (post, user)
+/// appears once; a user's n-th request for a post goes in round n, so order is kept.
+fn rounds(requests: &[Request], existing: &[String]) -> Vec<Vec<usize>> {
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    for (index, request) in requests.iter().enumerate() {
+        if existing.binary_search(&request.post_id).is_err() {
+            continue;
+        }
+        let count = seen.entry((request.post_id.as_str(), request.user_id.as_str())).or_default();
+        if rounds.len() <= *count {
+            rounds.push(Vec::new());
+        }
+        rounds[*count].push(index);
+        *count += 1;
+    }
+    rounds
+}
+
+/// One multi-row upsert; returns each request's previous vote.
+async fn upsert(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    requests: &[Request],
+    indices: &[usize],
+    now: i64,
+) -> Result<Vec<(usize, Option<Vote>)>, sqlx::Error> {
+    if indices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<String> = (0..indices.len())
+        .map(|n| format!("(${}, ${}, ${}, 0, ${})", 4 * n + 1, 4 * n + 2, 4 * n + 3, 4 * n + 4))
+        .collect();
+    let sql = format!(
+        "insert into post_votes (post_id, user_id, value, previous_value, updated_at) values {} \
+         on conflict (post_id, user_id) do update \
+         set previous_value = post_votes.value, value = excluded.value, updated_at = excluded.updated_at \
+         returning post_id, user_id, previous_value",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for &index in indices {
+        let request = &requests[index];
+        query = query
+            .bind(&request.post_id)
+            .bind(&request.user_id)
+            .bind(request.vote.map_or(0, Vote::as_i64))
+            .bind(now);
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    matched(requests, indices, rows.iter().map(|row| (row.get(0), row.get(1), Vote::from_i64(row.get(2)))))
+}
+
+/// One multi-row delete; returns each request's previous vote (none if it had none).
+async fn withdraw(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    requests: &[Request],
+    indices: &[usize],
+) -> Result<Vec<(usize, Option<Vote>)>, sqlx::Error> {
+    if indices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<String> = (0..indices.len())
+        .map(|n| format!("(post_id = ${} and user_id = ${})", 2 * n + 1, 2 * n + 2))
+        .collect();
+    let sql = format!("delete from post_votes where {} returning post_id, user_id, value", keys.join(" or "));
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for &index in indices {
+        query = query.bind(&requests[index].post_id).bind(&requests[index].user_id);
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    matched(requests, indices, rows.iter().map(|row| (row.get(0), row.get(1), Vote::from_i64(row.get(2)))))
+}
+
+/// Pairs returned rows with the requests of one round by (post, user), unique in a round.
+fn matched(
+    requests: &[Request],
+    indices: &[usize],
+    rows: impl Iterator<Item = (String, String, Option<Vote>)>,
+) -> Result<Vec<(usize, Option<Vote>)>, sqlx::Error> {
+    let by_key: HashMap<(&str, &str), usize> =
+        indices.iter().map(|&i| ((requests[i].post_id.as_str(), requests[i].user_id.as_str()), i)).collect();
+    let mut found: Vec<(usize, Option<Vote>)> = indices.iter().map(|&i| (i, None)).collect();
+    let position: HashMap<usize, usize> = indices.iter().enumerate().map(|(n, &i)| (i, n)).collect();
+    for (post_id, user_id, before) in rows {
+        let index = by_key
+            .get(&(post_id.as_str(), user_id.as_str()))
+            .ok_or_else(|| sqlx::Error::Protocol("a vote row came back that was not asked for".into()))?;
+        found[position[index]].1 = before;
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(post: &str, user: &str, vote: Option<Vote>) -> Request {
+        let (reply, _) = oneshot::channel();
+        Request { post_id: post.into(), user_id: user.into(), vote, reply }
+    }
+
+    #[test]
+    fn a_users_repeated_requests_go_in_later_rounds_in_order() {
+        let requests = [
+            request("p", "a", Some(Vote::Helpful)),
+            request("p", "b", Some(Vote::Helpful)),
+            request("p", "a", None),
+            request("gone", "c", Some(Vote::Helpful)),
+            request("p", "a", Some(Vote::NotHelpful)),
+            request("q", "a", Some(Vote::Helpful)),
+        ];
+        let rounds = rounds(&requests, &["p".to_owned(), "q".to_owned()]);
+        assert_eq!(rounds, vec![vec![0, 1, 5], vec![2], vec![4]]);
+    }
+
+    #[test]
+    fn votes_for_one_post_share_a_shard() {
+        for shards in 1..6 {
+            let first = shard_of("0190c1a2-7d3e-7000-8000-000000000001", shards);
+            assert_eq!(first, shard_of("0190c1a2-7d3e-7000-8000-000000000001", shards));
+            assert!(first < shards);
+        }
+    }
+}
