@@ -17,6 +17,7 @@ use crate::plugins::registry::PluginRegistry;
 use crate::plugins::store::SqlPluginStore;
 use crate::state::StateStore;
 use crate::vision::VisionService;
+use crate::weather::WeatherService;
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,6 +39,7 @@ pub struct AppState {
     pub plugins: Arc<PluginRegistry>,
     pub vision: VisionService,
     pub posts: Arc<dyn PostStore>,
+    pub weather: WeatherService,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -82,6 +84,7 @@ impl App {
             "adapters ready"
         );
         let vision = VisionService::from_config(&config.vision, state.clone());
+        let weather = WeatherService::from_config(&config.weather, state.clone()).context("weather provider")?;
         let state = AppState {
             users: Arc::new(SqlUsers::new(db.clone())),
             sessions: Arc::new(SqlSessions::new(db.clone())),
@@ -91,6 +94,7 @@ impl App {
             kakao,
             plugins,
             vision,
+            weather,
             state,
             bus,
             db,

@@ -10,7 +10,8 @@
 //! - Domains own their routes, rules and storage: [`auth`] (credentials, sessions, tokens,
 //!   Kakao), [`accounts`] (users and `/me`), [`community`] (posts near me and their votes),
 //!   [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
-//!   with a multimodal model) and [`photos`] (measuring uploaded images).
+//!   with a multimodal model), [`photos`] (measuring uploaded images) and [`weather`] (the
+//!   day's slot snapshots from KMA, Open-Meteo or a recording, cached per grid cell and hour).
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
 
 pub mod accounts;
@@ -30,3 +31,4 @@ pub mod plugins;
 pub mod state;
 pub mod telemetry;
 pub mod vision;
+pub mod weather;

@@ -42,10 +42,12 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::plugins::record_routes::shadow,
         crate::plugins::record_routes::stop_shadow,
         crate::plugins::routes::audit,
+        crate::weather::routes::day,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth", description = "Accounts and sessions"), (name = "me", description = "The signed-in user"),
         (name = "community", description = "Posts near a point and their votes"),
+        (name = "weather", description = "The day's weather by slot"),
         (name = "admin", description = "Plugin registry and audit log (admin role)"))
 )]
 pub struct ApiDoc;

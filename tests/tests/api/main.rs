@@ -17,3 +17,4 @@ mod python_plugin;
 mod races;
 mod rate_limits;
 mod tokens;
+mod weather;

@@ -1,0 +1,85 @@
+//! `GET /weather`: the day's slots at a point, for the apps.
+
+use super::service::{DayWeather, WeatherError};
+use super::time::seoul_date;
+use crate::app::SharedState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::Query;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+/// How many days ahead a day may be asked (the 3-day forecast's reach).
+pub const MAX_DAYS_AHEAD: i64 = 2;
+
+pub fn router() -> Router<SharedState> {
+    Router::new().route("/weather", get(day))
+}
+
+impl From<WeatherError> for ApiError {
+    fn from(err: WeatherError) -> Self {
+        match err {
+            WeatherError::InvalidPoint { field, message } => ApiError::field(field, message),
+            WeatherError::Unavailable(_) => {
+                ApiError::Unavailable { code: "weather_unavailable", detail: err.to_string() }
+            }
+        }
+    }
+}
+
+/// Numbers arrive as text so that a malformed one gets a field-level 422.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct DayParams {
+    /// Latitude, -90 to 90 (the point must be in Korea).
+    #[param(value_type = f64)]
+    lat: Option<String>,
+    /// Longitude, -180 to 180.
+    #[param(value_type = f64)]
+    lon: Option<String>,
+    /// Local date `YYYY-MM-DD` (Asia/Seoul), today to two days ahead; default today.
+    #[param(value_type = Option<String>, format = Date)]
+    date: Option<String>,
+}
+
+fn coordinate(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<f64> {
+    let message = match raw.map(|text| text.trim().parse::<f64>()) {
+        Some(Ok(value)) if value.is_finite() => return Some(value),
+        None => "is required",
+        Some(_) => "must be a number",
+    };
+    errors.push(FieldError { field: name.into(), message: message.into() });
+    None
+}
+
+#[utoipa::path(get, path = "/api/v1/weather", tag = "weather", security(("bearer" = [])), params(DayParams),
+    responses((status = 200, body = DayWeather), (status = 422, description = "invalid coordinates or date"),
+        (status = 503, description = "`weather_unavailable`: the provider failed and nothing is cached")))]
+#[tracing::instrument(skip_all)]
+pub async fn day(
+    State(app): State<SharedState>,
+    _caller: AuthUser,
+    Query(params): Query<DayParams>,
+) -> ApiResult<Json<DayWeather>> {
+    let mut errors = Vec::new();
+    let lat = coordinate("lat", params.lat.as_deref(), &mut errors);
+    let lon = coordinate("lon", params.lon.as_deref(), &mut errors);
+    let today = seoul_date(chrono::Utc::now().timestamp_millis());
+    let date = match params.date.as_deref().map(|text| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")) {
+        None => Some(today),
+        Some(Ok(date)) if (0..=MAX_DAYS_AHEAD).contains(&(date - today).num_days()) => Some(date),
+        Some(_) => {
+            errors.push(FieldError {
+                field: "date".into(),
+                message: format!("must be a date YYYY-MM-DD from today to {MAX_DAYS_AHEAD} days ahead (Asia/Seoul)"),
+            });
+            None
+        }
+    };
+    let (Some(lat), Some(lon), Some(date), true) = (lat, lon, date, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    Ok(Json(app.weather.day(lat, lon, date).await?))
+}
