@@ -11,6 +11,8 @@
 //!   Kakao), [`accounts`] (users and `/me`), [`community`] (posts near me and their votes),
 //!   [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
 //!   with a multimodal model) and [`photos`] (measuring uploaded images).
+//! - [`points`] keeps the ledger and the ranking; [`notifications`] stores each user's
+//!   events and streams them as Server-Sent Events on every instance.
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
 
 pub mod accounts;
@@ -24,9 +26,11 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod notifications;
 pub mod ops;
 pub mod photos;
 pub mod plugins;
+pub mod points;
 pub mod state;
 pub mod telemetry;
 pub mod vision;

@@ -7,6 +7,7 @@
 
 pub mod fake_kakao;
 pub mod fake_vision;
+pub mod sse;
 
 use serde_json::{Value, json};
 use std::net::SocketAddr;

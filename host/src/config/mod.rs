@@ -33,6 +33,7 @@ pub struct Config {
     /// The budget of every plugin call.
     pub plugins: crate::plugins::Limits,
     pub log: LogConfig,
+    pub notifications: crate::notifications::NotificationsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -190,6 +191,7 @@ impl Default for Config {
             vision: VisionConfig::default(),
             plugins: crate::plugins::Limits::default(),
             log: LogConfig::default(),
+            notifications: crate::notifications::NotificationsConfig::default(),
         }
     }
 }
@@ -323,6 +325,7 @@ impl Config {
         if limits.fuel == 0 || limits.timeout_ms == 0 || limits.max_memory_bytes < (1 << 20) {
             return Err("plugins: fuel and timeout_ms above zero, max_memory_bytes at least 1 MiB".into());
         }
+        self.notifications.validate()?;
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err("log.format must be `text` or `json`".into());
         }
