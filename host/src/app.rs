@@ -11,10 +11,12 @@ use crate::bus::EventBus;
 use crate::community::{PostStore, SqlPosts};
 use crate::config::Config;
 use crate::db::Database;
+use crate::notifications::Notifier;
 use crate::plugins::PluginEngine;
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::store::SqlPluginStore;
+use crate::points::PointsService;
 use crate::state::StateStore;
 use crate::vision::VisionService;
 use crate::weather::WeatherService;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub vision: VisionService,
     pub posts: Arc<dyn PostStore>,
     pub weather: WeatherService,
+    pub notifier: Notifier,
+    pub points: PointsService,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -85,6 +89,14 @@ impl App {
         );
         let vision = VisionService::from_config(&config.vision, state.clone());
         let weather = WeatherService::from_config(&config.weather, state.clone()).context("weather provider")?;
+        let notifier = Notifier::start(db.clone(), bus.clone(), &config.notifications)
+            .await
+            .context("starting the notifier")?;
+        let ranking = crate::points::ranking::connect(config.state.url.expose(), &config.state.key_prefix, &db)
+            .await
+            .context("connecting the ranking")?;
+        let points = PointsService::new(db.clone(), ranking, notifier.clone());
+        points.follow_account_deletions(bus.as_ref()).await?;
         let state = AppState {
             users: Arc::new(SqlUsers::new(db.clone())),
             sessions: Arc::new(SqlSessions::new(db.clone())),
@@ -95,6 +107,8 @@ impl App {
             plugins,
             vision,
             weather,
+            notifier,
+            points,
             state,
             bus,
             db,
@@ -125,10 +139,13 @@ impl App {
         let grace = Duration::from_secs(self.state.config.http.shutdown_grace_secs);
         let router = crate::http::router(self.state.clone());
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let notifier = self.state.notifier.clone();
         let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: draining connections");
+                // Event streams never finish by themselves; their clients resume elsewhere.
+                notifier.close();
                 let _ = stopping_tx.send(());
             });
         let drained = async { server.await.context("serving HTTP") };

@@ -1,4 +1,4 @@
-//! The `weatherwise` command line: `serve`, `migrate`, `admin …` and `plugin …`. Every
+//! The `weatherwise` command line: `serve`, `migrate`, `admin …`, `ranking rebuild` and `plugin …`. Every
 //! subcommand loads the same configuration.
 
 use crate::accounts::Role;
@@ -45,6 +45,17 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The points ranking.
+    Ranking {
+        #[command(subcommand)]
+        command: RankingCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RankingCommand {
+    /// Recompute every user's total from the points ledger and rebuild the ranking from them.
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +122,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::db::Database::connect(&config.database_url(), 1).await?;
             db.migrate().await?;
             println!("migrations applied ({})", db.engine().name());
+            Ok(())
+        }
+        Command::Ranking { command: RankingCommand::Rebuild } => {
+            let db = crate::db::Database::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            let ranking =
+                crate::points::ranking::connect(config.state.url.expose(), &config.state.key_prefix, &db).await?;
+            let ranked = crate::points::rebuild(&db, ranking.as_ref()).await?;
+            println!("ranking rebuilt: {ranked} users ({})", ranking.backend());
+            db.close().await;
             Ok(())
         }
         Command::Plugin { command } => crate::plugins::cli::run(command, &config).await,

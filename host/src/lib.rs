@@ -12,6 +12,8 @@
 //!   [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
 //!   with a multimodal model), [`photos`] (measuring uploaded images) and [`weather`] (the
 //!   day's slot snapshots from KMA, Open-Meteo or a recording, cached per grid cell and hour).
+//! - [`points`] keeps the ledger and the ranking; [`notifications`] stores each user's
+//!   events and streams them as Server-Sent Events on every instance.
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
 
 pub mod accounts;
@@ -25,9 +27,11 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod notifications;
 pub mod ops;
 pub mod photos;
 pub mod plugins;
+pub mod points;
 pub mod state;
 pub mod telemetry;
 pub mod vision;

@@ -8,6 +8,7 @@
 pub mod fake_kakao;
 pub mod fake_vision;
 pub mod fake_weather;
+pub mod sse;
 
 use serde_json::{Value, json};
 use std::net::SocketAddr;

@@ -27,7 +27,11 @@ pub mod topics {
     /// Community notifications (`post.voted`), keyed by the user to notify.
     pub const COMMUNITY: &str = "community";
 
-    pub const ALL: &[&str] = &[ACCOUNTS, PLUGINS, COMMUNITY];
+    /// Stored user notifications, keyed by user id; every instance listens and fans them out
+    /// to its own streams.
+    pub const NOTIFICATIONS: &str = "notifications";
+
+    pub const ALL: &[&str] = &[ACCOUNTS, PLUGINS, COMMUNITY, NOTIFICATIONS];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

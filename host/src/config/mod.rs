@@ -34,6 +34,7 @@ pub struct Config {
     pub plugins: crate::plugins::Limits,
     pub log: LogConfig,
     pub weather: crate::weather::WeatherConfig,
+    pub notifications: crate::notifications::NotificationsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -192,6 +193,7 @@ impl Default for Config {
             plugins: crate::plugins::Limits::default(),
             log: LogConfig::default(),
             weather: crate::weather::WeatherConfig::default(),
+            notifications: crate::notifications::NotificationsConfig::default(),
         }
     }
 }
@@ -326,6 +328,7 @@ impl Config {
             return Err("plugins: fuel and timeout_ms above zero, max_memory_bytes at least 1 MiB".into());
         }
         self.weather.validate()?;
+        self.notifications.validate()?;
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err("log.format must be `text` or `json`".into());
         }

@@ -27,7 +27,9 @@ pub fn router(state: SharedState) -> Router {
         .merge(crate::accounts::routes::router())
         .merge(crate::community::routes::router())
         .merge(crate::plugins::routes::router())
-        .merge(crate::weather::routes::router());
+        .merge(crate::weather::routes::router())
+        .merge(crate::points::routes::router())
+        .merge(crate::notifications::routes::router());
     let config = &state.config.http;
     Router::new()
         .nest("/api/v1", api)

@@ -43,11 +43,18 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::plugins::record_routes::stop_shadow,
         crate::plugins::routes::audit,
         crate::weather::routes::day,
+        crate::points::routes::my_points,
+        crate::points::routes::top,
+        crate::points::routes::my_rank,
+        crate::points::routes::search,
+        crate::notifications::routes::stream,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth", description = "Accounts and sessions"), (name = "me", description = "The signed-in user"),
         (name = "community", description = "Posts near a point and their votes"),
         (name = "weather", description = "The day's weather by slot"),
+        (name = "points", description = "Points, the ranking and nickname search"),
+        (name = "notifications", description = "The signed-in user's events as Server-Sent Events"),
         (name = "admin", description = "Plugin registry and audit log (admin role)"))
 )]
 pub struct ApiDoc;

@@ -13,6 +13,7 @@ mod plugin_admin;
 mod plugin_platform;
 mod plugin_support;
 mod plugins;
+mod points;
 mod python_plugin;
 mod races;
 mod rate_limits;

@@ -1,0 +1,99 @@
+//! `Notifier`: what other domains call to tell a user something.
+//!
+//! An event is stored first (so a stream can always replay it), then published on the
+//! `notifications` topic keyed by user. Every instance follows that topic in a consumer group of
+//! its own and hands each event to its local streams, so a user hears of it wherever they are
+//! connected.
+
+use super::NotificationsConfig;
+use super::hub::{Hub, Refusal, Registration};
+use super::store::{Event, NotificationStore};
+use crate::bus::{EventBus, topics};
+use crate::db::Database;
+use anyhow::Context;
+use std::sync::Arc;
+
+/// Longest kind (`verification.decided`, `points.credited`, `post.voted` …).
+pub const MAX_KIND_BYTES: usize = 64;
+/// Largest payload, as JSON text.
+pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct Notifier {
+    store: NotificationStore,
+    bus: Arc<dyn EventBus>,
+    hub: Arc<Hub>,
+}
+
+impl Notifier {
+    /// The notifier, following the bus from now on.
+    pub async fn start(
+        db: Database,
+        bus: Arc<dyn EventBus>,
+        config: &NotificationsConfig,
+    ) -> anyhow::Result<Self> {
+        let notifier = Self {
+            store: NotificationStore::new(db, config.keep_per_user, config.keep_days),
+            bus,
+            hub: Hub::new(config.max_streams_per_user),
+        };
+        notifier.follow().await?;
+        Ok(notifier)
+    }
+
+    /// Stores `kind` with `payload` for `user_id`, announces it to every instance, and returns
+    /// its event id (the number a stream sends as `id:` and a client sends back as `Last-Event-ID`).
+    pub async fn notify(&self, user_id: &str, kind: &str, payload: serde_json::Value) -> anyhow::Result<String> {
+        let valid_kind = !kind.is_empty()
+            && kind.len() <= MAX_KIND_BYTES
+            && kind.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        anyhow::ensure!(valid_kind, "a notification kind is 1 to {MAX_KIND_BYTES} of [A-Za-z0-9._-]");
+        anyhow::ensure!(
+            payload.to_string().len() <= MAX_PAYLOAD_BYTES,
+            "a notification payload is at most {MAX_PAYLOAD_BYTES} bytes of JSON"
+        );
+        let event = self.store.append(user_id, kind, &payload).await.context("storing a notification")?;
+        let message = serde_json::to_vec(&event)?;
+        if let Err(err) = self.bus.publish(topics::NOTIFICATIONS, user_id, &message).await {
+            // Stored, so a reconnecting stream replays it; streams here need not wait for that.
+            tracing::warn!(error = %err, kind, "could not publish a notification; delivering locally");
+            self.hub.deliver(&event);
+        }
+        Ok(event.seq.to_string())
+    }
+
+    pub fn store(&self) -> &NotificationStore {
+        &self.store
+    }
+
+    /// Opens a local stream for `user_id`.
+    pub fn register(&self, user_id: &str) -> Result<Registration, Refusal> {
+        self.hub.register(user_id)
+    }
+
+    /// Streams open on this instance for `user_id`.
+    pub fn streams_of(&self, user_id: &str) -> usize {
+        self.hub.streams_of(user_id)
+    }
+
+    /// Ends this instance's streams (at shutdown; clients reconnect elsewhere and resume).
+    pub fn close(&self) {
+        self.hub.close();
+    }
+
+    async fn follow(&self) -> anyhow::Result<()> {
+        let group = format!("notifications-{}", uuid::Uuid::new_v4().simple());
+        let mut subscription = self.bus.subscribe(topics::NOTIFICATIONS, &group).await?;
+        let hub = Arc::downgrade(&self.hub);
+        tokio::spawn(async move {
+            while let Some(message) = subscription.next().await {
+                let Some(hub) = hub.upgrade() else { break };
+                match serde_json::from_slice::<Event>(&message.payload) {
+                    Ok(event) => hub.deliver(&event),
+                    Err(err) => tracing::warn!(error = %err, "an unreadable notification on the bus"),
+                }
+            }
+        });
+        Ok(())
+    }
+}
