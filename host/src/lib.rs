@@ -4,13 +4,15 @@
 //! A tour, outside in:
 //! - [`cli`] parses the command line; `serve` goes through [`app::App`], which reads the
 //!   [`config::Config`] and connects the adapters chosen by URL scheme: [`db`] (SQLite or
-//!   PostgreSQL), [`state`] (in-process or Redis) and [`bus`] (in-process or Kafka).
+//!   PostgreSQL), [`state`] (in-process or Redis), [`bus`] (in-process or Kafka) and [`files`]
+//!   (a local directory or S3-compatible object storage).
 //! - [`http`] assembles the router and the middleware every request passes: request id,
 //!   tracing, metrics, timeout, body limit, and the problem renderer behind [`error`].
 //! - Domains own their routes, rules and storage: [`auth`] (credentials, sessions, tokens,
 //!   Kakao), [`accounts`] (users and `/me`), [`community`] (posts near me and their votes),
 //!   [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
-//!   with a multimodal model) and [`photos`] (measuring uploaded images).
+//!   with a multimodal model) and [`photos`] (the upload pipeline: checks, EXIF,
+//!   normalised and metadata-free copies, features).
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
 
 pub mod accounts;
@@ -23,6 +25,7 @@ pub mod community;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod ops;
 pub mod photos;
