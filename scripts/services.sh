@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Makes sure the services the scaled-mode tests need are up on loopback: PostgreSQL, Redis and
-# a Kafka-protocol broker (tansu, pinned, installed once per machine). Fails if one cannot be
+# Makes sure the services the scaled-mode tests need are up on loopback: PostgreSQL, Redis, a
+# Kafka-protocol broker (tansu, pinned, installed once per machine) and an S3-compatible object
+# store (moto's server, pinned, installed by scripts/python-tools.sh). Fails if one cannot be
 # reached: a test run without them would prove nothing about the scaled mode.
 set -euo pipefail
 
 TANSU_VERSION=0.6.0
 KAFKA_PORT=${WEATHERWISE_TEST_KAFKA_PORT:-9092}
+S3_PORT=${WEATHERWISE_TEST_S3_PORT:-9000}
 LOG_DIR=${WEATHERWISE_LOG_DIR:-/tmp/weatherwise-services}
 mkdir -p "$LOG_DIR"
 
@@ -52,8 +54,16 @@ if ! port_open "$KAFKA_PORT"; then
 fi
 wait_port "the Kafka broker (tansu)" "$KAFKA_PORT"
 
+if ! port_open "$S3_PORT"; then
+  bash "$(dirname "$0")/python-tools.sh"
+  echo "starting moto (S3) on 127.0.0.1:$S3_PORT"
+  nohup "$(dirname "$0")/../target/tools/python/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" \
+    >"$LOG_DIR/moto.log" 2>&1 &
+fi
+wait_port "the S3-compatible server (moto)" "$S3_PORT"
+
 # Databases left behind by earlier test runs.
 psql -h 127.0.0.1 -U postgres -d postgres -Atc \
   "select datname from pg_database where datname like 'ww_test_%'" 2>/dev/null |
   while read -r db; do psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" >/dev/null 2>&1 || true; done
-echo "services ready: PostgreSQL :5432, Redis :6379, Kafka (tansu) :$KAFKA_PORT"
+echo "services ready: PostgreSQL :5432, Redis :6379, Kafka (tansu) :$KAFKA_PORT, S3 (moto) :$S3_PORT"

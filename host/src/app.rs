@@ -12,6 +12,8 @@ use crate::community::{PostStore, SqlPosts};
 use crate::config::Config;
 use crate::db::Database;
 use crate::notifications::Notifier;
+use crate::files::FileStore;
+use crate::photos::PhotoPipeline;
 use crate::plugins::PluginEngine;
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub weather: WeatherService,
     pub notifier: Notifier,
     pub points: PointsService,
+    pub files: Arc<dyn FileStore>,
+    pub photos: PhotoPipeline,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -68,6 +72,9 @@ impl App {
         let bus = crate::bus::connect(&config.bus.url, &config.bus.topic_prefix, config.bus.partitions)
             .await
             .context("connecting the event bus")?;
+        let files = crate::files::connect(&config.files, &config.data_dir)
+            .await
+            .context("connecting the file store")?;
         let tokens = TokenService::from_config(&config.auth, &db).await?;
         let kakao = KakaoClient::from_config(&config.kakao)?;
         let plugins = PluginRegistry::start(
@@ -83,6 +90,7 @@ impl App {
             database = db.engine().name(),
             state = state.backend(),
             bus = bus.backend(),
+            files = files.backend(),
             kakao = kakao.is_some(),
             vision = config.vision.base_url.is_some(),
             "adapters ready"
@@ -101,6 +109,8 @@ impl App {
             users: Arc::new(SqlUsers::new(db.clone())),
             sessions: Arc::new(SqlSessions::new(db.clone())),
             posts: Arc::new(SqlPosts::new(db.clone())),
+            photos: PhotoPipeline::new(config.photos.concurrency),
+            files,
             passwords: Passwords::new(config.auth.hash_concurrency),
             tokens,
             kakao,

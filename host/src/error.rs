@@ -36,6 +36,13 @@ pub enum ApiError {
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("{detail}")]
+    PayloadTooLarge { code: &'static str, detail: String },
+    #[error("{detail}")]
+    UnsupportedMediaType { code: &'static str, detail: String },
+    /// Well-formed input the server understands and refuses (a photo that is animated, say).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    #[error("{detail}")]
     Upstream { code: &'static str, detail: String },
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
@@ -83,6 +90,11 @@ impl ApiError {
             Self::Conflict { code, .. } | Self::ConflictWith { code, .. } => {
                 (StatusCode::CONFLICT, *code, "Conflict")
             }
+            Self::PayloadTooLarge { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, *code, "Payload too large"),
+            Self::UnsupportedMediaType { code, .. } => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, *code, "Unsupported media type")
+            }
+            Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code, "Unprocessable content"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
             Self::Upstream { code, .. } => (StatusCode::BAD_GATEWAY, *code, "Upstream service failed"),
             Self::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, "Service unavailable"),

@@ -4,14 +4,17 @@
 //! A tour, outside in:
 //! - [`cli`] parses the command line; `serve` goes through [`app::App`], which reads the
 //!   [`config::Config`] and connects the adapters chosen by URL scheme: [`db`] (SQLite or
-//!   PostgreSQL), [`state`] (in-process or Redis) and [`bus`] (in-process or Kafka).
+//!   PostgreSQL), [`state`] (in-process or Redis), [`bus`] (in-process or Kafka) and [`files`]
+//!   (a local directory or S3-compatible object storage).
 //! - [`http`] assembles the router and the middleware every request passes: request id,
 //!   tracing, metrics, timeout, body limit, and the problem renderer behind [`error`].
 //! - Domains own their routes, rules and storage: [`auth`] (credentials, sessions, tokens,
 //!   Kakao), [`accounts`] (users and `/me`), [`community`] (posts near me and their votes),
 //!   [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
-//!   with a multimodal model), [`photos`] (measuring uploaded images) and [`weather`] (the
-//!   day's slot snapshots from KMA, Open-Meteo or a recording, cached per grid cell and hour).
+//!   with a multimodal model), [`photos`] (the upload pipeline: checks, EXIF, normalised and
+//!   metadata-free copies, features), [`files`] (where the copies are kept) and [`weather`]
+//!   (the day's slot snapshots from KMA, Open-Meteo or a recording, cached per grid cell and
+//!   hour).
 //! - [`points`] keeps the ledger and the ranking; [`notifications`] stores each user's
 //!   events and streams them as Server-Sent Events on every instance.
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
@@ -26,6 +29,7 @@ pub mod community;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod notifications;
 pub mod ops;

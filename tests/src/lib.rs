@@ -1,9 +1,10 @@
 //! Test support: the real server on a random port, in either run mode, and local fakes of the
 //! outside services it talks to.
 //!
-//! Scaled-mode tests need PostgreSQL, Redis and a Kafka-protocol broker; their addresses come
-//! from `WEATHERWISE_TEST_POSTGRES`, `WEATHERWISE_TEST_REDIS` and `WEATHERWISE_TEST_KAFKA`
-//! (loopback defaults). A missing service fails the test: nothing is skipped.
+//! Scaled-mode tests need PostgreSQL, Redis, a Kafka-protocol broker and an S3-compatible
+//! object store; their addresses come from `WEATHERWISE_TEST_POSTGRES`, `WEATHERWISE_TEST_REDIS`,
+//! `WEATHERWISE_TEST_KAFKA` and `WEATHERWISE_TEST_S3` (loopback defaults). A missing service
+//! fails the test: nothing is skipped.
 
 pub mod fake_kakao;
 pub mod fake_vision;
@@ -62,6 +63,45 @@ pub fn kafka_brokers() -> String {
     std::env::var("WEATHERWISE_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into())
 }
 
+/// The S3-compatible server of the scaled-mode tests (moto, started by `scripts/services.sh`).
+pub fn s3_endpoint() -> String {
+    std::env::var("WEATHERWISE_TEST_S3").unwrap_or_else(|_| "http://127.0.0.1:9000".into())
+}
+
+/// The bucket every scaled-mode test shares, each under a key prefix of its own.
+pub const TEST_BUCKET: &str = "weatherwise-test";
+
+/// `[files]` for the S3 store under a fresh prefix of [`TEST_BUCKET`], which is created first
+/// if missing.
+pub async fn s3_files_config() -> weatherwise::config::FilesConfig {
+    ensure_test_bucket().await;
+    weatherwise::config::FilesConfig {
+        url: format!("s3://{TEST_BUCKET}/t-{}", uuid::Uuid::new_v4().simple()),
+        endpoint: Some(s3_endpoint()),
+        region: "us-east-1".into(),
+        access_key_id: Some(Secret::new("test".into())),
+        secret_access_key: Some(Secret::new("test".into())),
+    }
+}
+
+/// Creates [`TEST_BUCKET`] once per process. The local server takes unsigned requests; an
+/// existing bucket is fine.
+async fn ensure_test_bucket() {
+    static CREATED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    CREATED
+        .get_or_init(|| async {
+            let endpoint = s3_endpoint();
+            let response = reqwest::Client::new()
+                .put(format!("{endpoint}/{TEST_BUCKET}"))
+                .send()
+                .await
+                .unwrap_or_else(|err| panic!("the S3-compatible server must be running at {endpoint}: {err}"));
+            let status = response.status().as_u16();
+            assert!(status == 200 || status == 409, "creating bucket {TEST_BUCKET}: HTTP {status}");
+        })
+        .await;
+}
+
 /// A fresh, empty PostgreSQL database; returns its URL.
 pub async fn fresh_postgres_database() -> String {
     use sqlx::Connection;
@@ -108,6 +148,7 @@ impl Deployment {
             config.state.key_prefix = format!("wwtest:{unique}:");
             config.bus.url = format!("kafka://{}", kafka_brokers());
             config.bus.topic_prefix = format!("wwtest.{unique}.");
+            config.files = s3_files_config().await;
         }
         Self { config, data_dir: std::sync::Arc::new(data_dir) }
     }

@@ -30,6 +30,8 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     pub kakao: KakaoConfig,
     pub vision: VisionConfig,
+    pub files: FilesConfig,
+    pub photos: PhotosConfig,
     /// The budget of every plugin call.
     pub plugins: crate::plugins::Limits,
     pub log: LogConfig,
@@ -169,6 +171,49 @@ impl Default for VisionConfig {
     }
 }
 
+/// Where photo bytes are kept.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// `file:///path` (a local directory) or `s3://bucket[/prefix]`; empty means
+    /// `<data_dir>/files`.
+    pub url: String,
+    /// S3: the endpoint of an S3-compatible server, e.g. `http://127.0.0.1:9000`; empty means AWS.
+    /// Requests are path-style (`endpoint/bucket/key`).
+    pub endpoint: Option<String>,
+    /// S3: the signing region.
+    pub region: String,
+    /// S3: static credentials; without them the usual AWS environment and instance sources apply.
+    pub access_key_id: Option<Secret<String>>,
+    pub secret_access_key: Option<Secret<String>>,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            endpoint: None,
+            region: "us-east-1".into(),
+            access_key_id: None,
+            secret_access_key: None,
+        }
+    }
+}
+
+/// The upload pipeline.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhotosConfig {
+    /// Photos prepared at once (each holds up to about 50 MiB while decoding); 0 means one per core.
+    pub concurrency: usize,
+}
+
+impl Default for PhotosConfig {
+    fn default() -> Self {
+        Self { concurrency: 0 }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -190,6 +235,8 @@ impl Default for Config {
             rate_limits: RateLimitConfig::default(),
             kakao: KakaoConfig::default(),
             vision: VisionConfig::default(),
+            files: FilesConfig::default(),
+            photos: PhotosConfig::default(),
             plugins: crate::plugins::Limits::default(),
             log: LogConfig::default(),
             weather: crate::weather::WeatherConfig::default(),
@@ -329,6 +376,13 @@ impl Config {
         }
         self.weather.validate()?;
         self.notifications.validate()?;
+        let files = self.files.url.trim();
+        if !(files.is_empty() || files.starts_with("file://") || files.starts_with("s3://")) {
+            return Err("files.url must be empty, file://PATH or s3://BUCKET[/PREFIX]".into());
+        }
+        if files.starts_with("s3://") && self.files.access_key_id.is_some() != self.files.secret_access_key.is_some() {
+            return Err("files: set both access_key_id and secret_access_key, or neither".into());
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err("log.format must be `text` or `json`".into());
         }

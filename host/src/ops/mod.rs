@@ -27,16 +27,21 @@ async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(json!({ "status": "ok" }))
 }
 
-/// Every adapter answers: database, state store, event bus. 503 names the failing ones.
+/// Every adapter answers: database, state store, event bus, file store. 503 names the failing ones.
 async fn readyz(State(app): State<SharedState>) -> Response {
-    let (database, state, bus) =
-        tokio::join!(check(app.db.ping()), check(app.state.ping()), check(app.bus.ping()),);
+    let (database, state, bus, files) = tokio::join!(
+        check(app.db.ping()),
+        check(app.state.ping()),
+        check(app.bus.ping()),
+        check(app.files.ping()),
+    );
     let checks = json!({
         "database": { "backend": app.db.engine().name(), "status": database },
         "state": { "backend": app.state.backend(), "status": state },
         "bus": { "backend": app.bus.backend(), "status": bus },
+        "files": { "backend": app.files.backend(), "status": files },
     });
-    if [&database, &state, &bus].iter().all(|status| status.as_str() == "ok") {
+    if [&database, &state, &bus, &files].iter().all(|status| status.as_str() == "ok") {
         return (StatusCode::OK, axum::Json(json!({ "status": "ready", "checks": checks }))).into_response();
     }
     tracing::warn!(%checks, "not ready");

@@ -1,32 +1,14 @@
 //! Measuring an uploaded photo: its real type (sniffed from the bytes, never from the name or
 //! the declared type), its dimensions (read from the header before anything is decoded), its
 //! brightness and its perceptual hash. Decoding is bounded in pixels and allocation so a small
-//! file declaring huge dimensions is refused instead of decoded.
+//! file declaring huge dimensions is refused instead of decoded. Uploads go through
+//! [`super::prepare`]; `measure` keeps the full decoded image for callers that want it (the
+//! golden corpus of the policy gate).
 
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
-/// Largest photo accepted, in bytes.
-pub const MAX_PHOTO_BYTES: usize = 10 << 20;
-/// Largest side in pixels, and largest pixel count (a 12-megapixel phone photo is 4000×3000).
-const MAX_SIDE: u32 = 12_000;
-const MAX_PIXELS: u64 = 40_000_000;
-/// A photo this elongated is not a photo of anything.
-const MAX_ASPECT: u32 = 20;
-
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum PhotoError {
-    #[error("the photo is empty")]
-    Empty,
-    #[error("the photo is {0} bytes; the limit is {MAX_PHOTO_BYTES}")]
-    TooLarge(usize),
-    #[error("not a JPEG, PNG, WebP or GIF image")]
-    UnsupportedType,
-    #[error("the image is {0}×{1} pixels, beyond what is accepted")]
-    TooManyPixels(u32, u32),
-    #[error("the image could not be decoded: {0}")]
-    Corrupt(String),
-}
+use super::error::{MAX_ASPECT, MAX_PHOTO_BYTES, MAX_PIXELS, MAX_SIDE, PhotoError};
 
 #[derive(Debug, Clone)]
 pub struct Measured {
@@ -80,7 +62,7 @@ pub fn measure(bytes: &[u8]) -> Result<Measured, PhotoError> {
 
 /// Brightness over a small grey thumbnail, and the dHash of a 9×8 one: each bit says whether a
 /// pixel is brighter than its right neighbour, which survives rescaling and recompression.
-fn fingerprint(image: &DynamicImage) -> (f32, u64) {
+pub(crate) fn fingerprint(image: &DynamicImage) -> (f32, u64) {
     let thumb = image.thumbnail(64, 64).to_luma8();
     let total: u64 = thumb.pixels().map(|p| u64::from(p.0[0])).sum();
     let brightness = total as f32 / (thumb.pixels().len().max(1) as f32 * 255.0);

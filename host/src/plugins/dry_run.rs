@@ -161,25 +161,24 @@ pub(super) struct StatedFeatures {
     pub reused: bool,
 }
 
-/// Measures a posted photo for a policy run: its features under [`PHOTO_HANDLE`], and the
-/// normalised, metadata-free JPEG the model is shown.
+/// Prepares a posted photo for a policy run through the upload pipeline: its features under
+/// [`PHOTO_HANDLE`], and the normalised, metadata-free JPEG the model is shown.
 pub(super) fn prepare_photo(
     bytes: &[u8],
     stated: StatedFeatures,
 ) -> Result<(super::bindings::PhotoFeatures, ImageInput), photos::PhotoError> {
-    let measured = photos::measure(bytes)?;
-    let normalised = photos::normalised_jpeg(&measured.image)?;
+    let photo = photos::prepare(bytes, None)?;
     let features = super::bindings::PhotoFeatures {
         handle: PHOTO_HANDLE,
-        width: measured.width,
-        height: measured.height,
+        width: photo.width,
+        height: photo.height,
         capture_age_seconds: stated.capture_age_seconds,
         gps_distance_m: stated.gps_distance_m.filter(|d| d.is_finite() && *d >= 0.0),
-        brightness: measured.brightness,
-        perceptual_hash: measured.dhash,
+        brightness: photo.brightness,
+        perceptual_hash: photo.dhash,
         reused: stated.reused,
     };
-    Ok((features, ImageInput::new(normalised, "image/jpeg")))
+    Ok((features, ImageInput::new(photo.normalised, "image/jpeg")))
 }
 
 async fn policy_dry_run(

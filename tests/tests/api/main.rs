@@ -7,6 +7,7 @@ mod bad_input;
 mod community;
 mod contracts;
 mod deployment;
+mod files;
 mod kakao;
 mod operations;
 mod plugin_admin;

@@ -19,13 +19,14 @@ async fn health_and_readiness_name_every_adapter(mode: Mode) {
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.expect("json");
     let expected = match mode {
-        Mode::Embedded => ["sqlite", "memory", "in-process"],
-        Mode::Scaled => ["postgres", "redis", "kafka"],
+        Mode::Embedded => ["sqlite", "memory", "in-process", "local"],
+        Mode::Scaled => ["postgres", "redis", "kafka", "s3"],
     };
     assert_eq!(ready["checks"]["database"]["backend"], expected[0]);
     assert_eq!(ready["checks"]["state"]["backend"], expected[1]);
     assert_eq!(ready["checks"]["bus"]["backend"], expected[2]);
-    for adapter in ["database", "state", "bus"] {
+    assert_eq!(ready["checks"]["files"]["backend"], expected[3]);
+    for adapter in ["database", "state", "bus", "files"] {
         assert_eq!(ready["checks"][adapter]["status"], "ok", "{adapter}");
     }
 }
