@@ -11,6 +11,8 @@ use crate::bus::EventBus;
 use crate::community::{PostStore, SqlPosts};
 use crate::config::Config;
 use crate::db::Database;
+use crate::missions::MissionStore;
+use crate::verification::{JobSignal, VerificationStore};
 use crate::plugins::PluginEngine;
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
@@ -38,6 +40,9 @@ pub struct AppState {
     pub plugins: Arc<PluginRegistry>,
     pub vision: VisionService,
     pub posts: Arc<dyn PostStore>,
+    pub missions: MissionStore,
+    pub verifications: VerificationStore,
+    pub job_signal: JobSignal,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -86,6 +91,9 @@ impl App {
             users: Arc::new(SqlUsers::new(db.clone())),
             sessions: Arc::new(SqlSessions::new(db.clone())),
             posts: Arc::new(SqlPosts::new(db.clone())),
+            missions: MissionStore::new(db.clone()),
+            verifications: VerificationStore::new(db.clone()),
+            job_signal: JobSignal::default(),
             passwords: Passwords::new(config.auth.hash_concurrency),
             tokens,
             kakao,
@@ -127,6 +135,8 @@ impl App {
                 tracing::info!("shutting down: draining connections");
                 let _ = stopping_tx.send(());
             });
+        let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+        let mut workers = crate::verification::worker::spawn(self.state.clone(), workers_stop);
         let drained = async { server.await.context("serving HTTP") };
         tokio::pin!(drained);
         let outcome = tokio::select! {
@@ -139,6 +149,12 @@ impl App {
                 Ok(())
             }
         };
+        // Workers finish the job in hand (its lease covers a crash if the grace runs out).
+        let _ = stop_workers.send(true);
+        if tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await.is_err() {
+            tracing::warn!("grace period over: abandoning verification jobs in progress to their leases");
+            workers.abort_all();
+        }
         self.state.db.close().await;
         outcome
     }

@@ -9,6 +9,8 @@
 //!   tracing, metrics, timeout, body limit, and the problem renderer behind [`error`].
 //! - Domains own their routes, rules and storage: [`auth`] (credentials, sessions, tokens,
 //!   Kakao), [`accounts`] (users and `/me`), [`community`] (posts near me and their votes),
+//!   [`missions`] (today's missions from the weather), [`verification`] (photo uploads, the
+//!   job queue and its workers, reviews),
 //!   [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
 //!   with a multimodal model) and [`photos`] (measuring uploaded images).
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
@@ -24,9 +26,11 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod missions;
 pub mod ops;
 pub mod photos;
 pub mod plugins;
 pub mod state;
 pub mod telemetry;
+pub mod verification;
 pub mod vision;

@@ -26,6 +26,8 @@ pub fn router(state: SharedState) -> Router {
         .merge(crate::auth::routes::router())
         .merge(crate::accounts::routes::router())
         .merge(crate::community::routes::router())
+        .merge(crate::missions::routes::router())
+        .merge(crate::verification::routes::router())
         .merge(crate::plugins::routes::router());
     let config = &state.config.http;
     Router::new()
