@@ -6,28 +6,18 @@ use super::store::Decided;
 use crate::app::AppState;
 
 pub async fn after_decision(app: &AppState, decided: &Decided) {
-    if decided.new_total.is_some()
-        && let Err(err) = app.points.after_credit(&decided.user_id).await
-    {
-        tracing::warn!(error = ?err, user = %decided.user_id, "updating the ranking failed; a rebuild will repair it");
-    }
+    let credited = decided.credit.as_ref().is_some_and(|credit| credit.newly_credited);
     let payload = serde_json::json!({
         "verification_id": decided.verification_id,
         "mission_id": decided.mission_id,
         "state": decided.state,
-        "points": if decided.new_total.is_some() { decided.points } else { 0 },
+        "points": if credited { decided.points } else { 0 },
     });
     if let Err(err) = app.notifier.notify(&decided.user_id, "verification.decided", payload).await {
         tracing::warn!(error = ?err, user = %decided.user_id, "notifying the decision failed");
     }
-    if let Some(total) = decided.new_total {
-        let payload = serde_json::json!({
-            "verification_id": decided.verification_id,
-            "points": decided.points,
-            "total": total,
-        });
-        if let Err(err) = app.notifier.notify(&decided.user_id, "points.credited", payload).await {
-            tracing::warn!(error = ?err, user = %decided.user_id, "notifying the credit failed");
-        }
+    // The ranking and `points.credited` (the points service logs its own failures).
+    if let Some(credit) = &decided.credit {
+        app.points.settle(credit).await;
     }
 }

@@ -27,6 +27,7 @@ pub fn router() -> Router<SharedState> {
         .route("/verifications/{id}/appeal", post(appeal))
         .route("/admin/reviews", get(review_queue))
         .route("/admin/reviews/{id}", post(review))
+        .route("/admin/verifications/{id}", get(admin_verification))
         .route("/admin/verifications/{id}/photo", get(admin_photo))
 }
 
@@ -152,12 +153,7 @@ pub async fn review_queue(
     let mut items = Vec::with_capacity(found.len());
     for verification in found {
         let Some(mission) = app.missions.get(&verification.mission_id).await? else { continue };
-        items.push(ReviewItem {
-            user_id: verification.user_id.clone(),
-            call_id: verification.call_id.clone(),
-            mission: crate::missions::MissionView::new(mission, max),
-            verification: verification.into(),
-        });
+        items.push(review_item(verification, mission, max));
     }
     Ok(axum::Json(ReviewPage { items, next_cursor }))
 }
@@ -217,4 +213,26 @@ pub async fn admin_photo(
 ) -> ApiResult<impl IntoResponse> {
     let verification = app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
     photo_response(&app, &verification.normalised_key).await
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/verifications/{id}", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = ReviewItem, description = "any verification, with its owner, mission and policy call"),
+              (status = 404, description = "no such verification")))]
+pub async fn admin_verification(
+    State(app): State<SharedState>,
+    _admin: AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ReviewItem>> {
+    let verification = app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+    let mission = app.missions.get(&verification.mission_id).await?.ok_or(ApiError::NotFound { what: "mission" })?;
+    Ok(axum::Json(review_item(verification, mission, app.config.verification.max_daily_attempts)))
+}
+
+fn review_item(verification: super::Verification, mission: crate::missions::Mission, max_attempts: i64) -> ReviewItem {
+    ReviewItem {
+        user_id: verification.user_id.clone(),
+        call_id: verification.call_id.clone(),
+        mission: crate::missions::MissionView::new(mission, max_attempts),
+        verification: verification.into(),
+    }
 }

@@ -5,6 +5,7 @@
 use super::model::{Decision, PhotoFacts, Verification, VerificationState};
 use crate::db::{Database, Engine, now_ms};
 use crate::missions::MissionState;
+use crate::points::ledger::{Credit, credit_in};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -82,8 +83,8 @@ pub struct Decided {
     pub mission_id: String,
     pub points: i64,
     pub state: VerificationState,
-    /// The user's new total when this decision credited points (`None`: nothing credited).
-    pub new_total: Option<i64>,
+    /// The credit an approval made (`None` for other decisions).
+    pub credit: Option<Credit>,
 }
 
 /// A claimed job.
@@ -318,13 +319,13 @@ impl VerificationStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let new_total = if input.decision == Decision::Approved {
-            crate::points::ledger::credit(&mut tx, id, &user_id, points, now).await?.credited_total()
+        let credit = if input.decision == Decision::Approved {
+            Some(credit_in(&mut tx, id, &user_id, points, now).await?)
         } else {
             None
         };
         tx.commit().await?;
-        Ok(Some(Decided { verification_id: id.to_owned(), user_id, mission_id, points, state, new_total }))
+        Ok(Some(Decided { verification_id: id.to_owned(), user_id, mission_id, points, state, credit }))
     }
 
     /// A user's appeal of a rejection by the policy: once, and only while the rejection is the
