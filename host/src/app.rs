@@ -14,6 +14,8 @@ use crate::db::Database;
 use crate::notifications::Notifier;
 use crate::files::FileStore;
 use crate::photos::PhotoPipeline;
+use crate::missions::MissionStore;
+use crate::verification::{JobSignal, VerificationStore};
 use crate::plugins::PluginEngine;
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
@@ -48,6 +50,9 @@ pub struct AppState {
     pub points: PointsService,
     pub files: Arc<dyn FileStore>,
     pub photos: PhotoPipeline,
+    pub missions: MissionStore,
+    pub verifications: VerificationStore,
+    pub job_signal: JobSignal,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -111,6 +116,9 @@ impl App {
             posts: Arc::new(SqlPosts::new(db.clone())),
             photos: PhotoPipeline::new(config.photos.concurrency),
             files,
+            missions: MissionStore::new(db.clone()),
+            verifications: VerificationStore::new(db.clone()),
+            job_signal: JobSignal::default(),
             passwords: Passwords::new(config.auth.hash_concurrency),
             tokens,
             kakao,
@@ -158,6 +166,8 @@ impl App {
                 notifier.close();
                 let _ = stopping_tx.send(());
             });
+        let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+        let mut workers = crate::verification::worker::spawn(self.state.clone(), workers_stop);
         let drained = async { server.await.context("serving HTTP") };
         tokio::pin!(drained);
         let outcome = tokio::select! {
@@ -170,6 +180,12 @@ impl App {
                 Ok(())
             }
         };
+        // Workers finish the job in hand (its lease covers a crash if the grace runs out).
+        let _ = stop_workers.send(true);
+        if tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await.is_err() {
+            tracing::warn!("grace period over: abandoning verification jobs in progress to their leases");
+            workers.abort_all();
+        }
         self.state.db.close().await;
         outcome
     }

@@ -10,7 +10,8 @@
 //!   tracing, metrics, timeout, body limit, and the problem renderer behind [`error`].
 //! - Domains own their routes, rules and storage: [`auth`] (credentials, sessions, tokens,
 //!   Kakao), [`accounts`] (users and `/me`), [`community`] (posts near me and their votes),
-//!   [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
+//!   [`missions`] (today's missions from the weather), [`verification`] (photo uploads, the
+//!   job queue and its workers, reviews), [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
 //!   with a multimodal model), [`photos`] (the upload pipeline: checks, EXIF, normalised and
 //!   metadata-free copies, features), [`files`] (where the copies are kept) and [`weather`]
 //!   (the day's slot snapshots from KMA, Open-Meteo or a recording, cached per grid cell and
@@ -32,11 +33,13 @@ pub mod error;
 pub mod files;
 pub mod http;
 pub mod notifications;
+pub mod missions;
 pub mod ops;
 pub mod photos;
 pub mod plugins;
 pub mod points;
 pub mod state;
 pub mod telemetry;
+pub mod verification;
 pub mod vision;
 pub mod weather;

@@ -152,7 +152,35 @@ pub struct PageParams {
     limit: Option<String>,
 }
 
-fn invalid_cursor() -> ApiError {
+impl PageParams {
+    /// The page size and the id of the last item of the previous page, for listings that are
+    /// newest first by id.
+    pub(crate) fn parse(&self) -> ApiResult<(usize, Option<String>)> {
+        let mut errors = Vec::new();
+        let limit = parse_limit(self.limit.as_deref(), &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let before = match self.cursor.as_deref().map(Cursor::decode) {
+            None => None,
+            Some(Ok(Cursor::Before { id })) => Some(id),
+            Some(_) => return Err(invalid_cursor()),
+        };
+        Ok((limit, before))
+    }
+}
+
+/// The cursor of the page after `items` when one more than `limit` was fetched.
+pub(crate) fn next_page<T>(items: &mut Vec<T>, limit: usize, id: impl Fn(&T) -> &str) -> Option<String> {
+    if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|item| Cursor::Before { id: id(item).to_owned() }.encode())
+    } else {
+        None
+    }
+}
+
+pub(crate) fn invalid_cursor() -> ApiError {
     ApiError::bad_request("invalid_cursor", "the cursor is not one this server issued")
 }
 
@@ -168,7 +196,7 @@ fn parse_limit(raw: Option<&str>, errors: &mut Vec<FieldError>) -> usize {
     }
 }
 
-fn parse_coordinate(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<f64> {
+pub(crate) fn parse_coordinate(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<f64> {
     let value = match raw.map(str::parse::<f64>) {
         Some(Ok(value)) => Some(value),
         Some(Err(_)) => None,
@@ -368,23 +396,9 @@ pub async fn my_posts(
     caller: AuthUser,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<PostPage>> {
-    let mut errors = Vec::new();
-    let limit = parse_limit(params.limit.as_deref(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let before = match params.cursor.as_deref().map(Cursor::decode) {
-        None => None,
-        Some(Ok(Cursor::Before { id })) => Some(id),
-        Some(_) => return Err(invalid_cursor()),
-    };
+    let (limit, before) = params.parse()?;
     let mut posts = app.posts.by_author(&caller.user_id, before.as_deref(), limit as i64 + 1).await?;
-    let next_cursor = if posts.len() > limit {
-        posts.truncate(limit);
-        posts.last().map(|post| Cursor::Before { id: post.id.clone() }.encode())
-    } else {
-        None
-    };
+    let next_cursor = next_page(&mut posts, limit, |post| &post.id);
     Ok(axum::Json(PostPage {
         posts: posts.into_iter().map(|post| PostView::new(post, None)).collect(),
         next_cursor,

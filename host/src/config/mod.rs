@@ -32,6 +32,7 @@ pub struct Config {
     pub vision: VisionConfig,
     pub files: FilesConfig,
     pub photos: PhotosConfig,
+    pub verification: VerificationConfig,
     /// The budget of every plugin call.
     pub plugins: crate::plugins::Limits,
     pub log: LogConfig,
@@ -196,6 +197,37 @@ impl Default for FilesConfig {
             region: "us-east-1".into(),
             access_key_id: None,
             secret_access_key: None,
+/// Photo verification: uploads, the durable job queue and its workers.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerificationConfig {
+    /// Photos a mission takes per day (the first plus retries after rejections).
+    pub max_daily_attempts: i64,
+    /// Job workers on this instance; 0 makes it an API-only instance.
+    pub workers: usize,
+    /// How long a claimed job stays with its worker; a worker that dies gives it up when
+    /// this runs out. Longer than a policy call can last.
+    pub lease_secs: u64,
+    /// How often idle workers look for jobs queued by other instances.
+    pub poll_ms: u64,
+    /// Attempts of one job before its verification goes to review.
+    pub max_job_attempts: i64,
+    /// First delay before a failed job runs again; doubles per attempt, capped at a minute.
+    pub retry_backoff_ms: u64,
+    /// Uploads decoded at once on this instance (each may need ~100 MiB while decoding).
+    pub upload_concurrency: usize,
+}
+
+impl Default for VerificationConfig {
+    fn default() -> Self {
+        Self {
+            max_daily_attempts: 3,
+            workers: 2,
+            lease_secs: 180,
+            poll_ms: 500,
+            max_job_attempts: 5,
+            retry_backoff_ms: 1_000,
+            upload_concurrency: 4,
         }
     }
 }
@@ -237,6 +269,7 @@ impl Default for Config {
             vision: VisionConfig::default(),
             files: FilesConfig::default(),
             photos: PhotosConfig::default(),
+            verification: VerificationConfig::default(),
             plugins: crate::plugins::Limits::default(),
             log: LogConfig::default(),
             weather: crate::weather::WeatherConfig::default(),

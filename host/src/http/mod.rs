@@ -29,7 +29,9 @@ pub fn router(state: SharedState) -> Router {
         .merge(crate::plugins::routes::router())
         .merge(crate::weather::routes::router())
         .merge(crate::points::routes::router())
-        .merge(crate::notifications::routes::router());
+        .merge(crate::notifications::routes::router())
+        .merge(crate::missions::routes::router())
+        .merge(crate::verification::routes::router());
     let config = &state.config.http;
     Router::new()
         .nest("/api/v1", api)

@@ -69,9 +69,18 @@ impl PluginEngine {
         store
             .fuel_async_yield_interval(Some(100_000))
             .map_err(|err| CallError::new(CallErrorKind::Instantiation, err.to_string()))?;
-        let ticks = self.limits.timeout().as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        store.epoch_deadline_trap();
+        let own_time = self.limits.timeout();
+        store.set_epoch_deadline(ticks_for(own_time));
+        // The deadline bounds the component's own time: time spent waiting for the host's
+        // vision requests is given back, and those have their own budget (`vision_timeout_ms`).
+        store.epoch_deadline_callback(move |context| {
+            let sandbox = context.data();
+            let own = sandbox.started.elapsed().saturating_sub(sandbox.vision_wait);
+            if own >= own_time {
+                return Err(Trap::Interrupt.into());
+            }
+            Ok(wasmtime::UpdateDeadline::Continue(ticks_for(own_time - own)))
+        });
         Ok(store)
     }
 
@@ -103,4 +112,8 @@ fn start_epoch_ticker(engine: &Engine) {
         })
         .map(drop)
         .unwrap_or_else(|err| tracing::error!(error = %err, "could not start the epoch ticker"));
+}
+
+fn ticks_for(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1)).unwrap_or(u64::MAX)
 }

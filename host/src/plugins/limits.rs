@@ -8,8 +8,11 @@ use std::time::Duration;
 pub struct Limits {
     /// Wasm instructions, roughly; a generator needs well under a million.
     pub fuel: u64,
-    /// Wall time of the whole call, host imports (vision) included.
+    /// Wall time of a call spent in the component itself.
     pub timeout_ms: u64,
+    /// Wall time a policy call may spend waiting for its vision requests, on top of
+    /// `timeout_ms`: a model answers in seconds, a component in milliseconds.
+    pub vision_timeout_ms: u64,
     /// Linear memory per instance.
     pub max_memory_bytes: usize,
     /// Vision requests per call.
@@ -25,6 +28,7 @@ impl Default for Limits {
         Self {
             fuel: 200_000_000,
             timeout_ms: 2_000,
+            vision_timeout_ms: 60_000,
             max_memory_bytes: 64 << 20,
             max_vision_calls: 3,
             max_vision_tokens: 4_000,
@@ -36,6 +40,11 @@ impl Default for Limits {
 impl Limits {
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms.max(1))
+    }
+
+    /// The whole wall-time budget of a policy call, vision requests included.
+    pub fn policy_timeout(&self) -> Duration {
+        self.timeout() + Duration::from_millis(self.vision_timeout_ms)
     }
 }
 

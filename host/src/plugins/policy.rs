@@ -75,12 +75,13 @@ impl LoadedPolicy {
         photo: PhotoFeatures,
         seed: u64,
     ) -> Result<Verified, CallError> {
+        let timeout = engine.limits.policy_timeout();
         let mut store = engine.store(Sandbox::new(&self.name, &engine.limits, vision, seed))?;
         let run = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             instance.weatherwise_plugins_policy().call_verify(&mut store, mission, photo).await
         };
-        let result = match tokio::time::timeout(engine.limits.timeout(), run).await {
+        let result = match tokio::time::timeout(timeout, run).await {
             Err(_) => return Err(CallError::new(CallErrorKind::Timeout, "wall-time budget spent")),
             Ok(Err(err)) => return Err(engine.classify(&err, &store)),
             Ok(Ok(result)) => result,

@@ -32,6 +32,10 @@ pub struct Sandbox {
     max_vision_calls: u32,
     vision_tokens: u32,
     max_vision_tokens: u32,
+    /// When the call started, and how much of it went to waiting for vision answers: the
+    /// epoch deadline bounds the difference.
+    pub started: std::time::Instant,
+    pub vision_wait: std::time::Duration,
 }
 
 impl Sandbox {
@@ -52,6 +56,8 @@ impl Sandbox {
             max_vision_calls: limits.max_vision_calls,
             vision_tokens: 0,
             max_vision_tokens: limits.max_vision_tokens,
+            started: std::time::Instant::now(),
+            vision_wait: std::time::Duration::ZERO,
         }
     }
 }
@@ -166,7 +172,9 @@ impl vision::Host for Sandbox {
             return Err(VisionError::InvalidAnswer);
         }
         let remaining = self.max_vision_tokens - self.vision_tokens;
+        let asked = std::time::Instant::now();
         let outcome = vision.grade(photo, &prompt, &json_schema, remaining).await;
+        self.vision_wait += asked.elapsed();
         let tokens = outcome.as_ref().map_or(0, |answer| answer.tokens);
         self.vision_tokens = self.vision_tokens.saturating_add(tokens);
         outcome.map(|answer| answer.content)

@@ -1,0 +1,77 @@
+//! Today's missions: generated on the user's first request of the (Asia/Seoul) day by the
+//! active generator component from that day's weather, then stored, so every later request
+//! of the day returns the same set.
+
+use super::model::{Mission, MissionDay};
+use super::store::NewDay;
+use crate::app::AppState;
+use crate::plugins::bindings::{UserContext, WeatherSnapshot};
+use crate::plugins::calls::Target;
+use crate::plugins::dto::MissionDto;
+use crate::plugins::records::Purpose;
+use crate::weather::{self, WeatherError};
+
+/// Mission keys of the last week are handed to the generator so it avoids repeats.
+const RECENT_DAYS: i64 = 7;
+const RECENT_KEYS: i64 = 21;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TodayError {
+    #[error("a location (lat, lon) is needed to make today's missions")]
+    LocationNeeded,
+    #[error(transparent)]
+    Weather(#[from] WeatherError),
+    #[error("the mission generator failed; try again shortly")]
+    GeneratorFailed,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub struct Today {
+    pub day: MissionDay,
+    pub missions: Vec<Mission>,
+}
+
+pub async fn missions_today(
+    app: &AppState,
+    user_id: &str,
+    location: Option<(f64, f64)>,
+    now_ms: i64,
+) -> Result<Today, TodayError> {
+    let date = weather::seoul_date(now_ms);
+    let local_date = date.format("%Y-%m-%d").to_string();
+    if let Some(day) = app.missions.day(user_id, &local_date).await? {
+        let missions = app.missions.of_day(user_id, &local_date).await?;
+        return Ok(Today { day, missions });
+    }
+    let (lat, lon) = location.ok_or(TodayError::LocationNeeded)?;
+    let forecast = app.weather.day(lat, lon, date).await?;
+    let since = (date - chrono::Days::new(RECENT_DAYS as u64)).format("%Y-%m-%d").to_string();
+    let recent_mission_keys = app.missions.recent_keys(user_id, &since, RECENT_KEYS).await?;
+    let snapshots: Vec<WeatherSnapshot> = forecast.slots.iter().cloned().map(Into::into).collect();
+    let user = UserContext { region: forecast.region.clone(), local_date: local_date.clone(), recent_mission_keys };
+    let run = app
+        .plugins
+        .generate(Target::Active, &snapshots, &user, Purpose::Live)
+        .await
+        .map_err(|err| anyhow::anyhow!(err).context("resolving the active generator"))?;
+    let generated = run.outcome.map_err(|err| {
+        tracing::warn!(call_id = %run.call_id, error = %err.message, "mission generation failed");
+        TodayError::GeneratorFailed
+    })?;
+    let missions: Vec<MissionDto> = generated.missions.into_iter().map(Into::into).collect();
+    let day = MissionDay { local_date, region: forecast.region, lat, lon, weather_stale: forecast.stale };
+    let missions = app
+        .missions
+        .insert_day(NewDay {
+            user_id,
+            day: &day,
+            generator: Some(&run.sha256),
+            call_id: Some(&run.call_id),
+            missions: &missions,
+        })
+        .await?;
+    // Another request may have stored the day first; its record is the one that counts.
+    let day = app.missions.day(user_id, &day.local_date).await?.unwrap_or(day);
+    Ok(Today { day, missions })
+}

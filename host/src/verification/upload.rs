@@ -1,0 +1,150 @@
+//! `POST /missions/{id}/verifications`: a photo for a mission. The photo is checked, measured
+//! and stored, the verification queued, and the answer is 202 at once; the decision comes
+//! later (SSE and polling).
+
+use super::model::{PhotoFacts, VerificationView};
+use super::store::{NewVerification, SubmitError};
+use crate::app::SharedState;
+use crate::auth::AuthUser;
+use crate::community::geo::{Point, distance_m};
+use crate::error::{ApiError, ApiResult};
+use crate::missions::MissionState;
+use crate::photos::MAX_PHOTO_BYTES;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+/// Room for the multipart framing around the photo.
+pub const MAX_UPLOAD_BODY: usize = MAX_PHOTO_BYTES + 64 * 1024;
+
+impl From<SubmitError> for ApiError {
+    fn from(err: SubmitError) -> Self {
+        match err {
+            SubmitError::NotFound => ApiError::NotFound { what: "mission" },
+            SubmitError::NotOpen(_) => ApiError::conflict("mission_not_open", err.to_string()),
+            SubmitError::AttemptsExhausted => ApiError::conflict("attempts_exhausted", err.to_string()),
+            SubmitError::Expired => ApiError::conflict("mission_expired", err.to_string()),
+            SubmitError::Database(err) => err.into(),
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/missions/{id}/verifications", tag = "missions", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "`photo`: a JPEG, PNG or WebP image, at most 10 MiB and 40 megapixels"),
+    responses((status = 202, body = VerificationView, description = "queued; the decision arrives by SSE and at /verifications/{id}"),
+              (status = 404, description = "no such mission of yours"),
+              (status = 409, description = "the mission takes no photo now (decided, under review, out of attempts, another day)"),
+              (status = 413, description = "the photo is larger than 10 MiB"),
+              (status = 415, description = "not a supported image type, or not the declared one"),
+              (status = 422, description = "the photo is unreadable, too large in pixels or animated")))]
+#[tracing::instrument(skip_all, fields(mission = %mission_id))]
+pub async fn submit(
+    State(app): State<SharedState>,
+    caller: AuthUser,
+    Path(mission_id): Path<String>,
+    multipart: Multipart,
+) -> ApiResult<impl IntoResponse> {
+    let mission = app
+        .missions
+        .get(&mission_id)
+        .await?
+        .filter(|m| m.user_id == caller.user_id)
+        .ok_or(ApiError::NotFound { what: "mission" })?;
+    let today = crate::weather::seoul_date(crate::db::now_ms()).format("%Y-%m-%d").to_string();
+    let max_attempts = app.config.verification.max_daily_attempts;
+    // Refused before the photo is read, when the answer cannot be yes.
+    if mission.local_date != today {
+        return Err(SubmitError::Expired.into());
+    }
+    if !MissionState::OPEN.contains(&mission.state) {
+        return Err(SubmitError::NotOpen(mission.state).into());
+    }
+    if mission.attempts >= max_attempts {
+        return Err(SubmitError::AttemptsExhausted.into());
+    }
+    let (bytes, declared) = read_photo(multipart).await?;
+    let prepared = app.photos.prepare(bytes, declared).await?;
+    let day = app.missions.day(&caller.user_id, &mission.local_date).await?;
+    let gps_distance_m = match (prepared.gps, day) {
+        (Some((lat, lon)), Some(day)) => match (Point::new(lat, lon), Point::new(day.lat, day.lon)) {
+            (Ok(photo), Ok(user)) => Some(distance_m(photo, user)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let reused = app.verifications.seen_before(prepared.dhash).await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let normalised_key = format!("verifications/{id}/normalised.jpg");
+    let full_key = format!("verifications/{id}/full.{}", extension(prepared.mime));
+    app.files.put(&normalised_key, prepared.normalised.clone(), "image/jpeg").await?;
+    app.files.put(&full_key, prepared.full.clone(), prepared.mime).await?;
+    let new = NewVerification {
+        id: id.clone(),
+        mission_id: mission.id.clone(),
+        user_id: caller.user_id.clone(),
+        photo: PhotoFacts {
+            sha256: prepared.sha256.clone(),
+            mime: prepared.mime.to_owned(),
+            width: prepared.width,
+            height: prepared.height,
+            brightness: prepared.brightness,
+            dhash: prepared.dhash,
+            captured_at: prepared.captured_at_ms,
+            gps_distance_m,
+            reused,
+        },
+        normalised_key: normalised_key.clone(),
+        full_key: full_key.clone(),
+    };
+    if let Err(err) = app.verifications.submit(&new, max_attempts, &today).await {
+        // Nothing refers to the stored copies; do not keep them.
+        for key in [&normalised_key, &full_key] {
+            if let Err(err) = app.files.delete(key).await {
+                tracing::warn!(error = ?err, key, "removing an orphaned photo failed");
+            }
+        }
+        return Err(err.into());
+    }
+    app.job_signal.queued();
+    let verification = app.verifications.get(&id).await?.ok_or_else(|| anyhow::anyhow!("verification vanished"))?;
+    let location = format!("/api/v1/verifications/{id}");
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], axum::Json(VerificationView::from(verification))))
+}
+
+/// The `photo` part, read in chunks and refused as soon as it passes the size limit.
+async fn read_photo(mut multipart: Multipart) -> ApiResult<(Vec<u8>, Option<String>)> {
+    let mut photo = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(bad_multipart)? {
+        if field.name() != Some("photo") {
+            return Err(ApiError::field(field.name().unwrap_or("(unnamed)"), "unexpected part; send only `photo`"));
+        }
+        if photo.is_some() {
+            return Err(ApiError::field("photo", "send one photo"));
+        }
+        let declared = field.content_type().map(str::to_owned);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(bad_multipart)? {
+            if bytes.len() + chunk.len() > MAX_PHOTO_BYTES {
+                return Err(crate::photos::PhotoError::TooLarge(bytes.len() + chunk.len()).into());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        photo = Some((bytes, declared));
+    }
+    photo.ok_or_else(|| ApiError::field("photo", "is required"))
+}
+
+fn bad_multipart(err: axum::extract::multipart::MultipartError) -> ApiError {
+    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return crate::photos::PhotoError::TooLarge(MAX_UPLOAD_BODY).into();
+    }
+    ApiError::bad_request("invalid_multipart", err.body_text())
+}
+
+fn extension(mime: &str) -> &'static str {
+    match mime {
+        "image/png" => "png",
+        "image/webp" => "webp",
+        _ => "jpg",
+    }
+}

@@ -1,0 +1,9 @@
+//! Missions and photo verification, end to end against the running server.
+
+mod bad_uploads;
+mod durability;
+mod journey;
+mod review;
+mod shadow;
+mod support;
+mod vision_faults;
