@@ -235,11 +235,12 @@ async fn points_hundreds_of_concurrent_credits_match_the_ledger(mode: Mode) {
         join_all(tasks).await.into_iter().map(|t| t.expect("task").expect("credit")).collect();
     assert_eq!(outcomes.iter().filter(|c| c.newly_credited).count(), 300, "each verification credited once");
 
-    let ledger: Vec<(String, i64, i64)> =
-        sqlx::query_as("select user_id, count(*), cast(sum(points) as bigint) from points_ledger group by user_id")
-            .fetch_all(node.state.db.pool())
-            .await
-            .expect("ledger");
+    let ledger: Vec<(String, i64, i64)> = sqlx::query_as(
+        "select user_id, count(*), cast(sum(points) as bigint) from points_ledger group by user_id",
+    )
+    .fetch_all(node.state.db.pool())
+    .await
+    .expect("ledger");
     assert_eq!(ledger.iter().map(|(_, n, _)| n).sum::<i64>(), 300);
     let sums: HashMap<String, i64> = ledger.into_iter().map(|(user, _, sum)| (user, sum)).collect();
     let mut credited_by_outcome: HashMap<String, i64> = HashMap::new();
