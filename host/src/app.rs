@@ -105,9 +105,10 @@ impl App {
         let notifier = Notifier::start(db.clone(), bus.clone(), &config.notifications)
             .await
             .context("starting the notifier")?;
-        let ranking = crate::points::ranking::connect(config.state.url.expose(), &config.state.key_prefix, &db)
-            .await
-            .context("connecting the ranking")?;
+        let ranking =
+            crate::points::ranking::connect(config.state.url.expose(), &config.state.key_prefix, &db)
+                .await
+                .context("connecting the ranking")?;
         let points = PointsService::new(db.clone(), ranking, notifier.clone());
         points.follow_account_deletions(bus.as_ref()).await?;
         let state = AppState {

@@ -128,7 +128,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::db::Database::connect(&config.database_url(), 2).await?;
             db.migrate().await?;
             let ranking =
-                crate::points::ranking::connect(config.state.url.expose(), &config.state.key_prefix, &db).await?;
+                crate::points::ranking::connect(config.state.url.expose(), &config.state.key_prefix, &db)
+                    .await?;
             let ranked = crate::points::rebuild(&db, ranking.as_ref()).await?;
             println!("ranking rebuilt: {ranked} users ({})", ranking.backend());
             db.close().await;

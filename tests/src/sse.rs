@@ -15,7 +15,8 @@ pub struct SseEvent {
 impl SseEvent {
     /// The data as JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.data).unwrap_or_else(|err| panic!("data {:?} is not JSON: {err}", self.data))
+        serde_json::from_str(&self.data)
+            .unwrap_or_else(|err| panic!("data {:?} is not JSON: {err}", self.data))
     }
 }
 
@@ -91,7 +92,8 @@ impl SseStream {
             self.comments += 1;
             return;
         }
-        let (field, value) = line.split_once(':').map_or((line, ""), |(f, v)| (f, v.strip_prefix(' ').unwrap_or(v)));
+        let (field, value) =
+            line.split_once(':').map_or((line, ""), |(f, v)| (f, v.strip_prefix(' ').unwrap_or(v)));
         let event = self.current.get_or_insert(SseEvent { id: None, event: None, data: String::new() });
         match field {
             "id" => event.id = Some(value.to_owned()),

@@ -35,7 +35,13 @@ fn notification_recipient<'a>(outcome: &'a VoteOutcome, voter: &str) -> Option<&
 
 /// Publishes `post.voted` keyed by the author (the recipient). The voter is not named. A bus
 /// outage is logged, never turned into a failed vote: the vote has committed.
-async fn notify(bus: &dyn EventBus, notifier: &Notifier, post_id: &str, author_id: &str, outcome: &VoteOutcome) {
+async fn notify(
+    bus: &dyn EventBus,
+    notifier: &Notifier,
+    post_id: &str,
+    author_id: &str,
+    outcome: &VoteOutcome,
+) {
     let payload = serde_json::json!({
         "type": "post.voted",
         "user_id": author_id,

@@ -43,7 +43,12 @@ impl Notifier {
 
     /// Stores `kind` with `payload` for `user_id`, announces it to every instance, and returns
     /// its event id (the number a stream sends as `id:` and a client sends back as `Last-Event-ID`).
-    pub async fn notify(&self, user_id: &str, kind: &str, payload: serde_json::Value) -> anyhow::Result<String> {
+    pub async fn notify(
+        &self,
+        user_id: &str,
+        kind: &str,
+        payload: serde_json::Value,
+    ) -> anyhow::Result<String> {
         let valid_kind = !kind.is_empty()
             && kind.len() <= MAX_KIND_BYTES
             && kind.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));

@@ -73,7 +73,9 @@ fn last_event_id(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(value) = headers.get("last-event-id") else {
         return Ok(None);
     };
-    let invalid = || ApiError::bad_request("invalid_last_event_id", "Last-Event-ID must be an event id this server sent");
+    let invalid = || {
+        ApiError::bad_request("invalid_last_event_id", "Last-Event-ID must be an event id this server sent")
+    };
     let text = value.to_str().map_err(|_| invalid())?.trim();
     if text.is_empty() {
         return Ok(None);
@@ -104,14 +106,15 @@ impl Feed {
                 return Some((Ok(to_sse(&event)), self));
             }
             if self.read_backlog {
-                let page = match self.notifier.store().after(&self.user_id, self.last_sent, BACKLOG_PAGE).await {
-                    Ok(page) => page,
-                    Err(err) => {
-                        // Ending the stream is safe: the client resumes from what it received.
-                        tracing::warn!(error = %err, "reading the notification backlog failed");
-                        return None;
-                    }
-                };
+                let page =
+                    match self.notifier.store().after(&self.user_id, self.last_sent, BACKLOG_PAGE).await {
+                        Ok(page) => page,
+                        Err(err) => {
+                            // Ending the stream is safe: the client resumes from what it received.
+                            tracing::warn!(error = %err, "reading the notification backlog failed");
+                            return None;
+                        }
+                    };
                 self.read_backlog = page.len() as i64 == BACKLOG_PAGE;
                 self.pending.extend(page);
                 continue;

@@ -33,7 +33,11 @@ pub trait RankingStore: Send + Sync + 'static {
 }
 
 /// Picks the implementation from the state store's URL: `memory:` ranks in SQL, `redis:` in Redis.
-pub async fn connect(state_url: &str, key_prefix: &str, db: &Database) -> anyhow::Result<Arc<dyn RankingStore>> {
+pub async fn connect(
+    state_url: &str,
+    key_prefix: &str,
+    db: &Database,
+) -> anyhow::Result<Arc<dyn RankingStore>> {
     if state_url.starts_with("redis:") || state_url.starts_with("rediss:") {
         Ok(Arc::new(RedisRanking::connect(state_url, key_prefix).await?))
     } else {

@@ -168,8 +168,8 @@ impl RankingStore for RedisRanking {
             .into_iter()
             .zip(1..)
             .map(|((member, score), rank)| {
-                let standing =
-                    standing(&member, score).with_context(|| format!("an unreadable ranking member {member:?}"))?;
+                let standing = standing(&member, score)
+                    .with_context(|| format!("an unreadable ranking member {member:?}"))?;
                 Ok((rank, standing))
             })
             .collect()

@@ -57,7 +57,9 @@ impl PointsService {
         let credit = loop {
             attempt += 1;
             match self.try_credit(verification_id, user_id, points, at_ms).await {
-                Err(PointsError::Database(err)) if attempt < ATTEMPTS && is_transient_conflict(&err) => continue,
+                Err(PointsError::Database(err)) if attempt < ATTEMPTS && is_transient_conflict(&err) => {
+                    continue;
+                }
                 other => break other?,
             }
         };

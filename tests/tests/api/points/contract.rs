@@ -24,7 +24,14 @@ async fn postgres() -> Database {
 }
 
 /// Credits as the service does: the ledger in a transaction, then the absolute standing.
-async fn credit(db: &Database, ranking: &dyn RankingStore, verification: &str, user: &str, points: i64, at: i64) {
+async fn credit(
+    db: &Database,
+    ranking: &dyn RankingStore,
+    verification: &str,
+    user: &str,
+    points: i64,
+    at: i64,
+) {
     let mut tx = db.pool().begin().await.expect("begin");
     ledger::credit_in(&mut tx, verification, user, points, at).await.expect("credit");
     tx.commit().await.expect("commit");
@@ -39,8 +46,10 @@ async fn standings(db: &Database) -> Vec<Standing> {
         .fetch_all(&mut *conn)
         .await
         .expect("standings");
-    let mut standings: Vec<Standing> =
-        rows.into_iter().map(|(user_id, total, reached_at_ms)| Standing { user_id, total, reached_at_ms }).collect();
+    let mut standings: Vec<Standing> = rows
+        .into_iter()
+        .map(|(user_id, total, reached_at_ms)| Standing { user_id, total, reached_at_ms })
+        .collect();
     // The order every store must agree with, written out independently.
     standings.sort_by(|a, b| {
         b.total.cmp(&a.total).then(a.reached_at_ms.cmp(&b.reached_at_ms)).then(a.user_id.cmp(&b.user_id))

@@ -23,7 +23,12 @@ async fn notifications_arrive_live(mode: Mode) {
     let mut stream = node.stream(&ann, None).await;
     node.wait_for_streams(&ann, 1).await;
 
-    let id = node.state.notifier.notify(&ann.id, "verification.decided", json!({"approved": true})).await.expect("notify");
+    let id = node
+        .state
+        .notifier
+        .notify(&ann.id, "verification.decided", json!({"approved": true}))
+        .await
+        .expect("notify");
     let event = stream.next().await;
     assert_eq!(event.id.as_deref(), Some(id.as_str()));
     assert_eq!(event.event.as_deref(), Some("verification.decided"));
@@ -84,7 +89,8 @@ async fn notifications_resume_with_exactly_the_missed_events(mode: Mode) {
     }
     assert_eq!(replay.next_within(QUIET).await, None);
 
-    let bad = SseStream::request(&node.http, &node.api("/notifications/stream"), &ann.token, Some("seven")).await;
+    let bad =
+        SseStream::request(&node.http, &node.api("/notifications/stream"), &ann.token, Some("seven")).await;
     assert_problem(bad, 400, "invalid_last_event_id").await;
 }
 
@@ -135,7 +141,10 @@ async fn notifications_a_vote_on_my_post_arrives(mode: Mode) {
     let event = stream.next().await;
     assert_eq!(event.event.as_deref(), Some("post.voted"));
     let data = event.json();
-    assert_eq!((data["post_id"].as_str(), data["vote"].as_str(), data["helpful"].as_i64()), (Some(post_id), Some("helpful"), Some(1)));
+    assert_eq!(
+        (data["post_id"].as_str(), data["vote"].as_str(), data["helpful"].as_i64()),
+        (Some(post_id), Some("helpful"), Some(1))
+    );
     assert!(data.get("voter").is_none() && !event.data.contains(&voter.id), "the voter is not named");
 }
 
@@ -159,7 +168,8 @@ async fn notifications_streams_are_bounded_and_kept_alive(mode: Mode) {
 
     let anonymous = node.http.get(&url).send().await.expect("request");
     assert_problem(anonymous, 401, "missing_token").await;
-    assert_problem(SseStream::request(&node.http, &url, "not-a-token", None).await, 401, "invalid_token").await;
+    assert_problem(SseStream::request(&node.http, &url, "not-a-token", None).await, 401, "invalid_token")
+        .await;
 }
 
 /// Scaled only: a stream on instance A hears what is sent through instance B, and a stream

@@ -58,12 +58,14 @@ async fn points_credit_twice_credits_once(mode: Mode) {
     // Inside the caller's own transaction: a rollback credits nothing, a commit credits once.
     let db = &node.state.db;
     let mut tx = db.pool().begin().await.expect("begin");
-    let credit = weatherwise::points::credit_in(&mut tx, "verification-3", &ann.id, 12, 3_000).await.expect("in tx");
+    let credit =
+        weatherwise::points::credit_in(&mut tx, "verification-3", &ann.id, 12, 3_000).await.expect("in tx");
     assert_eq!(credit.total, 42);
     tx.rollback().await.expect("rollback");
     assert_eq!(node.my_rank(&ann).await, (Some(1), 30));
     let mut tx = db.pool().begin().await.expect("begin");
-    let credit = weatherwise::points::credit_in(&mut tx, "verification-3", &ann.id, 12, 3_000).await.expect("in tx");
+    let credit =
+        weatherwise::points::credit_in(&mut tx, "verification-3", &ann.id, 12, 3_000).await.expect("in tx");
     tx.commit().await.expect("commit");
     points.settle(&credit).await;
 
@@ -89,7 +91,8 @@ async fn points_ranks_break_ties_by_who_reached_the_total_first(mode: Mode) {
     // d reaches 50 too, but after a did.
     assert_eq!(node.credit("d2", &d, 30, 2_000).await, 50);
 
-    let expected = vec![(a.id.clone(), 1, 50), (d.id.clone(), 2, 50), (c.id.clone(), 3, 30), (b.id.clone(), 4, 30)];
+    let expected =
+        vec![(a.id.clone(), 1, 50), (d.id.clone(), 2, 50), (c.id.clone(), 3, 30), (b.id.clone(), 4, 30)];
     assert_eq!(top(&node, &a, 10).await, expected);
     assert_eq!(top(&node, &a, 2).await, expected[..2].to_vec());
     for (user, rank, total) in [(&a, 1, 50), (&d, 2, 50), (&c, 3, 30), (&b, 4, 30)] {
@@ -146,7 +149,9 @@ async fn points_nickname_search_gives_each_result_its_rank(mode: Mode) {
                 .as_array()
                 .expect("rankings")
                 .iter()
-                .map(|r| (r["nickname"].as_str().expect("nickname").to_owned(), r["rank"].as_u64().expect("rank")))
+                .map(|r| {
+                    (r["nickname"].as_str().expect("nickname").to_owned(), r["rank"].as_u64().expect("rank"))
+                })
                 .collect::<Vec<_>>()
         }
     };
@@ -226,14 +231,16 @@ async fn points_hundreds_of_concurrent_credits_match_the_ledger(mode: Mode) {
             }));
         }
     }
-    let outcomes: Vec<_> = join_all(tasks).await.into_iter().map(|t| t.expect("task").expect("credit")).collect();
+    let outcomes: Vec<_> =
+        join_all(tasks).await.into_iter().map(|t| t.expect("task").expect("credit")).collect();
     assert_eq!(outcomes.iter().filter(|c| c.newly_credited).count(), 300, "each verification credited once");
 
-    let ledger: Vec<(String, i64, i64)> =
-        sqlx::query_as("select user_id, count(*), sum(points) from points_ledger group by user_id")
-            .fetch_all(node.state.db.pool())
-            .await
-            .expect("ledger");
+    let ledger: Vec<(String, i64, i64)> = sqlx::query_as(
+        "select user_id, count(*), cast(sum(points) as bigint) from points_ledger group by user_id",
+    )
+    .fetch_all(node.state.db.pool())
+    .await
+    .expect("ledger");
     assert_eq!(ledger.iter().map(|(_, n, _)| n).sum::<i64>(), 300);
     let sums: HashMap<String, i64> = ledger.into_iter().map(|(user, _, sum)| (user, sum)).collect();
     let mut credited_by_outcome: HashMap<String, i64> = HashMap::new();
@@ -251,7 +258,8 @@ async fn points_hundreds_of_concurrent_credits_match_the_ledger(mode: Mode) {
     assert!(ranking.windows(2).all(|pair| pair[0].2 >= pair[1].2), "totals descend");
     for user in &users {
         let (rank, total) = node.my_rank(user).await;
-        let expected = ranking.iter().find(|(id, _, _)| *id == user.id).map(|(_, rank, total)| (*rank, *total));
+        let expected =
+            ranking.iter().find(|(id, _, _)| *id == user.id).map(|(_, rank, total)| (*rank, *total));
         assert_eq!(rank.map(|rank| (rank, total)), expected, "rank of {}", user.id);
     }
     node.state.points.rebuild().await.expect("rebuild");
