@@ -45,7 +45,8 @@ async fn compare(file: &str, runs: usize) -> anyhow::Result<()> {
     let store = LocalFiles::open(dir.path().join("files")).await?;
     let out = dir.path().join("vips-out.jpg");
     let out = out.to_str().expect("utf-8 path");
-    let (mut vips, mut startup, mut host, mut prepare_only) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut vips, mut startup, mut host, mut prepare_only) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // One warm-up of each, so neither pays for cold page cache or first-touch allocation.
     run_vips(&[file, "-s", "1024", "-o", out]);
     photos::prepare(&bytes, Some("image/jpeg"))?;

@@ -11,17 +11,17 @@ use crate::bus::EventBus;
 use crate::community::{PostStore, SqlPosts};
 use crate::config::Config;
 use crate::db::Database;
-use crate::notifications::Notifier;
 use crate::files::FileStore;
-use crate::photos::PhotoPipeline;
 use crate::missions::MissionStore;
-use crate::verification::{JobSignal, VerificationStore};
+use crate::notifications::Notifier;
+use crate::photos::PhotoPipeline;
 use crate::plugins::PluginEngine;
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::store::SqlPluginStore;
 use crate::points::PointsService;
 use crate::state::StateStore;
+use crate::verification::{JobSignal, VerificationStore};
 use crate::vision::VisionService;
 use crate::weather::WeatherService;
 use anyhow::Context;
@@ -101,7 +101,8 @@ impl App {
             "adapters ready"
         );
         let vision = VisionService::from_config(&config.vision, state.clone());
-        let weather = WeatherService::from_config(&config.weather, state.clone()).context("weather provider")?;
+        let weather =
+            WeatherService::from_config(&config.weather, state.clone()).context("weather provider")?;
         let notifier = Notifier::start(db.clone(), bus.clone(), &config.notifications)
             .await
             .context("starting the notifier")?;
@@ -183,7 +184,8 @@ impl App {
         };
         // Workers finish the job in hand (its lease covers a crash if the grace runs out).
         let _ = stop_workers.send(true);
-        if tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await.is_err() {
+        if tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await.is_err()
+        {
             tracing::warn!("grace period over: abandoning verification jobs in progress to their leases");
             workers.abort_all();
         }

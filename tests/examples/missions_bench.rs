@@ -24,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
     let users: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(400);
     let vision = FakeVision::start(Behaviour::grade(true, 0.95)).await;
     let mut deployment = Deployment::new(mode).await;
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/weather/cold-dry-day.json");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cold-dry-day.json");
     deployment.config.weather.fixture = Some(fixture);
     deployment.config.vision.base_url = Some(vision.base_url());
     deployment.config.verification.poll_ms = 50;
@@ -98,14 +98,19 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .zip(latencies.drain(..))
         .enumerate()
-        .map(|(n, (token, (_, mission)))| (token.clone(), mission.expect("a mission"), distinct_jpeg(n as u64)))
+        .map(|(n, (token, (_, mission)))| {
+            (token.clone(), mission.expect("a mission"), distinct_jpeg(n as u64))
+        })
         .collect();
     let started = Instant::now();
     let uploads = run_concurrently(photos.into_iter(), |(token, mission, bytes)| {
         let (http, base) = (http.clone(), base.clone());
         async move {
             let begun = Instant::now();
-            let part = reqwest::multipart::Part::bytes(bytes).file_name("p.jpg").mime_str("image/jpeg").expect("mime");
+            let part = reqwest::multipart::Part::bytes(bytes)
+                .file_name("p.jpg")
+                .mime_str("image/jpeg")
+                .expect("mime");
             let response = http
                 .post(format!("{base}/missions/{mission}/verifications"))
                 .bearer_auth(&token)
@@ -120,9 +125,10 @@ async fn main() -> anyhow::Result<()> {
     .await;
     let uploaded = started.elapsed();
     loop {
-        let open: i64 = sqlx::query_scalar("select count(*) from verifications where state in ('queued', 'verifying')")
-            .fetch_one(state.db.pool())
-            .await?;
+        let open: i64 =
+            sqlx::query_scalar("select count(*) from verifications where state in ('queued', 'verifying')")
+                .fetch_one(state.db.pool())
+                .await?;
         if open == 0 {
             break;
         }

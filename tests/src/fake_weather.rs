@@ -5,11 +5,11 @@
 //! requested `base_date`/`base_time`; Open-Meteo: `start_date`), as the live services would
 //! answer. Every request is recorded, so tests can count them and check their parameters.
 
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -130,10 +130,15 @@ async fn reply(reply: Reply, redate: impl FnOnce(Value) -> Value) -> Response {
     match reply {
         Reply::Recorded(name) => {
             let value: Value = serde_json::from_str(&recording(name)).expect("recorded JSON");
-            ([(header::CONTENT_TYPE, "application/json;charset=UTF-8")], redate(value).to_string()).into_response()
+            ([(header::CONTENT_TYPE, "application/json;charset=UTF-8")], redate(value).to_string())
+                .into_response()
         }
         Reply::Verbatim(name) => {
-            let content_type = if name.ends_with(".xml") { "text/xml;charset=UTF-8" } else { "application/json;charset=UTF-8" };
+            let content_type = if name.ends_with(".xml") {
+                "text/xml;charset=UTF-8"
+            } else {
+                "application/json;charset=UTF-8"
+            };
             ([(header::CONTENT_TYPE, content_type)], recording(name)).into_response()
         }
         Reply::Down => (
@@ -149,7 +154,11 @@ async fn reply(reply: Reply, redate: impl FnOnce(Value) -> Value) -> Response {
     }
 }
 
-async fn kma(State(fake): State<FakeWeather>, Path(operation): Path<String>, RawQuery(raw): RawQuery) -> Response {
+async fn kma(
+    State(fake): State<FakeWeather>,
+    Path(operation): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let request = seen(&operation, raw);
     let asked = format!(
         "{}{}",
@@ -165,7 +174,13 @@ async fn kma(State(fake): State<FakeWeather>, Path(operation): Path<String>, Raw
         // forecast hours keep their distance from the base.
         let recorded = items
             .first()
-            .map(|item| format!("{}{}", item["baseDate"].as_str().unwrap_or(""), item["baseTime"].as_str().unwrap_or("")))
+            .map(|item| {
+                format!(
+                    "{}{}",
+                    item["baseDate"].as_str().unwrap_or(""),
+                    item["baseTime"].as_str().unwrap_or("")
+                )
+            })
             .unwrap_or_default();
         let minutes = chrono_like::minutes_between(&recorded, &asked);
         for item in items {
@@ -193,7 +208,8 @@ async fn open_meteo(State(fake): State<FakeWeather>, RawQuery(raw): RawQuery) ->
         let days = chrono_like::days_between(&recorded, &start, "%Y-%m-%d");
         for time in times {
             if let Some(text) = time.as_str().map(str::to_owned) {
-                *time = Value::String(format!("{}{}", shift_date(&text[..10], days, "%Y-%m-%d"), &text[10..]));
+                *time =
+                    Value::String(format!("{}{}", shift_date(&text[..10], days, "%Y-%m-%d"), &text[10..]));
             }
         }
         value

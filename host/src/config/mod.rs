@@ -197,6 +197,10 @@ impl Default for FilesConfig {
             region: "us-east-1".into(),
             access_key_id: None,
             secret_access_key: None,
+        }
+    }
+}
+
 /// Photo verification: uploads, the durable job queue and its workers.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -214,8 +218,6 @@ pub struct VerificationConfig {
     pub max_job_attempts: i64,
     /// First delay before a failed job runs again; doubles per attempt, capped at a minute.
     pub retry_backoff_ms: u64,
-    /// Uploads decoded at once on this instance (each may need ~100 MiB while decoding).
-    pub upload_concurrency: usize,
 }
 
 impl Default for VerificationConfig {
@@ -227,7 +229,6 @@ impl Default for VerificationConfig {
             poll_ms: 500,
             max_job_attempts: 5,
             retry_backoff_ms: 1_000,
-            upload_concurrency: 4,
         }
     }
 }
@@ -413,7 +414,9 @@ impl Config {
         if !(files.is_empty() || files.starts_with("file://") || files.starts_with("s3://")) {
             return Err("files.url must be empty, file://PATH or s3://BUCKET[/PREFIX]".into());
         }
-        if files.starts_with("s3://") && self.files.access_key_id.is_some() != self.files.secret_access_key.is_some() {
+        if files.starts_with("s3://")
+            && self.files.access_key_id.is_some() != self.files.secret_access_key.is_some()
+        {
             return Err("files: set both access_key_id and secret_access_key, or neither".into());
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {

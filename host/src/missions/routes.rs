@@ -1,6 +1,6 @@
 //! `/missions/today`, `/missions/{id}` and `/missions` (history).
 
-use super::model::{MissionView, MissionState};
+use super::model::{MissionState, MissionView};
 use super::today::{TodayError, missions_today};
 use crate::app::SharedState;
 use crate::auth::AuthUser;
@@ -8,7 +8,6 @@ use crate::community::geo::Point;
 use crate::community::routes::{PageParams, next_page, parse_coordinate};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Query;
-use crate::weather::WeatherError;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -25,8 +24,14 @@ impl From<TodayError> for ApiError {
     fn from(err: TodayError) -> Self {
         match err {
             TodayError::LocationNeeded => ApiError::Validation(vec![
-                FieldError { field: "lat".into(), message: "is required for the first request of the day".into() },
-                FieldError { field: "lon".into(), message: "is required for the first request of the day".into() },
+                FieldError {
+                    field: "lat".into(),
+                    message: "is required for the first request of the day".into(),
+                },
+                FieldError {
+                    field: "lon".into(),
+                    message: "is required for the first request of the day".into(),
+                },
             ]),
             TodayError::Weather(err) => err.into(),
             TodayError::GeneratorFailed => {
@@ -34,12 +39,6 @@ impl From<TodayError> for ApiError {
             }
             TodayError::Internal(err) => ApiError::Internal(err),
         }
-    }
-}
-
-impl From<WeatherError> for ApiError {
-    fn from(err: WeatherError) -> Self {
-        ApiError::Unavailable { code: "weather_unavailable", detail: err.to_string() }
     }
 }
 

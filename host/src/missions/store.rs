@@ -4,8 +4,8 @@
 use super::model::{Mission, MissionDay, MissionState, parse_slot, slot_name};
 use crate::db::{Database, now_ms};
 use crate::plugins::dto::MissionDto;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 const MISSION_COLUMNS: &str = "id, user_id, local_date, slot, key, title, description, points, rubric, \
                                outdoor, state, attempts, created_at, updated_at";
@@ -97,10 +97,10 @@ impl MissionStore {
 
     /// The day's missions in slot order.
     pub async fn of_day(&self, user_id: &str, local_date: &str) -> anyhow::Result<Vec<Mission>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "select {MISSION_COLUMNS} from missions where user_id = $1 and local_date = $2 \
              order by case slot when 'morning' then 0 when 'lunch' then 1 else 2 end"
-        ))
+        )))
         .bind(user_id)
         .bind(local_date)
         .fetch_all(self.db.pool())
@@ -109,7 +109,7 @@ impl MissionStore {
     }
 
     pub async fn get(&self, id: &str) -> anyhow::Result<Option<Mission>> {
-        let row = sqlx::query(&format!("select {MISSION_COLUMNS} from missions where id = $1"))
+        let row = sqlx::query(AssertSqlSafe(format!("select {MISSION_COLUMNS} from missions where id = $1")))
             .bind(id)
             .fetch_optional(self.db.pool())
             .await?;
@@ -117,11 +117,16 @@ impl MissionStore {
     }
 
     /// Newest first; `before` is the id of the last mission of the previous page.
-    pub async fn history(&self, user_id: &str, before: Option<&str>, limit: i64) -> anyhow::Result<Vec<Mission>> {
-        let rows = sqlx::query(&format!(
+    pub async fn history(
+        &self,
+        user_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Mission>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "select {MISSION_COLUMNS} from missions where user_id = $1 and ($2 is null or id < $2) \
              order by id desc limit $3"
-        ))
+        )))
         .bind(user_id)
         .bind(before)
         .bind(limit)
@@ -131,7 +136,12 @@ impl MissionStore {
     }
 
     /// Keys of the user's missions since `since_date` (inclusive), newest first.
-    pub async fn recent_keys(&self, user_id: &str, since_date: &str, limit: i64) -> anyhow::Result<Vec<String>> {
+    pub async fn recent_keys(
+        &self,
+        user_id: &str,
+        since_date: &str,
+        limit: i64,
+    ) -> anyhow::Result<Vec<String>> {
         let rows = sqlx::query(
             "select key from missions where user_id = $1 and local_date >= $2 order by id desc limit $3",
         )

@@ -49,7 +49,8 @@ pub async fn missions_today(
     let since = (date - chrono::Days::new(RECENT_DAYS as u64)).format("%Y-%m-%d").to_string();
     let recent_mission_keys = app.missions.recent_keys(user_id, &since, RECENT_KEYS).await?;
     let snapshots: Vec<WeatherSnapshot> = forecast.slots.iter().cloned().map(Into::into).collect();
-    let user = UserContext { region: forecast.region.clone(), local_date: local_date.clone(), recent_mission_keys };
+    let user =
+        UserContext { region: forecast.region.clone(), local_date: local_date.clone(), recent_mission_keys };
     let run = app
         .plugins
         .generate(Target::Active, &snapshots, &user, Purpose::Live)

@@ -61,7 +61,8 @@ fn ascii(exif: &exif::Exif, tag: Tag) -> Option<String> {
 }
 
 fn captured_at_ms(exif: &exif::Exif) -> Option<i64> {
-    let local = NaiveDateTime::parse_from_str(&ascii(exif, Tag::DateTimeOriginal)?, "%Y:%m:%d %H:%M:%S").ok()?;
+    let local =
+        NaiveDateTime::parse_from_str(&ascii(exif, Tag::DateTimeOriginal)?, "%Y:%m:%d %H:%M:%S").ok()?;
     let offset = [Tag::OffsetTimeOriginal, Tag::OffsetTime]
         .into_iter()
         .find_map(|tag| ascii(exif, tag)?.parse::<FixedOffset>().ok())
@@ -188,7 +189,11 @@ pub(crate) mod build {
         let gps_at = exif_at + exif_ifd.len() as u32;
         let gps_ifd = ifd(&gps_entries, gps_at);
         let ifd0 = ifd(
-            &[Entry::Short(0x0112, fields.orientation), Entry::Long(0x8769, exif_at), Entry::Long(0x8825, gps_at)],
+            &[
+                Entry::Short(0x0112, fields.orientation),
+                Entry::Long(0x8769, exif_at),
+                Entry::Long(0x8825, gps_at),
+            ],
             8,
         );
         assert_eq!(ifd0.len() as u32, ifd0_len);
@@ -248,7 +253,8 @@ mod tests {
     #[test]
     fn garbage_reads_as_nothing() {
         assert_eq!(read_tiff(b"not a tiff at all"), ExifFacts::default());
-        let facts = read_tiff(&tiff(&Fields { orientation: 42, taken: Some("yesterday"), offset: None, gps: None }));
+        let facts =
+            read_tiff(&tiff(&Fields { orientation: 42, taken: Some("yesterday"), offset: None, gps: None }));
         assert_eq!(facts, ExifFacts::default());
     }
 }

@@ -139,9 +139,10 @@ pub async fn review_queue(
     Query(params): Query<QueueParams>,
 ) -> ApiResult<axum::Json<ReviewPage>> {
     let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
-    let after = params.cursor.as_deref().map(crate::community::cursor::post_id).transpose().map_err(|_| {
-        ApiError::bad_request("invalid_cursor", "the cursor is not one this server issued")
-    })?;
+    let after =
+        params.cursor.as_deref().map(crate::community::cursor::post_id).transpose().map_err(|_| {
+            ApiError::bad_request("invalid_cursor", "the cursor is not one this server issued")
+        })?;
     let mut found = app.verifications.review_queue(after.as_deref(), limit as i64 + 1).await?;
     let next_cursor = if found.len() > limit {
         found.truncate(limit);
@@ -192,14 +193,15 @@ pub async fn review(
         policy_sha256: None,
         call_id: None,
     };
-    let decided = app
-        .verifications
-        .decide(&id, Decider::Review, input)
-        .await?
-        .ok_or_else(|| ApiError::conflict("not_in_review", "this verification is not waiting for review"))?;
-    crate::audit::record(&app.db, Some(&admin.user_id), "verification.review", &id, decided.state.as_str()).await?;
+    let decided =
+        app.verifications.decide(&id, Decider::Review, input).await?.ok_or_else(|| {
+            ApiError::conflict("not_in_review", "this verification is not waiting for review")
+        })?;
+    crate::audit::record(&app.db, Some(&admin.user_id), "verification.review", &id, decided.state.as_str())
+        .await?;
     after_decision(&app, &decided).await;
-    let verification = app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+    let verification =
+        app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
     Ok(axum::Json(verification.into()))
 }
 
@@ -211,7 +213,8 @@ pub async fn admin_photo(
     _admin: AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let verification = app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+    let verification =
+        app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
     photo_response(&app, &verification.normalised_key).await
 }
 
@@ -223,12 +226,18 @@ pub async fn admin_verification(
     _admin: AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ReviewItem>> {
-    let verification = app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
-    let mission = app.missions.get(&verification.mission_id).await?.ok_or(ApiError::NotFound { what: "mission" })?;
+    let verification =
+        app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+    let mission =
+        app.missions.get(&verification.mission_id).await?.ok_or(ApiError::NotFound { what: "mission" })?;
     Ok(axum::Json(review_item(verification, mission, app.config.verification.max_daily_attempts)))
 }
 
-fn review_item(verification: super::Verification, mission: crate::missions::Mission, max_attempts: i64) -> ReviewItem {
+fn review_item(
+    verification: super::Verification,
+    mission: crate::missions::Mission,
+    max_attempts: i64,
+) -> ReviewItem {
     ReviewItem {
         user_id: verification.user_id.clone(),
         call_id: verification.call_id.clone(),

@@ -6,8 +6,8 @@ use super::model::{Decision, PhotoFacts, Verification, VerificationState};
 use crate::db::{Database, Engine, now_ms};
 use crate::missions::MissionState;
 use crate::points::ledger::{Credit, credit_in};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 const COLUMNS: &str = "id, mission_id, user_id, state, photo_sha256, mime, width, height, brightness, dhash, \
                        captured_at, gps_distance_m, reused, normalised_key, full_key, confidence, reason, \
@@ -67,7 +67,7 @@ pub enum Decider {
 }
 
 impl Decider {
-    fn from_states(self) -> &'static str {
+    fn leaving(self) -> &'static str {
         match self {
             Self::Policy => "('queued', 'verifying')",
             Self::Review => "('needs_review')",
@@ -101,7 +101,12 @@ impl VerificationStore {
 
     /// Moves the mission to `submitted`, counts the attempt, and queues the verification and
     /// its job, all or nothing.
-    pub async fn submit(&self, new: &NewVerification, max_attempts: i64, local_date: &str) -> Result<(), SubmitError> {
+    pub async fn submit(
+        &self,
+        new: &NewVerification,
+        max_attempts: i64,
+        local_date: &str,
+    ) -> Result<(), SubmitError> {
         let now = now_ms();
         let _turn = self.db.write_turn().await;
         let mut tx = self.db.pool().begin().await?;
@@ -163,12 +168,19 @@ impl VerificationStore {
         Ok(())
     }
 
-    async fn why_not_open(&self, mission_id: &str, user_id: &str, max_attempts: i64, local_date: &str) -> SubmitError {
-        let row = sqlx::query("select state, attempts, local_date from missions where id = $1 and user_id = $2")
-            .bind(mission_id)
-            .bind(user_id)
-            .fetch_optional(self.db.pool())
-            .await;
+    async fn why_not_open(
+        &self,
+        mission_id: &str,
+        user_id: &str,
+        max_attempts: i64,
+        local_date: &str,
+    ) -> SubmitError {
+        let row =
+            sqlx::query("select state, attempts, local_date from missions where id = $1 and user_id = $2")
+                .bind(mission_id)
+                .bind(user_id)
+                .fetch_optional(self.db.pool())
+                .await;
         match row {
             Err(err) => err.into(),
             Ok(None) => SubmitError::NotFound,
@@ -207,7 +219,7 @@ impl VerificationStore {
     }
 
     pub async fn get(&self, id: &str) -> anyhow::Result<Option<Verification>> {
-        let row = sqlx::query(&format!("select {COLUMNS} from verifications where id = $1"))
+        let row = sqlx::query(AssertSqlSafe(format!("select {COLUMNS} from verifications where id = $1")))
             .bind(id)
             .fetch_optional(self.db.pool())
             .await?;
@@ -216,9 +228,9 @@ impl VerificationStore {
 
     /// Newest first.
     pub async fn of_mission(&self, mission_id: &str) -> anyhow::Result<Vec<Verification>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "select {COLUMNS} from verifications where mission_id = $1 order by id desc limit 20"
-        ))
+        )))
         .bind(mission_id)
         .fetch_all(self.db.pool())
         .await?;
@@ -227,10 +239,10 @@ impl VerificationStore {
 
     /// Waiting for review, oldest first; `after` is the last id of the previous page.
     pub async fn review_queue(&self, after: Option<&str>, limit: i64) -> anyhow::Result<Vec<Verification>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "select {COLUMNS} from verifications where state = 'needs_review' and ($1 is null or id > $1) \
              order by id limit $2"
-        ))
+        )))
         .bind(after)
         .bind(limit)
         .fetch_all(self.db.pool())
@@ -276,12 +288,12 @@ impl VerificationStore {
         let state = input.decision.state();
         let _turn = self.db.write_turn().await;
         let mut tx = self.db.pool().begin().await?;
-        let row = sqlx::query(&format!(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "update verifications set state = $1, decision = $1, confidence = $2, reason = $3, decided_by = $4, \
              policy_sha256 = coalesce($5, policy_sha256), call_id = coalesce($6, call_id), decided_at = $7 \
              where id = $8 and state in {} returning user_id, mission_id",
-            decider.from_states()
-        ))
+            decider.leaving()
+        )))
         .bind(state.as_str())
         .bind(input.confidence)
         .bind(input.reason)
@@ -302,15 +314,14 @@ impl VerificationStore {
             Decision::Rejected => MissionState::Rejected,
             Decision::NeedsReview => MissionState::NeedsReview,
         };
-        let points: i64 = sqlx::query(
-            "update missions set state = $1, updated_at = $2 where id = $3 returning points",
-        )
-        .bind(mission_state.as_str())
-        .bind(now)
-        .bind(&mission_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .get(0);
+        let points: i64 =
+            sqlx::query("update missions set state = $1, updated_at = $2 where id = $3 returning points")
+                .bind(mission_state.as_str())
+                .bind(now)
+                .bind(&mission_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .get(0);
         sqlx::query(
             "update verification_jobs set state = 'done', lease_owner = null, updated_at = $1 \
              where verification_id = $2",
@@ -378,13 +389,13 @@ impl VerificationStore {
         };
         let runnable = "((state = 'queued' and run_after <= $3) or (state = 'running' and lease_until < $3))";
         let _turn = self.db.write_turn().await;
-        let row = sqlx::query(&format!(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "update verification_jobs set state = 'running', lease_owner = $1, lease_until = $2, \
              attempts = attempts + 1, updated_at = $3 \
              where verification_id = (select verification_id from verification_jobs where {runnable} \
              order by run_after limit 1 {lock}) and {runnable} \
              returning verification_id, attempts"
-        ))
+        )))
         .bind(owner)
         .bind(now + lease_ms)
         .bind(now)

@@ -9,7 +9,7 @@ use crate::auth::AuthUser;
 use crate::community::geo::{Point, distance_m};
 use crate::error::{ApiError, ApiResult};
 use crate::missions::MissionState;
-use crate::photos::MAX_PHOTO_BYTES;
+use crate::photos::{MAX_PHOTO_BYTES, StoredPhoto};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -63,7 +63,7 @@ pub async fn submit(
         return Err(SubmitError::AttemptsExhausted.into());
     }
     let (bytes, declared) = read_photo(multipart).await?;
-    let prepared = app.photos.prepare(bytes, declared).await?;
+    let prepared = app.photos.prepare(bytes, declared.as_deref()).await?;
     let day = app.missions.day(&caller.user_id, &mission.local_date).await?;
     let gps_distance_m = match (prepared.gps, day) {
         (Some((lat, lon)), Some(day)) => match (Point::new(lat, lon), Point::new(day.lat, day.lon)) {
@@ -74,16 +74,14 @@ pub async fn submit(
     };
     let reused = app.verifications.seen_before(prepared.dhash).await?;
     let id = uuid::Uuid::now_v7().to_string();
-    let normalised_key = format!("verifications/{id}/normalised.jpg");
-    let full_key = format!("verifications/{id}/full.{}", extension(prepared.mime));
-    app.files.put(&normalised_key, prepared.normalised.clone(), "image/jpeg").await?;
-    app.files.put(&full_key, prepared.full.clone(), prepared.mime).await?;
+    let StoredPhoto { normalised_key, full_key } =
+        crate::photos::store(app.files.as_ref(), &id, &prepared).await?;
     let new = NewVerification {
         id: id.clone(),
         mission_id: mission.id.clone(),
         user_id: caller.user_id.clone(),
         photo: PhotoFacts {
-            sha256: prepared.sha256.clone(),
+            sha256: prepared.sha256_hex(),
             mime: prepared.mime.to_owned(),
             width: prepared.width,
             height: prepared.height,
@@ -106,9 +104,14 @@ pub async fn submit(
         return Err(err.into());
     }
     app.job_signal.queued();
-    let verification = app.verifications.get(&id).await?.ok_or_else(|| anyhow::anyhow!("verification vanished"))?;
+    let verification =
+        app.verifications.get(&id).await?.ok_or_else(|| anyhow::anyhow!("verification vanished"))?;
     let location = format!("/api/v1/verifications/{id}");
-    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], axum::Json(VerificationView::from(verification))))
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        axum::Json(VerificationView::from(verification)),
+    ))
 }
 
 /// The `photo` part, read in chunks and refused as soon as it passes the size limit.
@@ -116,7 +119,10 @@ async fn read_photo(mut multipart: Multipart) -> ApiResult<(Vec<u8>, Option<Stri
     let mut photo = None;
     while let Some(mut field) = multipart.next_field().await.map_err(bad_multipart)? {
         if field.name() != Some("photo") {
-            return Err(ApiError::field(field.name().unwrap_or("(unnamed)"), "unexpected part; send only `photo`"));
+            return Err(ApiError::field(
+                field.name().unwrap_or("(unnamed)"),
+                "unexpected part; send only `photo`",
+            ));
         }
         if photo.is_some() {
             return Err(ApiError::field("photo", "send one photo"));
@@ -139,12 +145,4 @@ fn bad_multipart(err: axum::extract::multipart::MultipartError) -> ApiError {
         return crate::photos::PhotoError::TooLarge(MAX_UPLOAD_BODY).into();
     }
     ApiError::bad_request("invalid_multipart", err.body_text())
-}
-
-fn extension(mime: &str) -> &'static str {
-    match mime {
-        "image/png" => "png",
-        "image/webp" => "webp",
-        _ => "jpg",
-    }
 }

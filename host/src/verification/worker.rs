@@ -119,12 +119,12 @@ async fn attempt(app: &SharedState, job: &Claimed) -> anyhow::Result<()> {
         return app.verifications.finish(id).await;
     };
     app.verifications.start(id).await?;
-    let photo = app
-        .files
-        .get(&verification.normalised_key)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the normalised photo {} is missing", verification.normalised_key))?;
-    let grader = app.vision.grader(HashMap::from([(PHOTO_HANDLE, ImageInput::new(photo, "image/jpeg"))]));
+    let photo =
+        app.files.get(&verification.normalised_key).await?.ok_or_else(|| {
+            anyhow::anyhow!("the normalised photo {} is missing", verification.normalised_key)
+        })?;
+    let grader =
+        app.vision.grader(HashMap::from([(PHOTO_HANDLE, ImageInput::new(photo.to_vec(), "image/jpeg"))]));
     let mission: bindings::Mission = mission.content.into();
     let run = app
         .plugins
@@ -144,7 +144,11 @@ async fn attempt(app: &SharedState, job: &Claimed) -> anyhow::Result<()> {
         Err(err) => {
             // A policy that fails never approves; the photo waits for a person.
             tracing::warn!(kind = err.kind.as_str(), error = %err.message, "the verification policy failed");
-            (Decision::NeedsReview, None, "the photo could not be checked automatically; a reviewer will decide".into())
+            (
+                Decision::NeedsReview,
+                None,
+                "the photo could not be checked automatically; a reviewer will decide".into(),
+            )
         }
     };
     let input = DecisionInput {

@@ -53,7 +53,9 @@ impl WeatherConfig {
             _ => return Err("weather.provider must be `fixture`, `kma` or `open-meteo`".into()),
         }
         if self.timeout_ms == 0 || self.max_response_bytes == 0 || self.cache_ttl_secs == 0 {
-            return Err("weather: timeout_ms, max_response_bytes and cache_ttl_secs must be above zero".into());
+            return Err(
+                "weather: timeout_ms, max_response_bytes and cache_ttl_secs must be above zero".into()
+            );
         }
         if self.stale_ttl_secs < self.cache_ttl_secs {
             return Err("weather.stale_ttl_secs must be at least cache_ttl_secs".into());

@@ -39,10 +39,11 @@ impl FixtureProvider {
     }
 
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let size = std::fs::metadata(path).with_context(|| format!("weather fixture {}", path.display()))?.len();
+        let size =
+            std::fs::metadata(path).with_context(|| format!("weather fixture {}", path.display()))?.len();
         anyhow::ensure!(size <= MAX_FIXTURE_BYTES, "weather fixture {} is over 4 MiB", path.display());
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading weather fixture {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading weather fixture {}", path.display()))?;
         Self::from_text(&text).with_context(|| format!("weather fixture {}", path.display()))
     }
 
@@ -53,7 +54,8 @@ impl FixtureProvider {
         }
         let value: serde_json::Value = serde_json::from_str(text).context("not JSON")?;
         if value.get("weather").is_some() {
-            let file: SlotsFile = serde_json::from_value(value).context("`weather` is not a list of snapshots")?;
+            let file: SlotsFile =
+                serde_json::from_value(value).context("`weather` is not a list of snapshots")?;
             let order: Vec<_> = file.weather.iter().map(|slot| slot.slot).collect();
             anyhow::ensure!(order == SLOTS, "`weather` must hold morning, lunch and evening, in that order");
             return Ok(Self { source: Source::Slots(file.weather) });
@@ -102,14 +104,22 @@ impl WeatherProvider for FixtureProvider {
                 let issued = items
                     .first()
                     .and_then(|item| {
-                        NaiveDateTime::parse_from_str(&format!("{}{}", item.base_date, item.base_time), "%Y%m%d%H%M")
-                            .ok()
+                        NaiveDateTime::parse_from_str(
+                            &format!("{}{}", item.base_date, item.base_time),
+                            "%Y%m%d%H%M",
+                        )
+                        .ok()
                     })
                     .unwrap_or_default();
                 let slots = kma::day_from_forecast(&items, request.date)?;
                 (slots, issued)
             }
         };
-        Ok(ProviderDay { provider: self.name(), cell: request.cell.key(), issued_at_ms: seoul_millis(issued), slots })
+        Ok(ProviderDay {
+            provider: self.name(),
+            cell: request.cell.key(),
+            issued_at_ms: seoul_millis(issued),
+            slots,
+        })
     }
 }

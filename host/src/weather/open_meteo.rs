@@ -17,7 +17,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 use url::Url;
 
-const HOURLY: &str = "temperature_2m,relative_humidity_2m,precipitation,weather_code,cloud_cover,wind_speed_10m";
+const HOURLY: &str =
+    "temperature_2m,relative_humidity_2m,precipitation,weather_code,cloud_cover,wind_speed_10m";
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OpenMeteoError {
@@ -120,7 +121,8 @@ pub fn parse(status: u16, body: &[u8]) -> Result<Hours, OpenMeteoError> {
     for (index, time) in hourly.time.iter().enumerate() {
         let at = NaiveDateTime::parse_from_str(time, "%Y-%m-%dT%H:%M")
             .map_err(|_| OpenMeteoError::Unreadable(format!("time {time:?}")))?;
-        let code = hourly.weather_code.as_ref().and_then(|codes| codes.get(index).copied().flatten()).and_then(wmo);
+        let code =
+            hourly.weather_code.as_ref().and_then(|codes| codes.get(index).copied().flatten()).and_then(wmo);
         let sky = column(&hourly.cloud_cover, index).map(sky_of_cloud_cover).or(code.map(|(sky, _)| sky));
         let precipitation = code.map(|(_, kind)| kind);
         hours.insert(
@@ -152,7 +154,8 @@ impl OpenMeteoProvider {
 
     /// The request for one local day at a point.
     pub fn url(&self, lat: f64, lon: f64, date: NaiveDate) -> Result<Url, OpenMeteoError> {
-        let mut url = self.base.join("v1/forecast").map_err(|err| OpenMeteoError::Unreadable(err.to_string()))?;
+        let mut url =
+            self.base.join("v1/forecast").map_err(|err| OpenMeteoError::Unreadable(err.to_string()))?;
         let day = date.format("%Y-%m-%d").to_string();
         url.query_pairs_mut()
             .append_pair("latitude", &format!("{lat:.4}"))
@@ -168,8 +171,9 @@ impl OpenMeteoProvider {
     /// Hourly weather of one local day at a point.
     #[tracing::instrument(skip(self))]
     pub async fn hours(&self, lat: f64, lon: f64, date: NaiveDate) -> Result<Hours, OpenMeteoError> {
-        let (status, body) =
-            fetch::get(&self.http, self.url(lat, lon, date)?, self.max_bytes).await.map_err(|err| match err {
+        let (status, body) = fetch::get(&self.http, self.url(lat, lon, date)?, self.max_bytes)
+            .await
+            .map_err(|err| match err {
                 FetchError::Transport(message) => OpenMeteoError::Transport(message),
                 FetchError::TooLarge(limit) => OpenMeteoError::TooLarge(limit),
             })?;
@@ -205,7 +209,8 @@ mod tests {
     #[test]
     fn wmo_codes() {
         use PrecipitationDto as P;
-        let expect = |code: u16, sky: SkyDto, kind: P| assert_eq!(wmo(code), Some((sky, kind)), "code {code}");
+        let expect =
+            |code: u16, sky: SkyDto, kind: P| assert_eq!(wmo(code), Some((sky, kind)), "code {code}");
         expect(0, SkyDto::Clear, P::None);
         expect(1, SkyDto::Clear, P::None);
         expect(2, SkyDto::MostlyCloudy, P::None);
@@ -239,7 +244,8 @@ mod tests {
 
     #[test]
     fn errors_and_units() {
-        let error = br#"{"error":true,"reason":"Cannot initialize WeatherVariable from invalid String value"}"#;
+        let error =
+            br#"{"error":true,"reason":"Cannot initialize WeatherVariable from invalid String value"}"#;
         assert!(matches!(parse(400, error), Err(OpenMeteoError::Rejected(r)) if r.starts_with("Cannot")));
         assert_eq!(parse(502, b"<html>Bad gateway</html>"), Err(OpenMeteoError::Http(502)));
         let kmh = br#"{"hourly_units":{"wind_speed_10m":"km/h"},"hourly":{"time":["2026-11-23T06:00"],"wind_speed_10m":[36.0]}}"#;

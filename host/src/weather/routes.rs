@@ -73,7 +73,9 @@ pub async fn day(
         Some(_) => {
             errors.push(FieldError {
                 field: "date".into(),
-                message: format!("must be a date YYYY-MM-DD from today to {MAX_DAYS_AHEAD} days ahead (Asia/Seoul)"),
+                message: format!(
+                    "must be a date YYYY-MM-DD from today to {MAX_DAYS_AHEAD} days ahead (Asia/Seoul)"
+                ),
             });
             None
         }

@@ -72,13 +72,16 @@ impl WeatherService {
         let timeout = Duration::from_millis(config.timeout_ms);
         let provider: Arc<dyn WeatherProvider> = match config.provider.as_str() {
             "kma" => {
-                let key = config.kma_service_key.as_ref().map(|key| key.expose().as_str()).unwrap_or_default();
+                let key =
+                    config.kma_service_key.as_ref().map(|key| key.expose().as_str()).unwrap_or_default();
                 let client = KmaClient::new(&config.kma_base_url, key, timeout, config.max_response_bytes)?;
                 Arc::new(KmaProvider::new(client))
             }
-            "open-meteo" => {
-                Arc::new(OpenMeteoProvider::new(&config.open_meteo_base_url, timeout, config.max_response_bytes)?)
-            }
+            "open-meteo" => Arc::new(OpenMeteoProvider::new(
+                &config.open_meteo_base_url,
+                timeout,
+                config.max_response_bytes,
+            )?),
             _ => match &config.fixture {
                 Some(path) => Arc::new(FixtureProvider::from_file(path)?),
                 None => Arc::new(FixtureProvider::bundled()?),
@@ -105,16 +108,31 @@ impl WeatherService {
 
     /// [`Self::day`] as of `now_ms`.
     #[tracing::instrument(skip(self))]
-    pub async fn day_at(&self, lat: f64, lon: f64, date: NaiveDate, now_ms: i64) -> Result<DayWeather, WeatherError> {
+    pub async fn day_at(
+        &self,
+        lat: f64,
+        lon: f64,
+        date: NaiveDate,
+        now_ms: i64,
+    ) -> Result<DayWeather, WeatherError> {
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            return Err(WeatherError::InvalidPoint { field: "lat", message: "must be a number from -90 to 90" });
+            return Err(WeatherError::InvalidPoint {
+                field: "lat",
+                message: "must be a number from -90 to 90",
+            });
         }
         if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-            return Err(WeatherError::InvalidPoint { field: "lon", message: "must be a number from -180 to 180" });
+            return Err(WeatherError::InvalidPoint {
+                field: "lon",
+                message: "must be a number from -180 to 180",
+            });
         }
         let cell = to_grid(lat, lon);
         if !cell.in_domain() {
-            return Err(WeatherError::InvalidPoint { field: "lat", message: "is outside the area forecasts cover (Korea)" });
+            return Err(WeatherError::InvalidPoint {
+                field: "lat",
+                message: "is outside the area forecasts cover (Korea)",
+            });
         }
         let region = province_of(lat, lon).to_owned();
         let provider = self.provider.name();

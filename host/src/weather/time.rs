@@ -62,7 +62,8 @@ mod tests {
     #[test]
     fn the_seoul_date_turns_at_fifteen_utc() {
         // 2026-11-23T14:59:59.999Z is 23:59:59.999 in Seoul; one millisecond later it is the 24th.
-        let before = DateTime::parse_from_rfc3339("2026-11-23T14:59:59.999Z").expect("time").timestamp_millis();
+        let before =
+            DateTime::parse_from_rfc3339("2026-11-23T14:59:59.999Z").expect("time").timestamp_millis();
         assert_eq!(seoul_date(before), NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"));
         assert_eq!(seoul_date(before + 1), NaiveDate::from_ymd_opt(2026, 11, 24).expect("date"));
         assert_eq!(seoul_millis(seoul_time(before + 1)), before + 1);

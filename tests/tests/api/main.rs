@@ -9,6 +9,7 @@ mod contracts;
 mod deployment;
 mod files;
 mod kakao;
+mod missions;
 mod operations;
 mod plugin_admin;
 mod plugin_platform;

@@ -38,7 +38,8 @@ fn july_14() -> NaiveDate {
 }
 
 fn kma_client(fake: &FakeWeather) -> KmaClient {
-    KmaClient::new(&fake.kma_base_url(), SERVICE_KEY, Duration::from_secs(5), 2 * 1024 * 1024).expect("client")
+    KmaClient::new(&fake.kma_base_url(), SERVICE_KEY, Duration::from_secs(5), 2 * 1024 * 1024)
+        .expect("client")
 }
 
 fn request_at(date: NaiveDate, now: &str) -> DayRequest {
@@ -114,8 +115,8 @@ async fn kma_day_from_a_recorded_vilage_forecast() {
 #[tokio::test]
 async fn kma_encoded_service_key_is_not_encoded_twice() {
     let fake = FakeWeather::start().await;
-    let client =
-        KmaClient::new(&fake.kma_base_url(), "aB3%2BxY%2F9k%3D%3D", Duration::from_secs(5), 1 << 21).expect("client");
+    let client = KmaClient::new(&fake.kma_base_url(), "aB3%2BxY%2F9k%3D%3D", Duration::from_secs(5), 1 << 21)
+        .expect("client");
     client.nowcast(local("2026-07-14 14:20"), to_grid(SEOUL_LAT, SEOUL_LON)).await.expect("nowcast");
     let seen = &fake.requests(NOWCAST)[0];
     assert_eq!(seen.query["serviceKey"], SERVICE_KEY);
@@ -151,8 +152,10 @@ async fn kma_today_lays_the_nowcast_and_ultra_short_forecast_over_the_run() {
 async fn kma_nowcast_nodata_falls_back_to_the_previous_hour() {
     let fake = FakeWeather::start().await;
     fake.push(NOWCAST, Reply::Verbatim("nodata-item-empty.json"));
-    let (base, items) =
-        kma_client(&fake).nowcast(local("2026-07-14 14:20"), to_grid(SEOUL_LAT, SEOUL_LON)).await.expect("nowcast");
+    let (base, items) = kma_client(&fake)
+        .nowcast(local("2026-07-14 14:20"), to_grid(SEOUL_LAT, SEOUL_LON))
+        .await
+        .expect("nowcast");
     assert_eq!(base, BaseTime(local("2026-07-14 13:00")));
     assert_eq!(items.len(), 8);
     let t1h = items.iter().find(|item| item.category == "T1H").expect("T1H");
@@ -166,8 +169,10 @@ async fn kma_nowcast_nodata_falls_back_to_the_previous_hour() {
 async fn kma_item_as_a_single_object() {
     let fake = FakeWeather::start().await;
     fake.set(NOWCAST, Reply::Recorded("ultra-srt-ncst-one-item.json"));
-    let (_, items) =
-        kma_client(&fake).nowcast(local("2026-07-14 14:20"), to_grid(SEOUL_LAT, SEOUL_LON)).await.expect("nowcast");
+    let (_, items) = kma_client(&fake)
+        .nowcast(local("2026-07-14 14:20"), to_grid(SEOUL_LAT, SEOUL_LON))
+        .await
+        .expect("nowcast");
     assert_eq!(items.len(), 1);
     assert_eq!((items[0].category.as_str(), items[0].value.as_str()), ("PTY", "0"));
 }
@@ -179,12 +184,18 @@ async fn kma_every_error_envelope_has_its_error() {
     let cases: Vec<(Reply, KmaError)> = vec![
         (Reply::Verbatim("nodata-item-empty.json"), KmaError::NoData),
         (Reply::Verbatim("normal-item-empty.json"), KmaError::NoData),
-        (Reply::Verbatim("result-10.json"), KmaError::InvalidRequest("INVALID_REQUEST_PARAMETER_ERROR".into())),
+        (
+            Reply::Verbatim("result-10.json"),
+            KmaError::InvalidRequest("INVALID_REQUEST_PARAMETER_ERROR".into()),
+        ),
         (Reply::Verbatim("result-22.json"), KmaError::QuotaExceeded),
         (Reply::Verbatim("header-only-22.json"), KmaError::QuotaExceeded),
         (Reply::Verbatim("result-30.json"), KmaError::KeyNotRegistered),
         (Reply::Verbatim("service-key-not-registered.xml"), KmaError::KeyNotRegistered),
-        (Reply::Verbatim("result-99.json"), KmaError::Service { code: "99".into(), message: "UNKNOWN_ERROR".into() }),
+        (
+            Reply::Verbatim("result-99.json"),
+            KmaError::Service { code: "99".into(), message: "UNKNOWN_ERROR".into() },
+        ),
         (Reply::Down, KmaError::Http(503)),
     ];
     let fake = FakeWeather::start().await;
@@ -196,11 +207,15 @@ async fn kma_every_error_envelope_has_its_error() {
 
     // Deadlines and size limits bound what a provider may cost.
     fake.push(VILAGE, Reply::Slow(Duration::from_secs(3)));
-    let hasty = KmaClient::new(&fake.kma_base_url(), SERVICE_KEY, Duration::from_millis(300), 1 << 21).expect("client");
+    let hasty = KmaClient::new(&fake.kma_base_url(), SERVICE_KEY, Duration::from_millis(300), 1 << 21)
+        .expect("client");
     let started = std::time::Instant::now();
-    assert!(matches!(hasty.vilage_forecast(base, cell).await, Err(KmaError::Transport(m)) if m.contains("timed out")));
+    assert!(
+        matches!(hasty.vilage_forecast(base, cell).await, Err(KmaError::Transport(m)) if m.contains("timed out"))
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
-    let small = KmaClient::new(&fake.kma_base_url(), SERVICE_KEY, Duration::from_secs(5), 4096).expect("client");
+    let small =
+        KmaClient::new(&fake.kma_base_url(), SERVICE_KEY, Duration::from_secs(5), 4096).expect("client");
     assert_eq!(small.vilage_forecast(base, cell).await, Err(KmaError::TooLarge(4096)));
 
     // Through the provider, a failing run fails the day.
@@ -213,8 +228,8 @@ async fn kma_every_error_envelope_has_its_error() {
 #[tokio::test]
 async fn open_meteo_day_from_recorded_hours() {
     let fake = FakeWeather::start().await;
-    let provider =
-        OpenMeteoProvider::new(&fake.open_meteo_base_url(), Duration::from_secs(5), 1 << 21).expect("provider");
+    let provider = OpenMeteoProvider::new(&fake.open_meteo_base_url(), Duration::from_secs(5), 1 << 21)
+        .expect("provider");
     let day = provider.day(&request_at(july_14(), "2026-07-14 05:00")).await.expect("day");
     assert_eq!((day.provider, day.cell.as_str()), ("open-meteo", "60:127"));
     let [morning, lunch, evening] = &day.slots[..] else { panic!("three slots") };
@@ -228,8 +243,14 @@ async fn open_meteo_day_from_recorded_hours() {
     assert_eq!(query["timezone"], "Asia/Seoul");
     assert_eq!(query["wind_speed_unit"], "ms");
     assert_eq!((query["start_date"].as_str(), query["end_date"].as_str()), ("2026-07-14", "2026-07-14"));
-    for field in ["temperature_2m", "relative_humidity_2m", "precipitation", "weather_code", "cloud_cover", "wind_speed_10m"]
-    {
+    for field in [
+        "temperature_2m",
+        "relative_humidity_2m",
+        "precipitation",
+        "weather_code",
+        "cloud_cover",
+        "wind_speed_10m",
+    ] {
         assert!(query["hourly"].split(',').any(|f| f == field), "hourly asks for {field}");
     }
     let lat: f64 = query["latitude"].parse().expect("latitude");
@@ -289,7 +310,12 @@ async fn weather_is_cached_per_cell_and_hour(mode: Mode) {
         assert_eq!(first["region"], "서울특별시");
         assert_eq!(first["cell"], "60:127");
         assert_eq!(first["stale"], false);
-        let slots: Vec<&str> = first["slots"].as_array().expect("slots").iter().map(|s| s["slot"].as_str().expect("slot")).collect();
+        let slots: Vec<&str> = first["slots"]
+            .as_array()
+            .expect("slots")
+            .iter()
+            .map(|s| s["slot"].as_str().expect("slot"))
+            .collect();
         assert_eq!(slots, ["morning", "lunch", "evening"]);
         break;
     }
@@ -367,7 +393,8 @@ async fn weather_rejects_bad_coordinates_and_dates(mode: Mode) {
         ("lat=37.5&lon=127&date=2020-01-01", "date"),
         ("lat=37.5&lon=127&date=tomorrow", "date"),
     ] {
-        let body = assert_problem(get_weather(&app, &user.access, query).await, 422, "validation_failed").await;
+        let body =
+            assert_problem(get_weather(&app, &user.access, query).await, 422, "validation_failed").await;
         assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
     }
 }

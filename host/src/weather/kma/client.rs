@@ -29,7 +29,12 @@ impl KmaClient {
     /// `https://apis.data.go.kr/1360000/VilageFcstInfoService_2.0`. The portal shows each key
     /// twice, encoded and decoded; either may be configured: an encoded one is decoded here so
     /// that the request encodes it exactly once.
-    pub fn new(base_url: &str, service_key: &str, timeout: Duration, max_bytes: usize) -> anyhow::Result<Self> {
+    pub fn new(
+        base_url: &str,
+        service_key: &str,
+        timeout: Duration,
+        max_bytes: usize,
+    ) -> anyhow::Result<Self> {
         let mut base = Url::parse(base_url)?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
@@ -45,7 +50,14 @@ impl KmaClient {
         Ok(Self { http: fetch::client(timeout)?, base, service_key: Secret::new(service_key), max_bytes })
     }
 
-    fn url(&self, operation: &str, base: BaseTime, cell: GridCell, page: u32, rows: u32) -> Result<Url, KmaError> {
+    fn url(
+        &self,
+        operation: &str,
+        base: BaseTime,
+        cell: GridCell,
+        page: u32,
+        rows: u32,
+    ) -> Result<Url, KmaError> {
         let mut url = self.base.join(operation).map_err(|err| KmaError::InvalidRequest(err.to_string()))?;
         url.query_pairs_mut()
             .append_pair("serviceKey", self.service_key.expose())
@@ -91,7 +103,8 @@ impl KmaClient {
         let mut items = Vec::new();
         for page_no in 1..=MAX_PAGES {
             let page = self.page(operation, base, cell, page_no, rows).await?;
-            let last = page.items.len() < rows as usize || items.len() + page.items.len() >= page.total_count as usize;
+            let last = page.items.len() < rows as usize
+                || items.len() + page.items.len() >= page.total_count as usize;
             items.extend(page.items);
             if last {
                 break;
@@ -118,7 +131,11 @@ impl KmaClient {
     /// `getUltraSrtNcst`: the latest observation at `now` (local), with the hour it is of.
     /// When the hour is not published yet (NODATA), the previous hour is asked once.
     #[tracing::instrument(skip(self))]
-    pub async fn nowcast(&self, now: NaiveDateTime, cell: GridCell) -> Result<(BaseTime, Vec<Item>), KmaError> {
+    pub async fn nowcast(
+        &self,
+        now: NaiveDateTime,
+        cell: GridCell,
+    ) -> Result<(BaseTime, Vec<Item>), KmaError> {
         let base = schedule::nowcast(now);
         match self.all_pages("getUltraSrtNcst", base, cell, NOWCAST_ROWS).await {
             Err(KmaError::NoData) => {

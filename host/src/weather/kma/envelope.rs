@@ -110,7 +110,9 @@ impl RawItem {
             category: text(&self.category).ok_or_else(|| missing("category"))?,
             fcst_date: text(&self.fcst_date),
             fcst_time: text(&self.fcst_time),
-            value: text(&self.fcst_value).or_else(|| text(&self.obsr_value)).ok_or_else(|| missing("a value"))?,
+            value: text(&self.fcst_value)
+                .or_else(|| text(&self.obsr_value))
+                .ok_or_else(|| missing("a value"))?,
         })
     }
 }
@@ -158,9 +160,7 @@ pub fn parse(body: &[u8]) -> Result<Page, KmaError> {
 }
 
 fn raw_item(value: &Value) -> Result<Item, KmaError> {
-    RawItem::deserialize(value)
-        .map_err(|err| KmaError::Unreadable(format!("an item: {err}")))?
-        .into_item()
+    RawItem::deserialize(value).map_err(|err| KmaError::Unreadable(format!("an item: {err}")))?.into_item()
 }
 
 /// The text inside the first `<tag>…</tag>`.

@@ -40,7 +40,8 @@ fn build(items: &[Item], at: impl Fn(&Item) -> Option<NaiveDateTime>) -> Hours {
     }
     for (hour, cm) in snow_cm {
         let Some(weather) = hours.get_mut(&hour) else { continue };
-        let snowy = matches!(weather.precipitation, Some(PrecipitationDto::Snow | PrecipitationDto::RainAndSnow));
+        let snowy =
+            matches!(weather.precipitation, Some(PrecipitationDto::Snow | PrecipitationDto::RainAndSnow));
         if snowy && weather.precipitation_mm.unwrap_or(0.0) <= 0.0 && cm > 0.0 {
             weather.precipitation_mm = Some(cm);
         }

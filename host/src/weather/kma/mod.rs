@@ -32,7 +32,10 @@ impl KmaProvider {
 }
 
 /// The slots of `date` from the items of one `getVilageFcst` run.
-pub fn day_from_forecast(items: &[Item], date: NaiveDate) -> Result<Vec<crate::plugins::dto::WeatherDto>, ProviderError> {
+pub fn day_from_forecast(
+    items: &[Item],
+    date: NaiveDate,
+) -> Result<Vec<crate::plugins::dto::WeatherDto>, ProviderError> {
     Ok(slots::summarise(date, &hours::forecast_hours(items))?)
 }
 
@@ -63,7 +66,9 @@ impl WeatherProvider for KmaProvider {
                 overlay(&mut hours, &hours::forecast_hours(&items));
                 issued = issued.max(ultra_base);
             }
-            Some(Err(err)) => tracing::warn!(error = %err, "ultra-short forecast unavailable; using the 3-day run"),
+            Some(Err(err)) => {
+                tracing::warn!(error = %err, "ultra-short forecast unavailable; using the 3-day run")
+            }
             None => {}
         }
         match observed {

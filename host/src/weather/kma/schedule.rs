@@ -65,7 +65,11 @@ pub fn previous_hour(base: BaseTime) -> BaseTime {
 /// The latest `getUltraSrtFcst` run (`HH30`) served at `now`.
 pub fn ultra_forecast(now: NaiveDateTime) -> BaseTime {
     let this_hour = BaseTime::at(now.date(), now.hour(), 30);
-    if now.minute() >= ULTRA_FORECAST_READY_MIN { this_hour } else { BaseTime(this_hour.0 - Duration::hours(1)) }
+    if now.minute() >= ULTRA_FORECAST_READY_MIN {
+        this_hour
+    } else {
+        BaseTime(this_hour.0 - Duration::hours(1))
+    }
 }
 
 #[cfg(test)]
@@ -106,7 +110,10 @@ mod tests {
         let tomorrow = today.succ_opt().expect("date");
         assert_eq!(params(vilage_for_day(today, at("2026-11-23 15:00"))), ("20261123".into(), "0200".into()));
         assert_eq!(params(vilage_for_day(today, at("2026-11-23 02:05"))), ("20261122".into(), "2300".into()));
-        assert_eq!(params(vilage_for_day(tomorrow, at("2026-11-23 15:00"))), ("20261123".into(), "1400".into()));
+        assert_eq!(
+            params(vilage_for_day(tomorrow, at("2026-11-23 15:00"))),
+            ("20261123".into(), "1400".into())
+        );
     }
 
     #[test]
@@ -114,7 +121,10 @@ mod tests {
         assert_eq!(params(nowcast(at("2026-11-23 14:10"))), ("20261123".into(), "1400".into()));
         assert_eq!(params(nowcast(at("2026-11-23 14:05"))), ("20261123".into(), "1300".into()));
         assert_eq!(params(nowcast(at("2026-11-23 00:05"))), ("20261122".into(), "2300".into()));
-        assert_eq!(params(previous_hour(nowcast(at("2026-11-23 14:10")))), ("20261123".into(), "1300".into()));
+        assert_eq!(
+            params(previous_hour(nowcast(at("2026-11-23 14:10")))),
+            ("20261123".into(), "1300".into())
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Bad uploads: each gets its own 4xx problem, the mission keeps its attempts, and memory
 //! stays bounded whatever the file claims to be.
 
-use super::support::{COFFEE, get, any_mission, spawn, submit};
+use super::support::{COFFEE, any_mission, get, spawn, submit};
 use weatherwise_tests::fake_vision::Behaviour;
 use weatherwise_tests::{Mode, assert_problem, both_modes};
 
@@ -75,7 +75,12 @@ fn animated_gif() -> Vec<u8> {
     {
         let mut encoder = GifEncoder::new(&mut bytes);
         for shade in [40u8, 200] {
-            let frame = Frame::from_parts(RgbaImage::from_pixel(64, 64, image::Rgba([shade, shade, shade, 255])), 0, 0, Delay::from_numer_denom_ms(100, 1));
+            let frame = Frame::from_parts(
+                RgbaImage::from_pixel(64, 64, image::Rgba([shade, shade, shade, 255])),
+                0,
+                0,
+                Delay::from_numer_denom_ms(100, 1),
+            );
             encoder.encode_frame(frame).expect("frame");
         }
     }
@@ -106,7 +111,13 @@ async fn missions_refuse_bad_photos_with_clear_problems(mode: Mode) {
         ("empty file", Vec::new(), "image/jpeg", 422, "photo_empty"),
         ("truncated JPEG", jpeg, "image/jpeg", 422, "photo_corrupt"),
         ("PNG declared as JPEG", COFFEE.to_vec(), "image/jpeg", 415, "photo_type_mismatch"),
-        ("text file", b"just some words, not a picture".to_vec(), "text/plain", 415, "photo_unsupported_type"),
+        (
+            "text file",
+            b"just some words, not a picture".to_vec(),
+            "text/plain",
+            415,
+            "photo_unsupported_type",
+        ),
         ("11 MiB", vec![0xAB; 11 << 20], "image/jpeg", 413, "photo_too_large"),
         ("decompression bomb", png_declaring(60_000, 60_000), "image/png", 422, "photo_too_many_pixels"),
         ("50,000×1", wide, "image/png", 422, "photo_too_many_pixels"),
@@ -126,7 +137,10 @@ async fn missions_refuse_bad_photos_with_clear_problems(mode: Mode) {
 
     let after = peak_rss_mib();
     eprintln!("peak RSS of the test process: {before} MiB before the bad uploads, {after} MiB after");
-    assert!(after.saturating_sub(before) < 200, "bad uploads raised peak memory from {before} to {after} MiB");
+    assert!(
+        after.saturating_sub(before) < 200,
+        "bad uploads raised peak memory from {before} to {after} MiB"
+    );
 
     // A missing part, another part, and an upload to someone else's mission.
     let form = reqwest::multipart::Form::new().text("note", "no photo here");

@@ -41,7 +41,11 @@ async fn database(deployment: &Deployment) -> Database {
 }
 
 async fn count(db: &Database, sql: &str, id: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned())).bind(id).fetch_one(db.pool()).await.expect("count")
+    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind(id)
+        .fetch_one(db.pool())
+        .await
+        .expect("count")
 }
 
 async fn missions_a_verification_survives_a_killed_server(mode: Mode) {
@@ -106,11 +110,12 @@ async fn missions_a_job_delivered_twice_credits_once(mode: Mode) {
         .expect("requeue");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let state = sqlx::query_scalar::<_, String>("select state from verification_jobs where verification_id = $1")
-            .bind(&id)
-            .fetch_one(db.pool())
-            .await
-            .expect("job");
+        let state =
+            sqlx::query_scalar::<_, String>("select state from verification_jobs where verification_id = $1")
+                .bind(&id)
+                .fetch_one(db.pool())
+                .await
+                .expect("job");
         if state == "done" {
             break;
         }
@@ -141,7 +146,12 @@ async fn missions_workers_on_two_instances_take_each_job_once(mode: Mode) {
     }
     let submissions = users.iter().map(|(n, user, mission)| {
         let app = instances[n % 2];
-        async move { (user.clone(), submitted(app, &user.access, mission, distinct_photo(1_000 + *n as u64), "image/jpeg").await) }
+        async move {
+            (
+                user.clone(),
+                submitted(app, &user.access, mission, distinct_photo(1_000 + *n as u64), "image/jpeg").await,
+            )
+        }
     });
     let ids = futures::future::join_all(submissions).await;
     for (user, id) in &ids {

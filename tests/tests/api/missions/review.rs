@@ -38,7 +38,8 @@ async fn missions_without_a_model_wait_for_review_and_an_admin_decides(mode: Mod
     assert_eq!(get(&app, &user.access, &format!("/missions/{mission}")).await["state"], "needs_review");
 
     // Only admins see the queue; it shows the photo's facts, the mission and the call.
-    let refused = app.http.get(app.api("/admin/reviews")).bearer_auth(&user.access).send().await.expect("request");
+    let refused =
+        app.http.get(app.api("/admin/reviews")).bearer_auth(&user.access).send().await.expect("request");
     assert_problem(refused, 403, "admin_only").await;
     let items = queue(&app, &admin).await;
     assert_eq!(items.len(), 1);
@@ -65,7 +66,8 @@ async fn missions_without_a_model_wait_for_review_and_an_admin_decides(mode: Mod
     assert_eq!(body["decided_by"], "review");
     assert_eq!(body["reason"], "The cup is clearly there.");
     // Decided once: a second review conflicts, and the points were credited once.
-    assert_problem(review(&app, &admin, &id, "rejected", "changed my mind").await, 409, "not_in_review").await;
+    assert_problem(review(&app, &admin, &id, "rejected", "changed my mind").await, 409, "not_in_review")
+        .await;
     let points = get(&app, &user.access, "/me/points").await;
     let mission_points = get(&app, &user.access, &format!("/missions/{mission}")).await["points"].clone();
     assert_eq!(points["total"], mission_points);
@@ -128,7 +130,12 @@ async fn missions_an_appeal_sends_a_rejection_to_review(mode: Mode) {
     assert!(get(&app, &user.access, "/me/points").await["total"].as_i64().unwrap_or_default() > 0);
     // Someone else's verification cannot be appealed or even seen.
     let stranger = app.new_user().await;
-    let response =
-        app.http.get(app.api(&format!("/verifications/{id}"))).bearer_auth(&stranger.access).send().await.expect("request");
+    let response = app
+        .http
+        .get(app.api(&format!("/verifications/{id}")))
+        .bearer_auth(&stranger.access)
+        .send()
+        .await
+        .expect("request");
     assert_problem(response, 404, "not_found").await;
 }

@@ -15,7 +15,8 @@ async fn missions_live_verifications_are_shadowed_and_replay(mode: Mode) {
     configure(&mut deployment.config, Some(&vision));
     let app = deployment.start().await;
     let admin = deployment.admin(&app).await;
-    let uploaded: Value = upload(&app, &admin, component("hostile_policy"), "candidate").await.json().await.expect("json");
+    let uploaded: Value =
+        upload(&app, &admin, component("hostile_policy"), "candidate").await.json().await.expect("json");
     let candidate = uploaded["version"]["sha256"].as_str().expect("sha").to_owned();
     assert_eq!(admin_post(&app, &admin, &format!("/admin/plugins/{candidate}/shadow")).await.status(), 200);
 

@@ -8,13 +8,12 @@ use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise_tests::{Deployment, Mode, TestApp};
 
 pub const COFFEE: &[u8] = include_bytes!("../../../fixtures/photos/coffee.png");
-pub const CAT: &[u8] = include_bytes!("../../../fixtures/photos/chelsea.png");
 /// Seoul City Hall.
 pub const SEOUL: (f64, f64) = (37.5665, 126.9780);
 
 /// Fixture weather of a cold, dry day; the fake model answering `behaviour`.
 pub fn configure(config: &mut Config, vision: Option<&FakeVision>) {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/weather/cold-dry-day.json");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cold-dry-day.json");
     config.weather.fixture = Some(fixture);
     config.vision.base_url = vision.map(FakeVision::base_url);
     config.vision.max_attempts = 2;
@@ -67,7 +66,13 @@ pub async fn any_mission(app: &TestApp, token: &str) -> String {
     today["missions"][0]["id"].as_str().expect("a mission today").to_owned()
 }
 
-pub async fn submit(app: &TestApp, token: &str, mission: &str, bytes: Vec<u8>, mime: &str) -> reqwest::Response {
+pub async fn submit(
+    app: &TestApp,
+    token: &str,
+    mission: &str,
+    bytes: Vec<u8>,
+    mime: &str,
+) -> reqwest::Response {
     let part = reqwest::multipart::Part::bytes(bytes).file_name("photo").mime_str(mime).expect("mime");
     let form = reqwest::multipart::Form::new().part("photo", part);
     app.http
