@@ -94,7 +94,9 @@ impl ApiError {
             Self::UnsupportedMediaType { code, .. } => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, *code, "Unsupported media type")
             }
-            Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code, "Unprocessable content"),
+            Self::Unprocessable { code, .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, *code, "Unprocessable content")
+            }
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
             Self::Upstream { code, .. } => (StatusCode::BAD_GATEWAY, *code, "Upstream service failed"),
             Self::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, "Service unavailable"),

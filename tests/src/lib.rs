@@ -89,11 +89,10 @@ async fn ensure_test_bucket() {
     CREATED
         .get_or_init(|| async {
             let endpoint = s3_endpoint();
-            let response = reqwest::Client::new()
-                .put(format!("{endpoint}/{TEST_BUCKET}"))
-                .send()
-                .await
-                .unwrap_or_else(|err| panic!("the S3-compatible server must be running at {endpoint}: {err}"));
+            let response =
+                reqwest::Client::new().put(format!("{endpoint}/{TEST_BUCKET}")).send().await.unwrap_or_else(
+                    |err| panic!("the S3-compatible server must be running at {endpoint}: {err}"),
+                );
             let status = response.status().as_u16();
             assert!(status == 200 || status == 409, "creating bucket {TEST_BUCKET}: HTTP {status}");
         })

@@ -199,17 +199,11 @@ impl Default for FilesConfig {
 }
 
 /// The upload pipeline.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PhotosConfig {
     /// Photos prepared at once (each holds up to about 50 MiB while decoding); 0 means one per core.
     pub concurrency: usize,
-}
-
-impl Default for PhotosConfig {
-    fn default() -> Self {
-        Self { concurrency: 0 }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -374,7 +368,9 @@ impl Config {
         if !(files.is_empty() || files.starts_with("file://") || files.starts_with("s3://")) {
             return Err("files.url must be empty, file://PATH or s3://BUCKET[/PREFIX]".into());
         }
-        if files.starts_with("s3://") && self.files.access_key_id.is_some() != self.files.secret_access_key.is_some() {
+        if files.starts_with("s3://")
+            && self.files.access_key_id.is_some() != self.files.secret_access_key.is_some()
+        {
             return Err("files: set both access_key_id and secret_access_key, or neither".into());
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {

@@ -34,7 +34,9 @@ pub trait FileStore: Send + Sync + 'static {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid file key {0:?}: use 1–512 bytes of `/`-separated segments of letters, digits, `.`, `_`, `-`")]
+#[error(
+    "invalid file key {0:?}: use 1–512 bytes of `/`-separated segments of letters, digits, `.`, `_`, `-`"
+)]
 pub struct InvalidKey(pub String);
 
 /// A key is `/`-separated segments of ASCII letters, digits, `.`, `_` and `-`; no segment is
@@ -63,7 +65,10 @@ pub async fn connect(config: &FilesConfig, data_dir: &Path) -> anyhow::Result<Ar
     } else {
         anyhow::bail!("files.url must start with file:// or s3://")
     };
-    store.ping().await.map_err(|err| err.context(format!("the {} file store is not reachable", store.backend())))?;
+    store
+        .ping()
+        .await
+        .map_err(|err| err.context(format!("the {} file store is not reachable", store.backend())))?;
     Ok(store)
 }
 
@@ -77,9 +82,20 @@ mod tests {
             assert_eq!(validate_key(good), Ok(()), "{good}");
         }
         let long = "a".repeat(MAX_KEY_BYTES + 1);
-        for bad in
-            ["", "/abs", "a//b", "../up", "a/../b", "a/.hidden", "a/", "back\\slash", "sp ace", "ünï", &long, "a/./b"]
-        {
+        for bad in [
+            "",
+            "/abs",
+            "a//b",
+            "../up",
+            "a/../b",
+            "a/.hidden",
+            "a/",
+            "back\\slash",
+            "sp ace",
+            "ünï",
+            &long,
+            "a/./b",
+        ] {
             assert!(validate_key(bad).is_err(), "{bad:?}");
         }
     }

@@ -39,7 +39,11 @@ impl S3Files {
 
     fn path(&self, key: &str) -> anyhow::Result<Path> {
         validate_key(key)?;
-        Ok(if self.prefix.is_empty() { Path::from(key) } else { Path::from(format!("{}/{key}", self.prefix)) })
+        Ok(if self.prefix.is_empty() {
+            Path::from(key)
+        } else {
+            Path::from(format!("{}/{key}", self.prefix))
+        })
     }
 }
 
@@ -71,7 +75,11 @@ impl FileStore for S3Files {
     /// A one-page listing: it fails when the bucket is missing or the credentials are wrong,
     /// where a `HEAD` of a missing object would not tell the two apart.
     async fn ping(&self) -> anyhow::Result<()> {
-        let probe = Path::from(if self.prefix.is_empty() { "ping".to_owned() } else { format!("{}/ping", self.prefix) });
+        let probe = Path::from(if self.prefix.is_empty() {
+            "ping".to_owned()
+        } else {
+            format!("{}/ping", self.prefix)
+        });
         self.store.list_with_delimiter(Some(&probe)).await?;
         Ok(())
     }

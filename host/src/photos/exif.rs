@@ -61,7 +61,8 @@ fn ascii(exif: &exif::Exif, tag: Tag) -> Option<String> {
 }
 
 fn captured_at_ms(exif: &exif::Exif) -> Option<i64> {
-    let local = NaiveDateTime::parse_from_str(&ascii(exif, Tag::DateTimeOriginal)?, "%Y:%m:%d %H:%M:%S").ok()?;
+    let local =
+        NaiveDateTime::parse_from_str(&ascii(exif, Tag::DateTimeOriginal)?, "%Y:%m:%d %H:%M:%S").ok()?;
     let offset = [Tag::OffsetTimeOriginal, Tag::OffsetTime]
         .into_iter()
         .find_map(|tag| ascii(exif, tag)?.parse::<FixedOffset>().ok())
@@ -95,12 +96,15 @@ fn degrees(exif: &exif::Exif, tag: Tag, reference: Tag, negative: u8) -> Option<
 /// (DateTimeOriginal, OffsetTimeOriginal) and the GPS IFD.
 #[cfg(test)]
 pub(crate) mod build {
+    /// (degrees, minutes, seconds×100) and the reference letter.
+    pub type Coordinate = ([u32; 3], u8);
+
     pub struct Fields<'a> {
         pub orientation: u16,
         pub taken: Option<&'a str>,
         pub offset: Option<&'a str>,
-        /// ((degrees, minutes, seconds×100), reference) for latitude then longitude.
-        pub gps: Option<(([u32; 3], u8), ([u32; 3], u8))>,
+        /// Latitude then longitude.
+        pub gps: Option<(Coordinate, Coordinate)>,
     }
 
     enum Entry {
@@ -122,6 +126,12 @@ pub(crate) mod build {
                     (*tag, 3, 1, Some([b[0], b[1], 0, 0]))
                 }
                 Entry::Long(tag, v) => (*tag, 4, 1, Some(v.to_le_bytes())),
+                // Values of four bytes or fewer sit in the entry itself.
+                Entry::Ascii(tag, text) if text.len() <= 4 => {
+                    let mut inline = [0; 4];
+                    inline[..text.len()].copy_from_slice(text);
+                    (*tag, 2, text.len() as u32, Some(inline))
+                }
                 Entry::Ascii(tag, text) => (*tag, 2, text.len() as u32, None),
                 Entry::Rationals(tag, values) => (*tag, 5, values.len() as u32, None),
             };
@@ -188,7 +198,11 @@ pub(crate) mod build {
         let gps_at = exif_at + exif_ifd.len() as u32;
         let gps_ifd = ifd(&gps_entries, gps_at);
         let ifd0 = ifd(
-            &[Entry::Short(0x0112, fields.orientation), Entry::Long(0x8769, exif_at), Entry::Long(0x8825, gps_at)],
+            &[
+                Entry::Short(0x0112, fields.orientation),
+                Entry::Long(0x8769, exif_at),
+                Entry::Long(0x8825, gps_at),
+            ],
             8,
         );
         assert_eq!(ifd0.len() as u32, ifd0_len);
@@ -248,7 +262,8 @@ mod tests {
     #[test]
     fn garbage_reads_as_nothing() {
         assert_eq!(read_tiff(b"not a tiff at all"), ExifFacts::default());
-        let facts = read_tiff(&tiff(&Fields { orientation: 42, taken: Some("yesterday"), offset: None, gps: None }));
+        let facts =
+            read_tiff(&tiff(&Fields { orientation: 42, taken: Some("yesterday"), offset: None, gps: None }));
         assert_eq!(facts, ExifFacts::default());
     }
 }

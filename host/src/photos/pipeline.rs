@@ -102,12 +102,15 @@ impl PhotoPipeline {
             return Err(PhotoError::TooLarge(bytes.len()));
         }
         let declared = declared_mime.map(str::to_owned);
-        let _permit = self.permits.acquire().await.map_err(|_| PhotoError::Corrupt("shutting down".into()))?;
-        tokio::task::spawn_blocking(move || prepare(&bytes, declared.as_deref())).await.unwrap_or_else(|err| {
-            // A decoder that panics on hostile input has refused that input.
-            tracing::error!(error = %err, "photo preparation panicked");
-            Err(PhotoError::Corrupt("the decoder failed".into()))
-        })
+        let _permit =
+            self.permits.acquire().await.map_err(|_| PhotoError::Corrupt("shutting down".into()))?;
+        tokio::task::spawn_blocking(move || prepare(&bytes, declared.as_deref())).await.unwrap_or_else(
+            |err| {
+                // A decoder that panics on hostile input has refused that input.
+                tracing::error!(error = %err, "photo preparation panicked");
+                Err(PhotoError::Corrupt("the decoder failed".into()))
+            },
+        )
     }
 }
 
@@ -198,9 +201,7 @@ fn decode_jpeg_scaled(bytes: &[u8]) -> Result<RgbImage, PhotoError> {
     let rgb = match info.pixel_format {
         jpeg_decoder::PixelFormat::RGB24 => pixels,
         jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
-        jpeg_decoder::PixelFormat::L16 => {
-            pixels.chunks_exact(2).flat_map(|l| [l[0], l[0], l[0]]).collect()
-        }
+        jpeg_decoder::PixelFormat::L16 => pixels.chunks_exact(2).flat_map(|l| [l[0], l[0], l[0]]).collect(),
         // Adobe writes CMYK inverted, which the decoder hands over as is.
         jpeg_decoder::PixelFormat::CMYK32 => pixels
             .chunks_exact(4)
@@ -215,8 +216,9 @@ fn decode_jpeg_scaled(bytes: &[u8]) -> Result<RgbImage, PhotoError> {
 
 fn other_path(bytes: &[u8], kind: PhotoType) -> Result<Decoded, PhotoError> {
     let corrupt = |err: image::ImageError| PhotoError::Corrupt(err.to_string());
-    let (width, height) =
-        ImageReader::with_format(Cursor::new(bytes), kind.image_format()).into_dimensions().map_err(corrupt)?;
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), kind.image_format())
+        .into_dimensions()
+        .map_err(corrupt)?;
     check_dimensions(width, height)?;
     let facts = exif::read_container(bytes);
     let mut limits = Limits::default();
@@ -262,7 +264,9 @@ fn shrink(image: RgbImage) -> Result<RgbImage, PhotoError> {
     let mut target_image = fast_image_resize::images::Image::new(to_width, to_height, source.pixel_type());
     let options = fast_image_resize::ResizeOptions::new()
         .resize_alg(fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::Bilinear));
-    fast_image_resize::Resizer::new().resize(&source, &mut target_image, &options).map_err(|err| failed(&err))?;
+    fast_image_resize::Resizer::new()
+        .resize(&source, &mut target_image, &options)
+        .map_err(|err| failed(&err))?;
     RgbImage::from_raw(to_width, to_height, target_image.into_vec())
         .ok_or_else(|| PhotoError::Corrupt("resizing: short buffer".into()))
 }

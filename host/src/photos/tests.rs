@@ -68,7 +68,10 @@ fn bad_uploads_get_precise_errors() {
     assert_eq!(prepare(&[], None).expect_err("empty"), PhotoError::Empty);
     assert_eq!(prepare(b"hello, I am a text file\n", None).expect_err("text"), PhotoError::UnsupportedType);
     let eleven_mib = vec![0xFF; 11 << 20];
-    assert_eq!(prepare(&eleven_mib, Some("image/jpeg")).expect_err("too large"), PhotoError::TooLarge(11 << 20));
+    assert_eq!(
+        prepare(&eleven_mib, Some("image/jpeg")).expect_err("too large"),
+        PhotoError::TooLarge(11 << 20)
+    );
     for cut in [ROCKET.len() / 2, ROCKET.len() - 10, 200] {
         assert!(matches!(prepare(&ROCKET[..cut], None), Err(PhotoError::Corrupt(_))), "truncated at {cut}");
     }
@@ -84,8 +87,13 @@ fn bad_uploads_get_precise_errors() {
 
 #[test]
 fn declared_types_that_agree_are_accepted() {
-    for declared in [None, Some("image/jpeg"), Some("IMAGE/JPEG; foo=bar"), Some("image/jpg"), Some("application/octet-stream")]
-    {
+    for declared in [
+        None,
+        Some("image/jpeg"),
+        Some("IMAGE/JPEG; foo=bar"),
+        Some("image/jpg"),
+        Some("application/octet-stream"),
+    ] {
         assert!(prepare(ROCKET, declared).is_ok(), "{declared:?}");
     }
     assert!(prepare(COFFEE, Some("image/png")).is_ok());
@@ -98,8 +106,17 @@ fn decompression_bombs_are_refused_from_the_header() {
     ihdr.extend_from_slice(&60_000u32.to_be_bytes());
     ihdr.extend_from_slice(&60_000u32.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let bomb = [&b"\x89PNG\r\n\x1a\n"[..], &png_chunk(b"IHDR", &ihdr), &png_chunk(b"IDAT", &[0x78, 0x9C, 3, 0, 0, 0, 0, 1]), &png_chunk(b"IEND", &[])].concat();
-    assert_eq!(prepare(&bomb, Some("image/png")).expect_err("png bomb"), PhotoError::TooManyPixels(60_000, 60_000));
+    let bomb = [
+        &b"\x89PNG\r\n\x1a\n"[..],
+        &png_chunk(b"IHDR", &ihdr),
+        &png_chunk(b"IDAT", &[0x78, 0x9C, 3, 0, 0, 0, 0, 1]),
+        &png_chunk(b"IEND", &[]),
+    ]
+    .concat();
+    assert_eq!(
+        prepare(&bomb, Some("image/png")).expect_err("png bomb"),
+        PhotoError::TooManyPixels(60_000, 60_000)
+    );
 
     // A JPEG whose frame header is rewritten to 60000×60000.
     let mut jpeg_bomb = ROCKET.to_vec();
@@ -136,7 +153,8 @@ fn animated_images_are_refused() {
     {
         let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
         for shade in [0u8, 255] {
-            let frame = image::Frame::new(image::RgbaImage::from_pixel(8, 8, image::Rgba([shade, 0, 0, 255])));
+            let frame =
+                image::Frame::new(image::RgbaImage::from_pixel(8, 8, image::Rgba([shade, 0, 0, 255])));
             encoder.encode_frame(frame).expect("frame");
         }
     }
@@ -215,7 +233,10 @@ impl Dimensions for DynamicImage {
 #[test]
 fn png_is_re_encoded_and_features_match_the_full_decode() {
     let photo = prepare(COFFEE, Some("image/png")).expect("prepared");
-    assert_eq!((photo.mime, photo.full_mime, photo.width, photo.height), ("image/png", "image/png", 600, 400));
+    assert_eq!(
+        (photo.mime, photo.full_mime, photo.width, photo.height),
+        ("image/png", "image/png", 600, 400)
+    );
     assert_eq!(decoded(&photo.full).to_rgb8(), decoded(COFFEE).to_rgb8());
     let measured = measure(COFFEE).expect("measured");
     assert!((photo.brightness - measured.brightness).abs() < 0.02);
