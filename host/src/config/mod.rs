@@ -234,17 +234,11 @@ impl Default for VerificationConfig {
 }
 
 /// The upload pipeline.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PhotosConfig {
     /// Photos prepared at once (each holds up to about 50 MiB while decoding); 0 means one per core.
     pub concurrency: usize,
-}
-
-impl Default for PhotosConfig {
-    fn default() -> Self {
-        Self { concurrency: 0 }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -61,14 +61,21 @@ impl FileStore for LocalFiles {
     async fn get(&self, key: &str) -> anyhow::Result<Option<Bytes>> {
         match tokio::fs::read(self.path(key)?).await {
             Ok(bytes) => Ok(Some(bytes.into())),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            // A key that names a directory (a prefix of other keys) holds no file.
+            Err(err)
+                if matches!(err.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory) =>
+            {
+                Ok(None)
+            }
             Err(err) => Err(anyhow::Error::from(err).context(format!("reading file {key}"))),
         }
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         match tokio::fs::remove_file(self.path(key)?).await {
-            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            Err(err)
+                if !matches!(err.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory) =>
+            {
                 Err(anyhow::Error::from(err).context(format!("deleting file {key}")))
             }
             _ => Ok(()),

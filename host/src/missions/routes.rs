@@ -1,6 +1,6 @@
 //! `/missions/today`, `/missions/{id}` and `/missions` (history).
 
-use super::model::{MissionState, MissionView};
+use super::model::MissionView;
 use super::today::{TodayError, missions_today};
 use crate::app::SharedState;
 use crate::auth::AuthUser;
@@ -153,9 +153,4 @@ pub async fn history(
         missions: missions.into_iter().map(|m| MissionView::new(m, max)).collect(),
         next_cursor,
     }))
-}
-
-/// Whether a photo may be submitted for this mission now.
-pub fn open_for_photo(state: MissionState) -> bool {
-    MissionState::OPEN.contains(&state)
 }

@@ -48,14 +48,26 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::points::routes::my_rank,
         crate::points::routes::search,
         crate::notifications::routes::stream,
+        crate::missions::routes::today,
+        crate::missions::routes::mission,
+        crate::missions::routes::history,
+        crate::verification::upload::submit,
+        crate::verification::routes::verification,
+        crate::verification::routes::photo,
+        crate::verification::routes::appeal,
+        crate::verification::routes::review_queue,
+        crate::verification::routes::review,
+        crate::verification::routes::admin_verification,
+        crate::verification::routes::admin_photo,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth", description = "Accounts and sessions"), (name = "me", description = "The signed-in user"),
         (name = "community", description = "Posts near a point and their votes"),
         (name = "weather", description = "The day's weather by slot"),
+        (name = "missions", description = "Today's missions, photo verifications and appeals"),
         (name = "points", description = "Points, the ranking and nickname search"),
         (name = "notifications", description = "The signed-in user's events as Server-Sent Events"),
-        (name = "admin", description = "Plugin registry and audit log (admin role)"))
+        (name = "admin", description = "Plugin registry, review queue and audit log (admin role)"))
 )]
 pub struct ApiDoc;
 

@@ -96,12 +96,15 @@ fn degrees(exif: &exif::Exif, tag: Tag, reference: Tag, negative: u8) -> Option<
 /// (DateTimeOriginal, OffsetTimeOriginal) and the GPS IFD.
 #[cfg(test)]
 pub(crate) mod build {
+    /// (degrees, minutes, seconds×100) and the reference letter.
+    pub type Coordinate = ([u32; 3], u8);
+
     pub struct Fields<'a> {
         pub orientation: u16,
         pub taken: Option<&'a str>,
         pub offset: Option<&'a str>,
-        /// ((degrees, minutes, seconds×100), reference) for latitude then longitude.
-        pub gps: Option<(([u32; 3], u8), ([u32; 3], u8))>,
+        /// Latitude then longitude.
+        pub gps: Option<(Coordinate, Coordinate)>,
     }
 
     enum Entry {
@@ -123,6 +126,12 @@ pub(crate) mod build {
                     (*tag, 3, 1, Some([b[0], b[1], 0, 0]))
                 }
                 Entry::Long(tag, v) => (*tag, 4, 1, Some(v.to_le_bytes())),
+                // Values of four bytes or fewer sit in the entry itself.
+                Entry::Ascii(tag, text) if text.len() <= 4 => {
+                    let mut inline = [0; 4];
+                    inline[..text.len()].copy_from_slice(text);
+                    (*tag, 2, text.len() as u32, Some(inline))
+                }
                 Entry::Ascii(tag, text) => (*tag, 2, text.len() as u32, None),
                 Entry::Rationals(tag, values) => (*tag, 5, values.len() as u32, None),
             };
