@@ -8,6 +8,7 @@ use crate::auth::password::Passwords;
 use crate::auth::sessions::{SessionStore, SqlSessions};
 use crate::auth::tokens::TokenService;
 use crate::bus::EventBus;
+use crate::community::vote_notices::VoteNotices;
 use crate::community::{PostStore, SqlPosts};
 use crate::config::Config;
 use crate::db::Database;
@@ -45,6 +46,7 @@ pub struct AppState {
     pub plugins: Arc<PluginRegistry>,
     pub vision: VisionService,
     pub posts: Arc<dyn PostStore>,
+    pub vote_notices: VoteNotices,
     pub weather: WeatherService,
     pub notifier: Notifier,
     pub points: PointsService,
@@ -56,6 +58,9 @@ pub struct AppState {
 }
 
 pub type SharedState = Arc<AppState>;
+
+/// Votes on one post within this long reach its author as one notice.
+const VOTE_NOTICE_WINDOW: Duration = Duration::from_secs(2);
 
 pub struct App {
     state: SharedState,
@@ -116,6 +121,7 @@ impl App {
             users: Arc::new(SqlUsers::new(db.clone())),
             sessions: Arc::new(SqlSessions::new(db.clone())),
             posts: Arc::new(SqlPosts::new(db.clone())),
+            vote_notices: VoteNotices::new(bus.clone(), notifier.clone(), VOTE_NOTICE_WINDOW),
             photos: PhotoPipeline::new(config.photos.concurrency),
             files,
             missions: MissionStore::new(db.clone()),

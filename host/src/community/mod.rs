@@ -12,6 +12,7 @@ pub mod nearby;
 pub mod routes;
 pub mod store;
 mod vote_batch;
+pub mod vote_notices;
 pub mod votes;
 
 pub use model::{NewPost, Post, Vote};

@@ -366,16 +366,10 @@ pub async fn set_vote(
     Json(body): Json<SetVote>,
 ) -> ApiResult<axum::Json<VoteView>> {
     let id = path_post_id(&id)?;
-    let outcome = super::votes::cast(
-        app.posts.as_ref(),
-        app.bus.as_ref(),
-        &app.notifier,
-        &id,
-        &caller.user_id,
-        Some(body.vote),
-    )
-    .await?
-    .ok_or(ApiError::NotFound { what: "post" })?;
+    let outcome =
+        super::votes::cast(app.posts.as_ref(), &app.vote_notices, &id, &caller.user_id, Some(body.vote))
+            .await?
+            .ok_or(ApiError::NotFound { what: "post" })?;
     Ok(vote_view(id, outcome))
 }
 
@@ -388,10 +382,9 @@ pub async fn withdraw_vote(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<VoteView>> {
     let id = path_post_id(&id)?;
-    let outcome =
-        super::votes::cast(app.posts.as_ref(), app.bus.as_ref(), &app.notifier, &id, &caller.user_id, None)
-            .await?
-            .ok_or(ApiError::NotFound { what: "post" })?;
+    let outcome = super::votes::cast(app.posts.as_ref(), &app.vote_notices, &id, &caller.user_id, None)
+        .await?
+        .ok_or(ApiError::NotFound { what: "post" })?;
     Ok(vote_view(id, outcome))
 }
 

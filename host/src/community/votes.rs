@@ -2,17 +2,15 @@
 
 use super::model::Vote;
 use super::store::{PostStore, PostStoreError, VoteOutcome};
-use crate::bus::{EventBus, topics};
-use crate::notifications::Notifier;
+use super::vote_notices::{Notice, VoteNotices};
 
 /// Sets or withdraws `user_id`'s vote; `None` when the post does not exist. When the change
-/// gives the post a new vote from someone other than its author, the author is notified after
-/// the change committed: on the bus (`post.voted` on the community topic) and as a stored
-/// notification of theirs (`post.voted` on their event stream).
+/// gives the post a new vote from someone other than its author, the author hears of it
+/// after the change committed (`post.voted`, on the bus and on their event stream; folded
+/// with the post's other votes of the moment, see [`VoteNotices`]).
 pub async fn cast(
     store: &dyn PostStore,
-    bus: &dyn EventBus,
-    notifier: &Notifier,
+    notices: &VoteNotices,
     post_id: &str,
     user_id: &str,
     vote: Option<Vote>,
@@ -21,7 +19,11 @@ pub async fn cast(
         return Ok(None);
     };
     if let Some(author_id) = notification_recipient(&outcome, user_id) {
-        notify(bus, notifier, post_id, author_id, &outcome).await;
+        notices.offer(Notice {
+            author_id: author_id.to_owned(),
+            post_id: post_id.to_owned(),
+            outcome: outcome.clone(),
+        });
     }
     Ok(Some(outcome))
 }
@@ -31,38 +33,6 @@ fn notification_recipient<'a>(outcome: &'a VoteOutcome, voter: &str) -> Option<&
     let author = outcome.author_id.as_deref()?;
     let changed_to_a_vote = outcome.current.is_some() && outcome.current != outcome.previous;
     (changed_to_a_vote && author != voter).then_some(author)
-}
-
-/// Publishes `post.voted` keyed by the author (the recipient). The voter is not named. A bus
-/// outage is logged, never turned into a failed vote: the vote has committed.
-async fn notify(
-    bus: &dyn EventBus,
-    notifier: &Notifier,
-    post_id: &str,
-    author_id: &str,
-    outcome: &VoteOutcome,
-) {
-    let payload = serde_json::json!({
-        "type": "post.voted",
-        "user_id": author_id,
-        "post_id": post_id,
-        "vote": outcome.current,
-        "helpful": outcome.helpful,
-        "not_helpful": outcome.not_helpful,
-        "at": crate::db::now_ms(),
-    });
-    if let Err(err) = bus.publish(topics::COMMUNITY, author_id, payload.to_string().as_bytes()).await {
-        tracing::warn!(error = %err, post_id, "could not publish a vote notification");
-    }
-    let event = serde_json::json!({
-        "post_id": post_id,
-        "vote": outcome.current,
-        "helpful": outcome.helpful,
-        "not_helpful": outcome.not_helpful,
-    });
-    if let Err(err) = notifier.notify(author_id, "post.voted", event).await {
-        tracing::warn!(error = %err, post_id, "could not notify the author of a vote");
-    }
 }
 
 #[cfg(test)]
