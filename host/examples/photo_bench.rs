@@ -48,7 +48,11 @@ fn cpu_seconds() -> (f64, f64) {
 
 fn run_vips(args: &[&str]) -> Duration {
     let started = Instant::now();
-    let status = Command::new("vipsthumbnail").args(args).status().expect("vipsthumbnail runs");
+    let status = Command::new("vipsthumbnail")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("vipsthumbnail runs");
     assert!(status.success(), "vipsthumbnail failed");
     started.elapsed()
 }
