@@ -39,7 +39,7 @@ fn host_port(port: &Value) -> (u16, u16) {
 fn compose_file_matches_the_configuration() {
     let compose = compose();
     let services = compose["services"].as_mapping().expect("services");
-    for name in ["postgres", "redis", "kafka", "weatherwise-1", "weatherwise-2"] {
+    for name in ["postgres", "redis", "kafka", "minio", "weatherwise-1", "weatherwise-2"] {
         assert!(services.contains_key(name), "service {name}");
     }
     assert_eq!(host_port(&compose["services"]["postgres"]["ports"][0]).1, 5432);
@@ -60,6 +60,8 @@ fn compose_file_matches_the_configuration() {
         assert!(database.starts_with("postgres://") && database.contains("@postgres:5432/"), "{database}");
         assert!(config.state.url.expose().starts_with("redis://redis:6379"));
         assert_eq!(config.bus.url, "kafka://kafka:9092");
+        assert_eq!(config.files.url, "s3://weatherwise", "photos shared through object storage");
+        assert_eq!(config.files.endpoint.as_deref(), Some("http://minio:9000"));
         assert_eq!(config.auth.jwt_keys.len(), 1, "instances share configured signing keys");
         assert!(config.validate().is_ok());
         assert_eq!(config.log.format, "json");
