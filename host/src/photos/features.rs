@@ -8,7 +8,7 @@
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
-use super::error::{MAX_ASPECT, MAX_PHOTO_BYTES, MAX_PIXELS, MAX_SIDE, PhotoError};
+use super::error::{MAX_PHOTO_BYTES, MAX_PIXELS, MAX_SIDE, PhotoError};
 
 #[derive(Debug, Clone)]
 pub struct Measured {
@@ -40,15 +40,7 @@ pub fn measure(bytes: &[u8]) -> Result<Measured, PhotoError> {
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
         .map_err(|err| PhotoError::Corrupt(err.to_string()))?;
-    let (long, short) = (width.max(height), width.min(height).max(1));
-    if width == 0
-        || height == 0
-        || long > MAX_SIDE
-        || u64::from(width) * u64::from(height) > MAX_PIXELS
-        || long / short > MAX_ASPECT
-    {
-        return Err(PhotoError::TooManyPixels(width, height));
-    }
+    super::pipeline::check_dimensions(width, height)?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);

@@ -158,7 +158,8 @@ struct Decoded {
     height: u32,
 }
 
-fn check_dimensions(width: u32, height: u32) -> Result<(), PhotoError> {
+/// Refuses images too large, too many pixels or too elongated, before anything is decoded.
+pub(super) fn check_dimensions(width: u32, height: u32) -> Result<(), PhotoError> {
     let (long, short) = (width.max(height), width.min(height).max(1));
     if width == 0
         || height == 0

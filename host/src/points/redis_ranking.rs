@@ -14,7 +14,6 @@ use super::ranking::{MAX_TOP, RankingStore};
 use anyhow::Context;
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
-use std::time::Duration;
 
 /// The latest time a member can encode (year 2286); later times are clamped.
 const MAX_MS: i64 = 9_999_999_999_999;
@@ -57,16 +56,7 @@ pub struct RedisRanking {
 
 impl RedisRanking {
     pub async fn connect(url: &str, key_prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).context("parsing the Redis URL of the ranking")?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_number_of_retries(2);
-        let conn =
-            tokio::time::timeout(Duration::from_secs(10), ConnectionManager::new_with_config(client, config))
-                .await
-                .context("connecting to Redis timed out")?
-                .context("connecting to Redis")?;
+        let conn = crate::state::redis::connect_manager(url).await.context("the ranking's Redis")?;
         Ok(Self {
             conn,
             set_key: format!("{key_prefix}ranking:set"),

@@ -4,7 +4,7 @@
 //! strings with a time to live; nothing here is the system of record.
 
 mod memory;
-mod redis;
+pub(crate) mod redis;
 
 pub use memory::MemoryState;
 pub use redis::RedisState;

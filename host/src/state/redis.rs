@@ -18,6 +18,19 @@ end
 return {n, ttl}
 ";
 
+/// A reconnecting Redis connection with bounded connect and response times.
+pub async fn connect_manager(url: &str) -> anyhow::Result<ConnectionManager> {
+    let client = redis::Client::open(url).context("parsing the Redis URL")?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(5)))
+        .set_number_of_retries(2);
+    tokio::time::timeout(Duration::from_secs(10), ConnectionManager::new_with_config(client, config))
+        .await
+        .context("connecting to Redis timed out")?
+        .context("connecting to Redis")
+}
+
 pub struct RedisState {
     conn: ConnectionManager,
     prefix: String,
@@ -26,16 +39,7 @@ pub struct RedisState {
 
 impl RedisState {
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).context("parsing state.url")?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_number_of_retries(2);
-        let conn =
-            tokio::time::timeout(Duration::from_secs(10), ConnectionManager::new_with_config(client, config))
-                .await
-                .context("connecting to Redis timed out")?
-                .context("connecting to Redis")?;
+        let conn = connect_manager(url).await.context("state.url")?;
         Ok(Self { conn, prefix: prefix.to_owned(), hit_script: redis::Script::new(HIT_SCRIPT) })
     }
 
