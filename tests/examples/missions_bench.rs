@@ -6,11 +6,9 @@
 //! Prints one line per figure; `bench/missions.sh` runs it and keeps the figures.
 
 use std::time::{Duration, Instant};
-use weatherwise::accounts::NewUser;
-use weatherwise::app::App;
 use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise_tests::photos::distinct_jpeg;
-use weatherwise_tests::{Deployment, Mode};
+use weatherwise_tests::{Deployment, Instance, Mode, stored_user};
 
 const CONCURRENCY: usize = 16;
 
@@ -29,29 +27,14 @@ async fn main() -> anyhow::Result<()> {
     deployment.config.vision.base_url = Some(vision.base_url());
     deployment.config.verification.poll_ms = 50;
     deployment.config.log.filter = "error".into();
-    let app = App::build(deployment.config.clone()).await?;
-    let state = app.state().clone();
-    let listener = app.bind().await?;
-    let base = format!("http://{}/api/v1", listener.local_addr()?);
-    tokio::spawn(app.serve(listener, std::future::pending()));
+    let instance = Instance::start(&deployment.config).await?;
+    let base = instance.api_base();
+    let state = instance.state.clone();
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
 
     let mut tokens = Vec::with_capacity(users);
     for _ in 0..users {
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        let nickname = format!("b{}", &tag[..10]);
-        let user = state
-            .users
-            .create(NewUser {
-                email: Some(format!("{tag}@example.com")),
-                nickname_key: nickname.clone(),
-                nickname,
-                password_hash: None,
-                kakao_id: None,
-            })
-            .await?;
-        let (token, _) = state.tokens.issue(&user.id, "user", &uuid::Uuid::now_v7().to_string())?;
-        tokens.push(token);
+        tokens.push(stored_user(&instance.state, None).await?.token);
     }
 
     // First request of the day for every user: weather, the generator component, storage.

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::oneshot;
-use weatherwise::app::App;
+use weatherwise::accounts::NewUser;
+use weatherwise::accounts::nickname::Nickname;
+use weatherwise::app::{App, SharedState};
 use weatherwise::config::{Config, JwtKey, RateLimit, Secret};
 
 /// The signing key every test server uses, so tests can forge tokens of their own.
@@ -334,4 +336,73 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
     assert!(request_id.is_some(), "x-request-id header");
     assert_eq!(body["request_id"].as_str(), request_id.as_deref(), "request id in body matches header");
     body
+}
+
+/// A user stored straight through the server's own store, with an access token from the
+/// server's own token service.
+#[derive(Debug, Clone)]
+pub struct StoredUser {
+    pub id: String,
+    pub nickname: String,
+    pub token: String,
+}
+
+/// What sign-up gives, without argon2's deliberate cost: tests and benchmarks with hundreds of
+/// users would spend their time hashing passwords. A unique nickname when `nickname` is `None`.
+pub async fn stored_user(state: &SharedState, nickname: Option<&str>) -> anyhow::Result<StoredUser> {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let nickname = match nickname {
+        Some(nickname) => nickname.to_owned(),
+        None => format!("u{}", &tag[..10]),
+    };
+    let nickname = Nickname::parse(&nickname).map_err(|why| anyhow::anyhow!("nickname {nickname}: {why}"))?;
+    let user = state
+        .users
+        .create(NewUser {
+            email: Some(format!("{tag}@example.com")),
+            nickname: nickname.display.clone(),
+            nickname_key: nickname.key,
+            password_hash: None,
+            kakao_id: None,
+        })
+        .await?;
+    let session = uuid::Uuid::now_v7().to_string();
+    let (token, _) = state.tokens.issue(&user.id, "user", &session)?;
+    Ok(StoredUser { id: user.id, nickname: nickname.display, token })
+}
+
+/// One instance serving on port 0 with its application state at hand, for tests that reach
+/// into the stores; asked to stop when dropped.
+pub struct Instance {
+    pub address: SocketAddr,
+    pub state: SharedState,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Instance {
+    pub async fn start(config: &Config) -> anyhow::Result<Self> {
+        weatherwise::telemetry::init(&config.log);
+        let app = App::build(config.clone()).await?;
+        let state = app.state().clone();
+        let listener = app.bind().await?;
+        let address = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Self { address, state, stop: Some(stop) })
+    }
+
+    /// The API's base URL, without a trailing slash.
+    pub fn api_base(&self) -> String {
+        format!("http://{}/api/v1", self.address)
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }

@@ -12,7 +12,8 @@
 use super::model::{Vote, count_deltas};
 use super::store::{VoteOutcome, placeholders};
 use crate::db::{Database, Engine, is_transient_conflict, now_ms};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, Connection, Row};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,6 +21,8 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 256;
 /// Requests waiting per shard before callers wait to enqueue.
 const QUEUE_DEPTH: usize = 4096;
+/// How long a shard keeps its connection with no votes to apply.
+const HOLD_IDLE: std::time::Duration = std::time::Duration::from_millis(500);
 /// How often a batch is retried after a lock conflict (deadlock, serialization, busy file).
 const ATTEMPTS: usize = 5;
 
@@ -77,9 +80,24 @@ fn shard_of(post_id: &str, shards: usize) -> usize {
 
 async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    // The shard keeps its connection between batches: on SQLite a connection that did the
+    // last write keeps its page cache, where any other would have to read the pages again.
+    // An idle shard gives it back, so the pool can close (shutdown waits for every connection).
+    let mut held: Option<PoolConnection<sqlx::Any>> = None;
+    loop {
+        let received = match tokio::time::timeout(HOLD_IDLE, receiver.recv_many(&mut batch, MAX_BATCH)).await
+        {
+            Ok(received) => received,
+            Err(_idle) => {
+                held = None;
+                receiver.recv_many(&mut batch, MAX_BATCH).await
+            }
+        };
+        if received == 0 {
+            break;
+        }
         let requests = std::mem::take(&mut batch);
-        let outcome = apply_with_retries(&db, &requests).await;
+        let outcome = apply_with_retries(&db, &mut held, &requests).await;
         match outcome {
             Ok(outcomes) => {
                 for (request, outcome) in requests.into_iter().zip(outcomes) {
@@ -99,11 +117,21 @@ async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>) {
 
 async fn apply_with_retries(
     db: &Database,
+    held: &mut Option<PoolConnection<sqlx::Any>>,
     requests: &[Request],
 ) -> Result<Vec<Option<VoteOutcome>>, sqlx::Error> {
     let mut attempt = 1;
     loop {
-        match apply(db, requests).await {
+        let connection = match held {
+            Some(connection) => connection,
+            None => held.insert(db.pool().acquire().await?),
+        };
+        let outcome = apply(db, connection, requests).await;
+        if outcome.as_ref().is_err_and(|err| !is_transient_conflict(err)) {
+            // The connection may be the cause; the next batch starts on a fresh one.
+            *held = None;
+        }
+        match outcome {
             Err(err) if attempt < ATTEMPTS && is_transient_conflict(&err) => {
                 tracing::debug!(error = %err, attempt, "a batch of votes conflicted; retrying");
                 attempt += 1;
@@ -114,9 +142,13 @@ async fn apply_with_retries(
 }
 
 /// One transaction for the whole batch; answers in request order.
-async fn apply(db: &Database, requests: &[Request]) -> Result<Vec<Option<VoteOutcome>>, sqlx::Error> {
+async fn apply(
+    db: &Database,
+    connection: &mut sqlx::AnyConnection,
+    requests: &[Request],
+) -> Result<Vec<Option<VoteOutcome>>, sqlx::Error> {
     let _turn = db.write_turn().await;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = connection.begin().await?;
     let posts = lock_posts(db.engine(), &mut tx, requests).await?;
     let mut previous: Vec<Option<Vote>> = vec![None; requests.len()];
     let mut deltas: HashMap<&str, (i64, i64)> = HashMap::new();
@@ -174,7 +206,7 @@ async fn apply(db: &Database, requests: &[Request]) -> Result<Vec<Option<VoteOut
 /// on each other) and returns those that exist; votes for the others answer `None`.
 async fn lock_posts(
     engine: Engine,
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     requests: &[Request],
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut ids: Vec<&str> = requests.iter().map(|r| r.post_id.as_str()).collect();
@@ -211,7 +243,7 @@ fn rounds(requests: &[Request], existing: &[String]) -> Vec<Vec<usize>> {
 
 /// One multi-row upsert; returns each request's previous vote.
 async fn upsert(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     requests: &[Request],
     indices: &[usize],
     now: i64,
@@ -244,7 +276,7 @@ async fn upsert(
 
 /// One multi-row delete; returns each request's previous vote (none if it had none).
 async fn withdraw(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     requests: &[Request],
     indices: &[usize],
 ) -> Result<Vec<(usize, Option<Vote>)>, sqlx::Error> {

@@ -23,6 +23,7 @@ pub mod provider;
 pub mod region;
 pub mod routes;
 pub mod service;
+pub mod single_flight;
 pub mod slots;
 pub mod time;
 

@@ -11,6 +11,7 @@ use super::kma::{KmaClient, KmaProvider};
 use super::open_meteo::OpenMeteoProvider;
 use super::provider::{DayRequest, ProviderError, WeatherProvider};
 use super::region::province_of;
+use super::single_flight::SingleFlight;
 use super::time::seoul_time;
 use crate::plugins::dto::WeatherDto;
 use crate::state::StateStore;
@@ -52,6 +53,8 @@ pub struct WeatherService {
     provider: Arc<dyn WeatherProvider>,
     alerts: Arc<dyn AlertSource>,
     cache: WeatherCache,
+    /// A provider failure is left in the key's turn for those queued behind it.
+    in_flight: SingleFlight<Option<ProviderError>>,
     /// Bound on one provider call as a whole (several requests for KMA).
     deadline: Duration,
 }
@@ -63,7 +66,7 @@ impl WeatherService {
         cache: WeatherCache,
         deadline: Duration,
     ) -> Self {
-        Self { provider, alerts, cache, deadline }
+        Self { provider, alerts, cache, in_flight: SingleFlight::default(), deadline }
     }
 
     /// The provider named by the configuration, with no alert source yet.
@@ -138,34 +141,21 @@ impl WeatherService {
         let provider = self.provider.name();
         let hour = seoul_time(now_ms).format("%Y%m%d%H").to_string();
         let keys = Keys::new(provider, &cell.key(), date, &hour);
-        let cached = self.cache.lookup(&keys).await;
-        let (day, stale) = match cached.fresh {
+        let request = DayRequest { lat, lon, cell, date, now_ms };
+        let (day, stale) = match self.cache.lookup(&keys).await.fresh {
             Some(day) => (day, false),
             None => {
-                let request = DayRequest { lat, lon, cell, date, now_ms };
-                let fetched = match tokio::time::timeout(self.deadline, self.provider.day(&request)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(ProviderError::Timeout(self.deadline.as_millis() as u64)),
-                };
-                match fetched {
-                    Ok(fetched) => {
-                        let day = CachedDay {
-                            cell: fetched.cell,
-                            issued_at_ms: fetched.issued_at_ms,
-                            fetched_at_ms: now_ms,
-                            slots: fetched.slots,
-                        };
-                        self.cache.store(&keys, &day).await;
-                        (day, false)
-                    }
-                    Err(err) => match cached.last {
-                        Some(day) => {
-                            tracing::warn!(error = %err, provider, "weather provider failed; serving the last good day as stale");
-                            (day, true)
-                        }
-                        None => {
-                            tracing::warn!(error = %err, provider, "weather provider failed with nothing cached");
-                            return Err(WeatherError::Unavailable(err));
+                let mut turn = self.in_flight.turn(&keys.fresh).await;
+                // Whoever had the turn before may have stored the day, or just failed.
+                let cached = self.cache.lookup(&keys).await;
+                match (cached.fresh, turn.clone()) {
+                    (Some(day), _) => (day, false),
+                    (None, Some(failed)) => self.fall_back(failed, cached.last)?,
+                    (None, None) => match self.fetch(&keys, &request).await {
+                        Ok(day) => (day, false),
+                        Err(failed) => {
+                            *turn = Some(failed.clone());
+                            self.fall_back(failed, cached.last)?
                         }
                     },
                 }
@@ -195,5 +185,40 @@ impl WeatherService {
             provider,
             issued_at_ms: day.issued_at_ms,
         })
+    }
+
+    /// Asks the provider and caches its answer.
+    async fn fetch(&self, keys: &Keys, request: &DayRequest) -> Result<CachedDay, ProviderError> {
+        let fetched = match tokio::time::timeout(self.deadline, self.provider.day(request)).await {
+            Ok(result) => result?,
+            Err(_) => return Err(ProviderError::Timeout(self.deadline.as_millis() as u64)),
+        };
+        let day = CachedDay {
+            cell: fetched.cell,
+            issued_at_ms: fetched.issued_at_ms,
+            fetched_at_ms: request.now_ms,
+            slots: fetched.slots,
+        };
+        self.cache.store(keys, &day).await;
+        Ok(day)
+    }
+
+    /// After a provider failure: the last good day, marked stale, or unavailable.
+    fn fall_back(
+        &self,
+        err: ProviderError,
+        last: Option<CachedDay>,
+    ) -> Result<(CachedDay, bool), WeatherError> {
+        let provider = self.provider.name();
+        match last {
+            Some(day) => {
+                tracing::warn!(error = %err, provider, "weather provider failed; serving the last good day as stale");
+                Ok((day, true))
+            }
+            None => {
+                tracing::warn!(error = %err, provider, "weather provider failed with nothing cached");
+                Err(WeatherError::Unavailable(err))
+            }
+        }
     }
 }

@@ -93,6 +93,24 @@ async fn request_ids_are_echoed(mode: Mode) {
 async fn graceful_shutdown_finishes(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let user = app.new_user().await;
+    // A vote just before: the vote writer keeps a database connection between batches and
+    // must give it back, or closing the pool would wait for it forever.
+    let post = serde_json::json!({"title": "shutdown", "body": "본문", "lat": 37.5, "lon": 127.0});
+    let post: Value = app
+        .http
+        .post(app.api("/posts"))
+        .bearer_auth(&user.access)
+        .json(&post)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let vote_url = app.api(&format!("/posts/{}/vote", post["id"].as_str().expect("post id")));
+    let voted =
+        app.http.put(vote_url).bearer_auth(&user.access).json(&serde_json::json!({"vote": "helpful"}));
+    assert_eq!(voted.send().await.expect("request").status(), 200);
     // A request in flight when shutdown starts still completes.
     let pending = tokio::spawn({
         let http = app.http.clone();
@@ -102,7 +120,10 @@ async fn graceful_shutdown_finishes(mode: Mode) {
     });
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let address = app.address;
-    app.stop().await.expect("clean shutdown");
+    tokio::time::timeout(std::time::Duration::from_secs(10), app.stop())
+        .await
+        .expect("shutdown within 10 s")
+        .expect("clean shutdown");
     assert_eq!(pending.await.expect("task").expect("response"), 200);
     assert!(tokio::net::TcpStream::connect(address).await.is_err(), "the listener is closed");
 }

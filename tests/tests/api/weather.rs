@@ -16,6 +16,7 @@ use weatherwise_tests::{Mode, TestApp, assert_problem, both_modes};
 
 both_modes!(
     weather_is_cached_per_cell_and_hour,
+    weather_concurrent_misses_ask_the_provider_once,
     weather_is_served_stale_when_the_provider_fails,
     weather_without_a_cached_day_is_unavailable,
     weather_rejects_bad_coordinates_and_dates,
@@ -327,6 +328,66 @@ async fn weather_is_cached_per_cell_and_hour(mode: Mode) {
     assert!(fake.request_count() > asked);
     let vilage = fake.requests(VILAGE).pop().expect("a forecast request");
     assert_eq!((vilage.query["nx"].as_str(), vilage.query["ny"].as_str()), ("98", "76"));
+}
+
+/// Provider requests made while `calls` run at once for one cell.
+async fn requests_during(
+    fake: &FakeWeather,
+    calls: impl std::future::Future<Output = Vec<u16>>,
+) -> (usize, Vec<u16>) {
+    let before = fake.request_count();
+    let statuses = calls.await;
+    (fake.request_count() - before, statuses)
+}
+
+async fn weather_concurrent_misses_ask_the_provider_once(mode: Mode) {
+    let fake = FakeWeather::start().await;
+    let app = TestApp::spawn_with(mode, |config| use_kma(config, &fake)).await;
+    let user = app.new_user().await;
+    let at_once = |count: usize, point: &'static str| {
+        let calls =
+            (0..count).map(|_| async { get_weather(&app, &user.access, point).await.status().as_u16() });
+        futures::future::join_all(calls)
+    };
+    // Each attempt uses cells not asked before; should the local hour turn meanwhile, again.
+    let cells = [
+        [
+            "lat=35.1796&lon=129.0756",
+            "lat=37.5665&lon=126.9780",
+            "lat=35.8714&lon=128.6014",
+            "lat=35.1595&lon=126.8526",
+        ],
+        [
+            "lat=36.3504&lon=127.3845",
+            "lat=37.4563&lon=126.7052",
+            "lat=35.5384&lon=129.3114",
+            "lat=33.4996&lon=126.5312",
+        ],
+    ];
+    for (attempt, [alone, crowd, alone_failing, crowd_failing]) in cells.into_iter().enumerate() {
+        let hour = seoul_hour();
+        fake.set(VILAGE, Reply::Recorded("vilage-fcst-60-127.json"));
+        let (one_day, statuses) = requests_during(&fake, at_once(1, alone)).await;
+        assert_eq!(statuses, [200]);
+        let (thirty, statuses) = requests_during(&fake, at_once(30, crowd)).await;
+        assert!(statuses.iter().all(|&status| status == 200), "{statuses:?}");
+
+        // A failing provider: those queued behind the first call share its failure instead of
+        // asking again one after another.
+        fake.set(VILAGE, Reply::Slow(Duration::from_millis(300)));
+        let (one_failure, statuses) = requests_during(&fake, at_once(1, alone_failing)).await;
+        assert_eq!(statuses, [503]);
+        let (thirty_failing, statuses) = requests_during(&fake, at_once(30, crowd_failing)).await;
+        assert!(statuses.iter().all(|&status| status == 503), "{statuses:?}");
+        if seoul_hour() != hour && attempt == 0 {
+            continue;
+        }
+        assert!(one_day > 0 && one_failure > 0);
+        assert_eq!(thirty, one_day, "thirty concurrent misses cost what one does");
+        assert_eq!(thirty_failing, one_failure, "thirty concurrent failures cost what one does");
+        return;
+    }
+    panic!("the local hour turned during both attempts");
 }
 
 async fn weather_is_served_stale_when_the_provider_fails(mode: Mode) {

@@ -185,6 +185,7 @@ async fn community_deleted_accounts_leave_their_posts_anonymised(mode: Mode) {
     let tokens: Value = response.json().await.expect("json");
     let leaving = super::support::Caller {
         id: tokens["user"]["id"].as_str().expect("id").to_owned(),
+        nickname: "leaving".into(),
         token: tokens["access_token"].as_str().expect("token").to_owned(),
     };
     let reader = server.user().await;

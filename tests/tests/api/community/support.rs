@@ -3,49 +3,35 @@
 use futures::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
-use tokio::sync::oneshot;
-use weatherwise::accounts::NewUser;
-use weatherwise::app::{App, SharedState};
-use weatherwise_tests::{Deployment, Mode};
+use weatherwise::app::SharedState;
+use weatherwise_tests::{Deployment, Instance, Mode};
 
 /// A user of the server and an access token issued for them by the server's token service.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub id: String,
-    pub token: String,
-}
+pub type Caller = weatherwise_tests::StoredUser;
 
 /// The real server on port 0, like `TestApp`, plus its [`SharedState`].
 pub struct Server {
     pub base: String,
     pub http: reqwest::Client,
     pub state: SharedState,
-    stop: Option<oneshot::Sender<()>>,
+    _instance: Instance,
     _deployment: Deployment,
 }
 
 impl Server {
     pub async fn start(mode: Mode) -> Self {
         let deployment = Deployment::new(mode).await;
-        weatherwise::telemetry::init(&deployment.config.log);
-        let app = App::build(deployment.config.clone()).await.expect("the application starts");
-        let state = app.state().clone();
-        let listener = app.bind().await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.serve(listener, async move {
-            let _ = stopped.await;
-        }));
+        let instance = Instance::start(&deployment.config).await.expect("the application starts");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(600)
             .build()
             .expect("client");
         Self {
-            base: format!("http://{address}/api/v1"),
+            base: instance.api_base(),
             http,
-            state,
-            stop: Some(stop),
+            state: instance.state.clone(),
+            _instance: instance,
             _deployment: deployment,
         }
     }
@@ -54,26 +40,9 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// A user stored directly (no password to hash) with a token from the server's own
-    /// token service: what sign-up gives, without argon2's deliberate cost.
+    /// A user stored directly, with a token from the server's own token service.
     pub async fn user(&self) -> Caller {
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        let nickname = format!("c{}", &tag[..10]);
-        let user = self
-            .state
-            .users
-            .create(NewUser {
-                email: Some(format!("{tag}@example.com")),
-                nickname_key: nickname.clone(),
-                nickname,
-                password_hash: None,
-                kakao_id: None,
-            })
-            .await
-            .expect("create user");
-        let session = uuid::Uuid::now_v7().to_string();
-        let (token, _) = self.state.tokens.issue(&user.id, "user", &session).expect("token");
-        Caller { id: user.id, token }
+        weatherwise_tests::stored_user(&self.state, None).await.expect("create user")
     }
 
     pub async fn users(&self, count: usize) -> Vec<Caller> {
@@ -114,14 +83,6 @@ impl Server {
             None => self.http.delete(url),
         };
         request.bearer_auth(&caller.token).send().await.expect("request")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -5,45 +5,29 @@
 use futures::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
-use tokio::sync::oneshot;
-use weatherwise::accounts::NewUser;
-use weatherwise::accounts::nickname::Nickname;
-use weatherwise::app::{App, SharedState};
+use weatherwise::app::SharedState;
 use weatherwise_tests::sse::SseStream;
-use weatherwise_tests::{Deployment, Mode};
+use weatherwise_tests::{Deployment, Instance, Mode};
 
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub id: String,
-    pub nickname: String,
-    pub token: String,
-}
+pub type Caller = weatherwise_tests::StoredUser;
 
 /// One running instance of a deployment.
 pub struct Node {
     pub base: String,
     pub http: reqwest::Client,
     pub state: SharedState,
-    stop: Option<oneshot::Sender<()>>,
+    _instance: Instance,
 }
 
 impl Node {
     pub async fn start(deployment: &Deployment) -> Self {
-        weatherwise::telemetry::init(&deployment.config.log);
-        let app = App::build(deployment.config.clone()).await.expect("the application starts");
-        let state = app.state().clone();
-        let listener = app.bind().await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.serve(listener, async move {
-            let _ = stopped.await;
-        }));
+        let instance = Instance::start(&deployment.config).await.expect("the application starts");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(64)
             .build()
             .expect("client");
-        Self { base: format!("http://{address}/api/v1"), http, state, stop: Some(stop) }
+        Self { base: instance.api_base(), http, state: instance.state.clone(), _instance: instance }
     }
 
     pub fn api(&self, path: &str) -> String {
@@ -52,28 +36,11 @@ impl Node {
 
     /// A user with this nickname, stored directly, and an access token for them.
     pub async fn user_named(&self, nickname: &str) -> Caller {
-        let nickname = Nickname::parse(nickname).expect("a valid nickname");
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        let user = self
-            .state
-            .users
-            .create(NewUser {
-                email: Some(format!("{tag}@example.com")),
-                nickname: nickname.display.clone(),
-                nickname_key: nickname.key,
-                password_hash: None,
-                kakao_id: None,
-            })
-            .await
-            .expect("create user");
-        let session = uuid::Uuid::now_v7().to_string();
-        let (token, _) = self.state.tokens.issue(&user.id, "user", &session).expect("token");
-        Caller { id: user.id, nickname: nickname.display, token }
+        weatherwise_tests::stored_user(&self.state, Some(nickname)).await.expect("create user")
     }
 
     pub async fn user(&self) -> Caller {
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        self.user_named(&format!("p{}", &tag[..10])).await
+        weatherwise_tests::stored_user(&self.state, None).await.expect("create user")
     }
 
     pub async fn users(&self, count: usize) -> Vec<Caller> {
@@ -118,14 +85,6 @@ impl Node {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("expected {count} open streams");
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 
