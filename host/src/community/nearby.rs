@@ -65,23 +65,19 @@ pub async fn nearby(
     query: &NearbyQuery,
 ) -> Result<NearbyPage, NearbyError> {
     let area = BoundingBox::around(query.center, query.radius_m);
-    match query.order {
-        Order::Newest => newest(store, viewer, &area, query).await,
-        Order::Nearest => {
-            let (hits, next_cursor) = nearest(store, &area, query).await?;
-            let ids: Vec<String> = hits.iter().map(|(located, _)| located.id.clone()).collect();
-            let mut posts: HashMap<String, Post> =
-                store.get_many(&ids, viewer).await?.into_iter().map(|post| (post.id.clone(), post)).collect();
-            // A post deleted since it was ranked is simply left out; the cursor still moves past it.
-            let items = hits
-                .into_iter()
-                .filter_map(|(located, distance_m)| {
-                    posts.remove(&located.id).map(|post| Found { post, distance_m })
-                })
-                .collect();
-            Ok(NearbyPage { items, next_cursor })
-        }
-    }
+    let (hits, next_cursor) = match query.order {
+        Order::Newest => newest(store, &area, query).await?,
+        Order::Nearest => nearest(store, &area, query).await?,
+    };
+    let ids: Vec<String> = hits.iter().map(|(located, _)| located.id.clone()).collect();
+    let mut posts: HashMap<String, Post> =
+        store.get_many(&ids, viewer).await?.into_iter().map(|post| (post.id.clone(), post)).collect();
+    // A post deleted since it was ranked is simply left out; the cursor still moves past it.
+    let items = hits
+        .into_iter()
+        .filter_map(|(located, distance_m)| posts.remove(&located.id).map(|post| Found { post, distance_m }))
+        .collect();
+    Ok(NearbyPage { items, next_cursor })
 }
 
 type Hits = Vec<(Located, f64)>;
@@ -90,10 +86,9 @@ type Hits = Vec<(Located, f64)>;
 /// one tells whether a next page exists) or the box is exhausted.
 async fn newest(
     store: &dyn PostStore,
-    viewer: &str,
     area: &BoundingBox,
     query: &NearbyQuery,
-) -> Result<NearbyPage, NearbyError> {
+) -> Result<(Hits, Option<Cursor>), NearbyError> {
     let mut before = match &query.cursor {
         None => None,
         Some(Cursor::Before { id }) => Some(id.clone()),
@@ -101,31 +96,31 @@ async fn newest(
     };
     // The circle fills about π/4 of its box, so twice a page is nearly always one batch.
     let batch = ((query.limit + 1) * 2).max(32);
-    let mut items = Vec::with_capacity(query.limit + 1);
+    let mut hits = Vec::with_capacity(query.limit + 1);
     loop {
-        let candidates = store.posts_in_area(area, before.as_deref(), batch as i64, viewer).await?;
+        let candidates = store.in_area(area, before.as_deref(), batch as i64).await?;
         let exhausted = candidates.len() < batch;
-        before = candidates.last().map(|post| post.id.clone());
-        for post in candidates {
-            let distance_m = distance_m(query.center, post.location);
-            if distance_m <= query.radius_m {
-                items.push(Found { post, distance_m });
-                if items.len() > query.limit {
+        before = candidates.last().map(|located| located.id.clone());
+        for located in candidates {
+            let distance = distance_m(query.center, located.location);
+            if distance <= query.radius_m {
+                hits.push((located, distance));
+                if hits.len() > query.limit {
                     break;
                 }
             }
         }
-        if items.len() > query.limit || exhausted {
+        if hits.len() > query.limit || exhausted {
             break;
         }
     }
-    let next_cursor = if items.len() > query.limit {
-        items.truncate(query.limit);
-        items.last().map(|found| Cursor::Before { id: found.post.id.clone() })
+    let next_cursor = if hits.len() > query.limit {
+        hits.truncate(query.limit);
+        hits.last().map(|(located, _)| Cursor::Before { id: located.id.clone() })
     } else {
         None
     };
-    Ok(NearbyPage { items, next_cursor })
+    Ok((hits, next_cursor))
 }
 
 /// Ranks every post of the box by (distance, id) and returns those after the cursor.

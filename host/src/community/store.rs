@@ -61,15 +61,6 @@ pub trait PostStore: Send + Sync + 'static {
         before: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Located>, PostStoreError>;
-    /// [`Self::in_area`] as whole posts with `viewer`'s votes, in one query: the newest-first
-    /// listing needs every candidate's page fields anyway, and a round trip fewer.
-    async fn posts_in_area(
-        &self,
-        area: &BoundingBox,
-        before: Option<&str>,
-        limit: i64,
-        viewer: &str,
-    ) -> Result<Vec<Post>, PostStoreError>;
     /// Sets (`Some`) or withdraws (`None`) `user_id`'s vote and moves the post's counters by
     /// exactly the change, atomically. `None` when the post does not exist.
     async fn vote(
@@ -266,39 +257,6 @@ impl PostStore for SqlPosts {
         }
         let rows = query.fetch_all(self.db.pool()).await?;
         Ok(rows.into_iter().map(|(id, lat, lon)| Located { id, location: Point { lat, lon } }).collect())
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn posts_in_area(
-        &self,
-        area: &BoundingBox,
-        before: Option<&str>,
-        limit: i64,
-        viewer: &str,
-    ) -> Result<Vec<Post>, PostStoreError> {
-        // The ids come from the index as in `in_area`; only the chosen rows are then read whole.
-        let bands = area.bands();
-        let band_count = usize::try_from(bands.end() - bands.start() + 1).unwrap_or(0);
-        let sql = format!(
-            "select {POST_COLUMNS} from (select id from posts \
-               where lat_band in ({}) and lon >= $2 and lon <= $3 and id < $4 \
-               order by id desc limit $5) area \
-             join posts p on p.id = area.id \
-             left join users u on u.id = p.author_id \
-             left join post_votes v on v.post_id = p.id and v.user_id = $1 \
-             order by p.id desc",
-            placeholders(6, band_count)
-        );
-        let mut query = sqlx::query_as::<_, PostRow>(AssertSqlSafe(sql))
-            .bind(viewer)
-            .bind(area.min_lon)
-            .bind(area.max_lon)
-            .bind(before.unwrap_or(AFTER_EVERY_ID))
-            .bind(limit);
-        for band in bands {
-            query = query.bind(band);
-        }
-        Ok(query.fetch_all(self.db.pool()).await?.into_iter().map(Post::from).collect())
     }
 
     #[tracing::instrument(skip_all)]
