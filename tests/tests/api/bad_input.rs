@@ -50,6 +50,7 @@ async fn malformed_bodies_are_problems(mode: Mode) {
         .send()
         .await
         .expect("request");
+    assert_eq!(oversized.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     assert_problem(oversized, 413, "payload_too_large").await;
 
     // None of the rejected requests created an account.
