@@ -245,6 +245,17 @@ impl TestApp {
         self.http.post(self.api(path)).json(body).send().await.expect("request")
     }
 
+    /// `POST /api/v1{path}` with a JSON body, as the holder of `token`.
+    pub async fn post_json_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.http.post(self.api(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    /// The JSON body of `GET /api/v1{path}` as the holder of `token`, whatever the status.
+    pub async fn get_json_as(&self, token: &str, path: &str) -> Value {
+        let response = self.http.get(self.api(path)).bearer_auth(token).send().await.expect("request");
+        response.json().await.expect("json")
+    }
+
     pub async fn signup(&self, email: &str, password: &str, nickname: &str) -> reqwest::Response {
         self.post_json("/auth/signup", &json!({ "email": email, "password": password, "nickname": nickname }))
             .await

@@ -96,17 +96,7 @@ async fn graceful_shutdown_finishes(mode: Mode) {
     // A vote just before: the vote writer keeps a database connection between batches and
     // must give it back, or closing the pool would wait for it forever.
     let post = serde_json::json!({"title": "shutdown", "body": "본문", "lat": 37.5, "lon": 127.0});
-    let post: Value = app
-        .http
-        .post(app.api("/posts"))
-        .bearer_auth(&user.access)
-        .json(&post)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let post: Value = app.post_json_as(&user.access, "/posts", &post).await.json().await.expect("json");
     let vote_url = app.api(&format!("/posts/{}/vote", post["id"].as_str().expect("post id")));
     let voted =
         app.http.put(vote_url).bearer_auth(&user.access).json(&serde_json::json!({"vote": "helpful"}));

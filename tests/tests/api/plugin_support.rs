@@ -19,15 +19,7 @@ pub async fn upload(app: &TestApp, admin: &Session, bytes: Vec<u8>, label: &str)
 }
 
 pub async fn admin_get(app: &TestApp, admin: &Session, path: &str) -> Value {
-    app.http
-        .get(app.api(path))
-        .bearer_auth(&admin.access)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json")
+    app.get_json_as(&admin.access, path).await
 }
 
 pub async fn admin_post(app: &TestApp, admin: &Session, path: &str) -> reqwest::Response {

@@ -94,15 +94,7 @@ pub async fn submitted(app: &TestApp, token: &str, mission: &str, bytes: Vec<u8>
 }
 
 pub async fn verification(app: &TestApp, token: &str, id: &str) -> Value {
-    app.http
-        .get(app.api(&format!("/verifications/{id}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json")
+    app.get_json_as(token, &format!("/verifications/{id}")).await
 }
 
 /// Polls until the verification leaves the queue (approved, rejected or needs_review).
