@@ -90,7 +90,7 @@ async fn seed(url: &str, posts: usize, voters: usize, out_dir: &str) -> anyhow::
     }
     println!("seeded {posts} posts in {:.1} s", started.elapsed().as_secs_f64());
 
-    let store = SqlPosts::new(db.clone());
+    let store = SqlPosts::new(db.clone(), &weatherwise::tasks::Tasks::new());
     let seoul = Point { lat: 37.5665, lon: 126.978 };
     let post = |title: &str| NewPost {
         author_id: author.id.clone(),
@@ -159,7 +159,7 @@ where
 
 async fn nearby_loop(url: &str, seconds: usize, tasks: usize) -> anyhow::Result<()> {
     let db = Database::connect(url, tasks as u32).await?;
-    let store = Arc::new(SqlPosts::new(db));
+    let store = Arc::new(SqlPosts::new(db, &weatherwise::tasks::Tasks::new()));
     let viewer = uuid::Uuid::now_v7().to_string();
     run_loop("plain SQL loop: nearby", seconds, tasks, move |n| {
         let (store, viewer) = (store.clone(), viewer.clone());

@@ -135,7 +135,7 @@ async fn request_share() -> anyhow::Result<()> {
     config.http.listen = "127.0.0.1:0".parse()?;
     config.log.filter = "error".into();
     let app = weatherwise::app::App::build(config).await?;
-    let users = weatherwise::accounts::SqlUsers::new(app.state().db.clone());
+    let users = weatherwise::accounts::SqlUsers::new(app.state().adapters.db.clone());
     let listener = app.bind().await?;
     let base = format!("http://{}/api/v1", listener.local_addr()?);
     tokio::spawn(app.serve(listener, std::future::pending()));

@@ -1,69 +1,69 @@
-//! Builds the application from a configuration: adapters chosen once, by URL scheme, and the
-//! services every domain shares. `main` and the tests both go through [`App::build`] and
-//! [`App::serve`], so the tests exercise the exact server that ships.
+//! The composition root: connects the adapters chosen by the configuration, builds each
+//! domain's state from them, assembles the routes, and runs the server and its background
+//! tasks. No other module imports this one; each domain takes only its own state (through
+//! `FromRef`), so what a domain can reach is visible in its state type.
+//!
+//! `main` and the tests both go through [`App::build`] and [`App::serve`], so the tests
+//! exercise the exact server that ships.
 
-use crate::accounts::{SqlUsers, UserStore};
+use crate::accounts::SqlUsers;
+use crate::audit::AuditLog;
 use crate::auth::kakao::KakaoClient;
 use crate::auth::password::Passwords;
-use crate::auth::sessions::{SessionStore, SqlSessions};
+use crate::auth::sessions::SqlSessions;
 use crate::auth::tokens::TokenService;
-use crate::bus::EventBus;
+use crate::auth::{AuthService, AuthState, Authenticator};
 use crate::community::vote_notices::VoteNotices;
-use crate::community::{PostStore, SqlPosts};
+use crate::community::{CommunityState, SqlPosts};
 use crate::config::Config;
 use crate::db::Database;
-use crate::files::FileStore;
-use crate::missions::MissionStore;
+use crate::http::client_ip::TrustForwardedFor;
+use crate::missions::{MissionService, MissionStore};
 use crate::notifications::Notifier;
+use crate::ops::Adapters;
 use crate::photos::PhotoPipeline;
-use crate::plugins::PluginEngine;
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::store::SqlPluginStore;
+use crate::plugins::{PluginEngine, PluginsState};
 use crate::points::PointsService;
-use crate::state::StateStore;
-use crate::verification::{JobSignal, VerificationStore};
+use crate::tasks::Tasks;
+use crate::verification::{JobSignal, VerificationStore, Verifier};
 use crate::vision::VisionService;
 use crate::weather::WeatherService;
 use anyhow::Context;
+use axum::Router;
+use axum::extract::FromRef;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// Everything a request handler may reach, shared behind one `Arc`.
+/// The router's state: one field per domain state, each reachable by `FromRef`. Cloning it
+/// clones a handful of `Arc`s.
+#[derive(Clone, FromRef)]
 pub struct AppState {
-    pub config: Config,
-    pub db: Database,
-    pub state: Arc<dyn StateStore>,
-    pub bus: Arc<dyn EventBus>,
-    pub users: Arc<dyn UserStore>,
-    pub sessions: Arc<dyn SessionStore>,
-    pub tokens: TokenService,
-    pub passwords: Passwords,
-    pub kakao: Option<KakaoClient>,
-    pub plugins: Arc<PluginRegistry>,
-    pub vision: VisionService,
-    pub posts: Arc<dyn PostStore>,
-    pub vote_notices: VoteNotices,
-    pub weather: WeatherService,
-    pub notifier: Notifier,
+    pub authenticator: Authenticator,
+    pub auth: AuthState,
+    pub community: CommunityState,
+    pub missions: Arc<MissionService>,
+    pub verification: Arc<Verifier>,
     pub points: PointsService,
-    pub files: Arc<dyn FileStore>,
-    pub photos: PhotoPipeline,
-    pub missions: MissionStore,
-    pub verifications: VerificationStore,
-    pub job_signal: JobSignal,
+    pub notifier: Notifier,
+    pub plugins: PluginsState,
+    pub weather: WeatherService,
+    pub adapters: Adapters,
+    pub trust_forwarded_for: TrustForwardedFor,
 }
-
-pub type SharedState = Arc<AppState>;
 
 /// Votes on one post within this long reach its author as one notice.
 const VOTE_NOTICE_WINDOW: Duration = Duration::from_secs(2);
 
 pub struct App {
-    state: SharedState,
+    config: Config,
+    state: AppState,
+    tasks: Tasks,
 }
 
 impl App {
@@ -72,6 +72,7 @@ impl App {
         config.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
         // Installed before the first request so no measurement is lost.
         crate::http::metrics::handle();
+        let tasks = Tasks::new();
         let db = Database::connect(&config.database_url(), config.database.max_connections).await?;
         if config.database.migrate_on_start {
             db.migrate().await?;
@@ -85,14 +86,15 @@ impl App {
         let files = crate::files::connect(&config.files, &config.data_dir)
             .await
             .context("connecting the file store")?;
-        let tokens = TokenService::from_config(&config.auth, &db).await?;
+        let tokens = Arc::new(TokenService::from_config(&config.auth, &db).await?);
         let kakao = KakaoClient::from_config(&config.kakao)?;
-        let plugins = PluginRegistry::start(
+        let registry = PluginRegistry::start(
             PluginEngine::new(config.plugins.clone())?,
             Arc::new(SqlPluginStore::new(db.clone())),
             Arc::new(SqlRecordStore::new(db.clone())),
             db.clone(),
             bus.clone(),
+            &tasks,
         )
         .await
         .context("starting the plugin registry")?;
@@ -108,7 +110,7 @@ impl App {
         let vision = VisionService::from_config(&config.vision, state.clone());
         let weather =
             WeatherService::from_config(&config.weather, state.clone()).context("weather provider")?;
-        let notifier = Notifier::start(db.clone(), bus.clone(), &config.notifications)
+        let notifier = Notifier::start(db.clone(), bus.clone(), &config.notifications, &tasks)
             .await
             .context("starting the notifier")?;
         let ranking =
@@ -116,45 +118,94 @@ impl App {
                 .await
                 .context("connecting the ranking")?;
         let points = PointsService::new(db.clone(), ranking, notifier.clone());
-        points.follow_account_deletions(bus.as_ref()).await?;
+        points.follow_account_deletions(bus.as_ref(), &tasks).await?;
+        let audit = AuditLog::new(db.clone());
+        let missions = MissionStore::new(db.clone());
+        let verifications = VerificationStore::new(db.clone());
         let state = AppState {
-            users: Arc::new(SqlUsers::new(db.clone())),
-            sessions: Arc::new(SqlSessions::new(db.clone())),
-            posts: Arc::new(SqlPosts::new(db.clone())),
-            vote_notices: VoteNotices::new(bus.clone(), notifier.clone(), VOTE_NOTICE_WINDOW),
-            photos: PhotoPipeline::new(config.photos.concurrency),
-            files,
-            missions: MissionStore::new(db.clone()),
-            verifications: VerificationStore::new(db.clone()),
-            job_signal: JobSignal::default(),
-            passwords: Passwords::new(config.auth.hash_concurrency),
-            tokens,
-            kakao,
-            plugins,
-            vision,
-            weather,
-            notifier,
+            authenticator: Authenticator::new(tokens.clone(), state.clone()),
+            auth: Arc::new(AuthService {
+                users: Arc::new(SqlUsers::new(db.clone())),
+                sessions: Arc::new(SqlSessions::new(db.clone())),
+                tokens,
+                passwords: Passwords::new(config.auth.hash_concurrency),
+                kakao,
+                state: state.clone(),
+                bus: bus.clone(),
+                config: config.auth.clone(),
+                rate_limits: config.rate_limits.clone(),
+            }),
+            community: CommunityState {
+                posts: Arc::new(SqlPosts::new(db.clone(), &tasks)),
+                vote_notices: VoteNotices::new(
+                    bus.clone(),
+                    notifier.clone(),
+                    VOTE_NOTICE_WINDOW,
+                    tasks.clone(),
+                ),
+            },
+            missions: Arc::new(MissionService {
+                store: missions.clone(),
+                verifications: verifications.clone(),
+                weather: weather.clone(),
+                plugins: registry.clone(),
+                max_daily_attempts: config.verification.max_daily_attempts,
+            }),
+            verification: Arc::new(Verifier {
+                verifications,
+                missions,
+                files: files.clone(),
+                photos: PhotoPipeline::new(config.photos.concurrency),
+                vision: vision.clone(),
+                plugins: registry.clone(),
+                points: points.clone(),
+                notifier: notifier.clone(),
+                audit: audit.clone(),
+                job_signal: JobSignal::default(),
+                config: config.verification.clone(),
+            }),
             points,
-            state,
-            bus,
-            db,
-            config,
+            notifier,
+            plugins: PluginsState { registry, vision, audit },
+            weather,
+            adapters: Adapters { db, state, bus, files },
+            trust_forwarded_for: TrustForwardedFor(config.http.trust_forwarded_for),
         };
-        Ok(Self { state: Arc::new(state) })
+        Ok(Self { config, state, tasks })
     }
 
-    pub fn state(&self) -> &SharedState {
+    /// Each domain's state, as the routes see it (tests reach services through it).
+    pub fn state(&self) -> &AppState {
         &self.state
     }
 
     /// Binds the configured address (port 0 picks a free one).
     pub async fn bind(&self) -> anyhow::Result<TcpListener> {
-        let address = self.state.config.http.listen;
+        let address = self.config.http.listen;
         TcpListener::bind(address).await.with_context(|| format!("binding {address}"))
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests for at most the
-    /// configured grace period.
+    /// Every domain's routes with the application's state: the API under `/api/v1`,
+    /// operations at the root, and the middleware every request passes.
+    fn router(&self) -> Router {
+        let api = Router::new()
+            .merge(crate::auth::routes::router())
+            .merge(crate::accounts::routes::router())
+            .merge(crate::community::routes::router())
+            .merge(crate::plugins::routes::router())
+            .merge(crate::weather::routes::router())
+            .merge(crate::points::routes::router())
+            .merge(crate::notifications::routes::router())
+            .merge(crate::missions::routes::router())
+            .merge(crate::verification::routes::router());
+        let routes =
+            Router::new().nest("/api/v1", api).merge(crate::ops::router()).with_state(self.state.clone());
+        crate::http::with_middleware(routes, &self.config.http)
+    }
+
+    /// Serves until `shutdown` resolves, then stops in order: stop accepting and drain
+    /// in-flight requests, drain background work, stop the followers, close the pools. Each
+    /// phase waits at most the configured grace period.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -162,11 +213,11 @@ impl App {
     ) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tracing::info!(%address, "listening");
-        let grace = Duration::from_secs(self.state.config.http.shutdown_grace_secs);
-        let router = crate::http::router(self.state.clone());
+        let grace = Duration::from_secs(self.config.http.shutdown_grace_secs);
+        crate::verification::worker::start(&self.state.verification, &self.tasks);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let notifier = self.state.notifier.clone();
-        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let server = axum::serve(listener, self.router().into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: draining connections");
@@ -174,8 +225,6 @@ impl App {
                 notifier.close();
                 let _ = stopping_tx.send(());
             });
-        let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-        let mut workers = crate::verification::worker::spawn(self.state.clone(), workers_stop);
         let drained = async { server.await.context("serving HTTP") };
         tokio::pin!(drained);
         let outcome = tokio::select! {
@@ -188,14 +237,9 @@ impl App {
                 Ok(())
             }
         };
-        // Workers finish the job in hand (its lease covers a crash if the grace runs out).
-        let _ = stop_workers.send(true);
-        if tokio::time::timeout(grace, async { while workers.join_next().await.is_some() {} }).await.is_err()
-        {
-            tracing::warn!("grace period over: abandoning verification jobs in progress to their leases");
-            workers.abort_all();
-        }
-        self.state.db.close().await;
+        self.tasks.shutdown(grace).await;
+        self.state.adapters.db.close().await;
+        tracing::info!("stopped");
         outcome
     }
 }

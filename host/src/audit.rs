@@ -12,6 +12,33 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// The audit log as the domains that write to it hold it.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    db: Database,
+}
+
+impl AuditLog {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    pub async fn record(
+        &self,
+        actor: Option<&str>,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> anyhow::Result<()> {
+        record(&self.db, actor, action, target, detail).await
+    }
+
+    /// Newest first; `before` is the id of the last entry of the previous page.
+    pub async fn list(&self, before: Option<&str>, limit: i64) -> anyhow::Result<Vec<AuditEntry>> {
+        list(&self.db, before, limit).await
+    }
+}
+
 pub async fn record(
     db: &Database,
     actor: Option<&str>,

@@ -243,11 +243,12 @@ fn plugin_replay_reruns_a_recorded_call_from_the_database() {
         let run = app
             .state()
             .plugins
+            .registry
             .generate(Target::Active, &weather, &user.into(), Purpose::Live)
             .await
             .expect("run");
         assert!(run.outcome.is_ok());
-        app.state().db.close().await;
+        app.state().adapters.db.close().await;
         run.call_id
     });
     let replay = weatherwise()

@@ -59,7 +59,7 @@ async fn main() -> anyhow::Result<()> {
     let plugin_us: Vec<i64> = sqlx::query_scalar(
         "select duration_us from plugin_calls where purpose = 'live' and world = 'mission-generator'",
     )
-    .fetch_all(state.db.pool())
+    .fetch_all(state.adapters.db.pool())
     .await?;
     let request_us: u128 = latencies.iter().map(|(d, _)| d.as_micros()).sum();
     let plugin_total: i64 = plugin_us.iter().sum();
@@ -110,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
     loop {
         let open: i64 =
             sqlx::query_scalar("select count(*) from verifications where state in ('queued', 'verifying')")
-                .fetch_one(state.db.pool())
+                .fetch_one(state.adapters.db.pool())
                 .await?;
         if open == 0 {
             break;
@@ -119,7 +119,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let verdicts = started.elapsed();
     let approved: i64 = sqlx::query_scalar("select count(*) from verifications where state = 'approved'")
-        .fetch_one(state.db.pool())
+        .fetch_one(state.adapters.db.pool())
         .await?;
     let mut sorted = uploads;
     sorted.sort();

@@ -28,6 +28,8 @@ pub enum Behaviour {
     Slow(Duration),
     /// HTTP 200 with a body that is not JSON.
     Garbage,
+    /// Behaves as the inner behaviour, after this long.
+    Delayed(Duration, Box<Behaviour>),
 }
 
 impl Behaviour {
@@ -83,11 +85,15 @@ impl FakeVision {
 }
 
 async fn completions(State(fake): State<FakeVision>, Json(request): Json<Value>) -> Response {
-    let behaviour = {
+    let mut behaviour = {
         let mut inner = fake.inner.lock().expect("lock");
         inner.requests.push(request);
         inner.behaviour.clone()
     };
+    while let Behaviour::Delayed(delay, inner) = behaviour {
+        tokio::time::sleep(delay).await;
+        behaviour = *inner;
+    }
     let error = |status: StatusCode, kind: &str| {
         let body =
             json!({"error": {"message": "scripted failure", "type": kind, "param": null, "code": null}});
@@ -113,6 +119,7 @@ async fn completions(State(fake): State<FakeVision>, Json(request): Json<Value>)
         Behaviour::Garbage => {
             ([(header::CONTENT_TYPE, "application/json")], "{\"choices\": [").into_response()
         }
+        Behaviour::Delayed(..) => unreachable!("delays are waited out above"),
     }
 }
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use weatherwise::accounts::NewUser;
 use weatherwise::accounts::nickname::Nickname;
-use weatherwise::app::{App, SharedState};
+use weatherwise::app::{App, AppState};
 use weatherwise::config::{Config, JwtKey, RateLimit, Secret};
 
 /// The signing key every test server uses, so tests can forge tokens of their own.
@@ -179,6 +179,7 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub base: String,
     pub http: reqwest::Client,
+    state: AppState,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data_dir: std::sync::Arc<tempfile::TempDir>,
@@ -200,6 +201,7 @@ impl TestApp {
     async fn start(config: Config, data_dir: std::sync::Arc<tempfile::TempDir>) -> Self {
         weatherwise::telemetry::init(&config.log);
         let app = App::build(config).await.expect("the application starts");
+        let state = app.state().clone();
         let listener = app.bind().await.expect("bind");
         let address = listener.local_addr().expect("address");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -216,10 +218,16 @@ impl TestApp {
             address,
             base: format!("http://{address}"),
             http,
+            state,
             stop: Some(stop),
             server: Some(server),
             _data_dir: data_dir,
         }
+    }
+
+    /// The running server's domain states, for tests that reach into its services.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -360,7 +368,7 @@ pub struct StoredUser {
 
 /// What sign-up gives, without argon2's deliberate cost: tests and benchmarks with hundreds of
 /// users would spend their time hashing passwords. A unique nickname when `nickname` is `None`.
-pub async fn stored_user(state: &SharedState, nickname: Option<&str>) -> anyhow::Result<StoredUser> {
+pub async fn stored_user(state: &AppState, nickname: Option<&str>) -> anyhow::Result<StoredUser> {
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let nickname = match nickname {
         Some(nickname) => nickname.to_owned(),
@@ -368,6 +376,7 @@ pub async fn stored_user(state: &SharedState, nickname: Option<&str>) -> anyhow:
     };
     let nickname = Nickname::parse(&nickname).map_err(|why| anyhow::anyhow!("nickname {nickname}: {why}"))?;
     let user = state
+        .auth
         .users
         .create(NewUser {
             email: Some(format!("{tag}@example.com")),
@@ -378,7 +387,7 @@ pub async fn stored_user(state: &SharedState, nickname: Option<&str>) -> anyhow:
         })
         .await?;
     let session = uuid::Uuid::now_v7().to_string();
-    let (token, _) = state.tokens.issue(&user.id, "user", &session)?;
+    let (token, _) = state.auth.tokens.issue(&user.id, "user", &session)?;
     Ok(StoredUser { id: user.id, nickname: nickname.display, token })
 }
 
@@ -386,7 +395,7 @@ pub async fn stored_user(state: &SharedState, nickname: Option<&str>) -> anyhow:
 /// into the stores; asked to stop when dropped.
 pub struct Instance {
     pub address: SocketAddr,
-    pub state: SharedState,
+    pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
 }
 

@@ -2,20 +2,25 @@
 
 use super::model::UserView;
 use super::nickname::Nickname;
-use crate::app::SharedState;
 use crate::auth::AuthUser;
 use crate::auth::password::check_strength;
 use crate::auth::service::{self, store_error};
+use crate::auth::{AuthState, Authenticator};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use serde::Deserialize;
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthState: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new()
         .route("/me", get(me).patch(update_me).delete(delete_me))
         .route("/me/password", put(change_password))
@@ -41,8 +46,8 @@ pub struct DeleteMe {
     pub password: Option<String>,
 }
 
-async fn current_user(app: &SharedState, caller: &AuthUser) -> ApiResult<super::User> {
-    app.users
+async fn current_user(auth: &AuthState, caller: &AuthUser) -> ApiResult<super::User> {
+    auth.users
         .by_id(&caller.user_id)
         .await
         .map_err(store_error)?
@@ -52,8 +57,8 @@ async fn current_user(app: &SharedState, caller: &AuthUser) -> ApiResult<super::
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, description = "not authenticated")))]
 #[tracing::instrument(skip_all)]
-pub async fn me(State(app): State<SharedState>, caller: AuthUser) -> ApiResult<axum::Json<UserView>> {
-    let user = current_user(&app, &caller).await?;
+pub async fn me(State(auth): State<AuthState>, caller: AuthUser) -> ApiResult<axum::Json<UserView>> {
+    let user = current_user(&auth, &caller).await?;
     Ok(axum::Json(UserView::from(&user)))
 }
 
@@ -61,12 +66,12 @@ pub async fn me(State(app): State<SharedState>, caller: AuthUser) -> ApiResult<a
     responses((status = 200, body = UserView), (status = 409, description = "nickname taken"), (status = 422, description = "invalid nickname")))]
 #[tracing::instrument(skip_all)]
 pub async fn update_me(
-    State(app): State<SharedState>,
+    State(auth): State<AuthState>,
     caller: AuthUser,
     Json(body): Json<UpdateMe>,
 ) -> ApiResult<axum::Json<UserView>> {
     let nickname = Nickname::parse(&body.nickname).map_err(|message| ApiError::field("nickname", message))?;
-    let user = app
+    let user = auth
         .users
         .set_nickname(&caller.user_id, &nickname.display, &nickname.key)
         .await
@@ -79,24 +84,24 @@ pub async fn update_me(
     responses((status = 204, description = "changed; other sessions ended"), (status = 403, description = "current password wrong")))]
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
-    State(app): State<SharedState>,
+    State(auth): State<AuthState>,
     caller: AuthUser,
     Json(body): Json<ChangePassword>,
 ) -> ApiResult<StatusCode> {
     check_strength(&body.new_password).map_err(|message| ApiError::field("new_password", message))?;
-    let user = current_user(&app, &caller).await?;
+    let user = current_user(&auth, &caller).await?;
     if user.password_hash.is_none()
-        || !app.passwords.verify(&body.current_password, user.password_hash.as_deref()).await?
+        || !auth.passwords.verify(&body.current_password, user.password_hash.as_deref()).await?
     {
         return Err(ApiError::Forbidden {
             code: "wrong_password",
             detail: "the current password is wrong".into(),
         });
     }
-    let hash = app.passwords.hash(&body.new_password).await?;
-    app.users.set_password_hash(&user.id, &hash).await.map_err(store_error)?;
+    let hash = auth.passwords.hash(&body.new_password).await?;
+    auth.users.set_password_hash(&user.id, &hash).await.map_err(store_error)?;
     // Whoever else held a session (perhaps the reason for the change) is logged out.
-    service::end_other_sessions(&app, &user.id, Some(&caller.session_id)).await?;
+    service::end_other_sessions(&auth, &user.id, Some(&caller.session_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -104,7 +109,7 @@ pub async fn change_password(
     responses((status = 204, description = "account and personal data removed"), (status = 403, description = "password wrong")))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_me(
-    State(app): State<SharedState>,
+    State(auth): State<AuthState>,
     caller: AuthUser,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
@@ -114,18 +119,18 @@ pub async fn delete_me(
     } else {
         serde_json::from_slice(&body).map_err(|err| ApiError::field("body", err.to_string()))?
     };
-    let user = current_user(&app, &caller).await?;
+    let user = current_user(&auth, &caller).await?;
     if user.password_hash.is_some() {
         let password = body.password.unwrap_or_default();
-        if !app.passwords.verify(&password, user.password_hash.as_deref()).await? {
+        if !auth.passwords.verify(&password, user.password_hash.as_deref()).await? {
             return Err(ApiError::Forbidden {
                 code: "wrong_password",
                 detail: "confirm with the account's password".into(),
             });
         }
     }
-    service::end_other_sessions(&app, &user.id, None).await?;
-    app.users.delete(&user.id).await.map_err(store_error)?;
-    service::announce(&app, "account.deleted", &user.id).await;
+    service::end_other_sessions(&auth, &user.id, None).await?;
+    auth.users.delete(&user.id).await.map_err(store_error)?;
+    service::announce(&auth, "account.deleted", &user.id).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,6 +14,8 @@ pub mod rate_limit;
 pub mod routes;
 pub mod service;
 pub mod sessions;
+pub mod state;
 pub mod tokens;
 
 pub use extract::AuthUser;
+pub use state::{AuthService, AuthState, Authenticator};

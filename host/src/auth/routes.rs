@@ -3,14 +3,15 @@
 use super::extract::AuthUser;
 use super::kakao::KakaoError;
 use super::service::{self, SignupInput, TokenPair};
+use super::state::{AuthState, Authenticator};
 use crate::accounts::nickname::{MAX_CHARS, Nickname};
 use crate::accounts::{NewUser, User, UserStoreError};
-use crate::app::SharedState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client_ip::ClientIp;
+use crate::http::client_ip::TrustForwardedFor;
 use crate::http::extract::{Json, Query};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +19,13 @@ use base64::Engine as _;
 use serde::Deserialize;
 use std::time::Duration;
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AuthState: FromRef<S>,
+    Authenticator: FromRef<S>,
+    TrustForwardedFor: FromRef<S>,
+{
     Router::new()
         .route("/auth/signup", post(signup))
         .route("/auth/login", post(login))
@@ -56,12 +63,12 @@ pub struct RefreshRequest {
               (status = 422, description = "invalid fields"), (status = 429, description = "rate limited")))]
 #[tracing::instrument(skip_all)]
 pub async fn signup(
-    State(app): State<SharedState>,
+    State(auth): State<AuthState>,
     ClientIp(ip): ClientIp,
     Json(body): Json<SignupRequest>,
 ) -> ApiResult<Response> {
     let input = SignupInput { email: body.email, password: body.password, nickname: body.nickname };
-    let tokens = service::signup(&app, ip, input).await?;
+    let tokens = service::signup(&auth, ip, input).await?;
     Ok((StatusCode::CREATED, axum::Json(tokens)).into_response())
 }
 
@@ -70,28 +77,28 @@ pub async fn signup(
               (status = 429, description = "rate limited")))]
 #[tracing::instrument(skip_all)]
 pub async fn login(
-    State(app): State<SharedState>,
+    State(auth): State<AuthState>,
     ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<TokenPair>> {
-    service::login(&app, ip, &body.email, &body.password).await.map(axum::Json)
+    service::login(&auth, ip, &body.email, &body.password).await.map(axum::Json)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenPair), (status = 401, description = "invalid, expired, revoked or reused")))]
 #[tracing::instrument(skip_all)]
 pub async fn refresh(
-    State(app): State<SharedState>,
+    State(auth): State<AuthState>,
     Json(body): Json<RefreshRequest>,
 ) -> ApiResult<axum::Json<TokenPair>> {
-    service::refresh(&app, &body.refresh_token).await.map(axum::Json)
+    service::refresh(&auth, &body.refresh_token).await.map(axum::Json)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "session ended"), (status = 401, description = "not authenticated")))]
 #[tracing::instrument(skip_all)]
-pub async fn logout(State(app): State<SharedState>, caller: AuthUser) -> ApiResult<StatusCode> {
-    service::logout(&app, &caller).await?;
+pub async fn logout(State(auth): State<AuthState>, caller: AuthUser) -> ApiResult<StatusCode> {
+    service::logout(&auth, &caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -104,10 +111,10 @@ fn kakao_state_key(state: &str) -> String {
 #[utoipa::path(get, path = "/api/v1/auth/kakao/authorize", tag = "auth",
     responses((status = 302, description = "redirect to Kakao's consent page"), (status = 503, description = "Kakao login is off")))]
 #[tracing::instrument(skip_all)]
-pub async fn kakao_authorize(State(app): State<SharedState>) -> ApiResult<Response> {
-    let kakao = app.kakao.as_ref().ok_or_else(kakao_disabled)?;
+pub async fn kakao_authorize(State(auth): State<AuthState>) -> ApiResult<Response> {
+    let kakao = auth.kakao.as_ref().ok_or_else(kakao_disabled)?;
     let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>());
-    app.state.put(&kakao_state_key(&state), "1", KAKAO_STATE_TTL).await?;
+    auth.state.put(&kakao_state_key(&state), "1", KAKAO_STATE_TTL).await?;
     Ok((StatusCode::FOUND, [(header::LOCATION, kakao.authorize_redirect(&state))]).into_response())
 }
 
@@ -124,14 +131,14 @@ pub struct KakaoCallback {
               (status = 401, description = "the user or Kakao refused"), (status = 502, description = "Kakao unavailable")))]
 #[tracing::instrument(skip_all)]
 pub async fn kakao_callback(
-    State(app): State<SharedState>,
+    State(auth): State<AuthState>,
     Query(query): Query<KakaoCallback>,
 ) -> ApiResult<axum::Json<TokenPair>> {
-    let kakao = app.kakao.as_ref().ok_or_else(kakao_disabled)?;
+    let kakao = auth.kakao.as_ref().ok_or_else(kakao_disabled)?;
     // The state is single-use: taking it defeats both CSRF and replays of the callback.
     let state = query.state.filter(|state| !state.is_empty() && state.len() <= 128);
     let known = match state {
-        Some(state) => app.state.take(&kakao_state_key(&state)).await?.is_some(),
+        Some(state) => auth.state.take(&kakao_state_key(&state)).await?.is_some(),
         None => false,
     };
     if !known {
@@ -161,14 +168,14 @@ pub async fn kakao_callback(
             }
         }
     })?;
-    let user = kakao_user(&app, profile).await?;
-    service::start_session(&app, &user).await.map(axum::Json)
+    let user = kakao_user(&auth, profile).await?;
+    service::start_session(&auth, &user).await.map(axum::Json)
 }
 
 /// The account linked to this Kakao id, created on first login with a nickname derived from
 /// Kakao's (made unique with a numeric suffix when taken).
-async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> ApiResult<User> {
-    if let Some(user) = app.users.by_kakao_id(&profile.id).await.map_err(service::store_error)? {
+async fn kakao_user(auth: &AuthState, profile: super::kakao::KakaoProfile) -> ApiResult<User> {
+    if let Some(user) = auth.users.by_kakao_id(&profile.id).await.map_err(service::store_error)? {
         return Ok(user);
     }
     let base: String = profile
@@ -198,9 +205,9 @@ async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> A
             password_hash: None,
             kakao_id: Some(profile.id.clone()),
         };
-        match app.users.create(new_user).await {
+        match auth.users.create(new_user).await {
             Ok(user) => {
-                service::announce(app, "account.signed_up", &user.id).await;
+                service::announce(auth, "account.signed_up", &user.id).await;
                 return Ok(user);
             }
             Err(UserStoreError::NicknameTaken) => continue,
@@ -208,7 +215,7 @@ async fn kakao_user(app: &SharedState, profile: super::kakao::KakaoProfile) -> A
             Err(UserStoreError::EmailTaken) => email = None,
             // A concurrent callback for the same Kakao user created it first.
             Err(UserStoreError::KakaoTaken) => {
-                return app.users.by_kakao_id(&profile.id).await.map_err(service::store_error)?.ok_or_else(
+                return auth.users.by_kakao_id(&profile.id).await.map_err(service::store_error)?.ok_or_else(
                     || ApiError::Internal(anyhow::anyhow!("Kakao account vanished while linking")),
                 );
             }

@@ -5,10 +5,10 @@ use super::extract::{AuthUser, revoked_session_key};
 use super::password::check_strength;
 use super::rate_limit;
 use super::sessions::{Rotation, hash_refresh_token, new_refresh_token};
+use super::state::AuthService;
 use crate::accounts::model::{UserView, normalize_email};
 use crate::accounts::nickname::Nickname;
 use crate::accounts::{NewUser, User, UserStoreError};
-use crate::app::SharedState;
 use crate::bus::topics;
 use crate::error::{ApiError, ApiResult, FieldError};
 use serde::Serialize;
@@ -35,8 +35,8 @@ pub struct SignupInput {
     pub nickname: String,
 }
 
-pub async fn signup(app: &SharedState, ip: IpAddr, input: SignupInput) -> ApiResult<TokenPair> {
-    rate_limit::check(app.state.as_ref(), "signup-ip", &ip.to_string(), app.config.rate_limits.signup_per_ip)
+pub async fn signup(auth: &AuthService, ip: IpAddr, input: SignupInput) -> ApiResult<TokenPair> {
+    rate_limit::check(auth.state.as_ref(), "signup-ip", &ip.to_string(), auth.rate_limits.signup_per_ip)
         .await?;
     let mut errors = Vec::new();
     let email = normalize_email(&input.email)
@@ -54,10 +54,10 @@ pub async fn signup(app: &SharedState, ip: IpAddr, input: SignupInput) -> ApiRes
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let limit = app.config.rate_limits.signup_per_account;
-    rate_limit::check(app.state.as_ref(), "signup-account", &email, limit).await?;
-    let password_hash = app.passwords.hash(&input.password).await?;
-    let user = app
+    let limit = auth.rate_limits.signup_per_account;
+    rate_limit::check(auth.state.as_ref(), "signup-account", &email, limit).await?;
+    let password_hash = auth.passwords.hash(&input.password).await?;
+    let user = auth
         .users
         .create(NewUser {
             email: Some(email),
@@ -68,40 +68,40 @@ pub async fn signup(app: &SharedState, ip: IpAddr, input: SignupInput) -> ApiRes
         })
         .await
         .map_err(store_error)?;
-    announce(app, "account.signed_up", &user.id).await;
-    start_session(app, &user).await
+    announce(auth, "account.signed_up", &user.id).await;
+    start_session(auth, &user).await
 }
 
-pub async fn login(app: &SharedState, ip: IpAddr, email: &str, password: &str) -> ApiResult<TokenPair> {
-    let limits = &app.config.rate_limits;
-    rate_limit::check(app.state.as_ref(), "login-ip", &ip.to_string(), limits.login_per_ip).await?;
+pub async fn login(auth: &AuthService, ip: IpAddr, email: &str, password: &str) -> ApiResult<TokenPair> {
+    let limits = &auth.rate_limits;
+    rate_limit::check(auth.state.as_ref(), "login-ip", &ip.to_string(), limits.login_per_ip).await?;
     let email = email.trim().to_lowercase();
     if email.len() > 254 || password.chars().count() > super::password::MAX_PASSWORD_CHARS {
         return Err(invalid_credentials());
     }
-    rate_limit::check(app.state.as_ref(), "login-account", &email, limits.login_per_account).await?;
-    let user = app.users.by_email(&email).await.map_err(store_error)?;
+    rate_limit::check(auth.state.as_ref(), "login-account", &email, limits.login_per_account).await?;
+    let user = auth.users.by_email(&email).await.map_err(store_error)?;
     let stored = user.as_ref().and_then(|user| user.password_hash.as_deref());
-    if !app.passwords.verify(password, stored).await? {
+    if !auth.passwords.verify(password, stored).await? {
         return Err(invalid_credentials());
     }
     let Some(user) = user else {
         return Err(invalid_credentials());
     };
-    start_session(app, &user).await
+    start_session(auth, &user).await
 }
 
-pub async fn refresh(app: &SharedState, refresh_token: &str) -> ApiResult<TokenPair> {
+pub async fn refresh(auth: &AuthService, refresh_token: &str) -> ApiResult<TokenPair> {
     if refresh_token.is_empty() || refresh_token.len() > 128 {
         return Err(ApiError::unauthorized("invalid_refresh_token", "the refresh token is not valid"));
     }
     let (new_token, new_hash) = new_refresh_token();
-    match app.sessions.rotate(&hash_refresh_token(refresh_token), &new_hash).await? {
+    match auth.sessions.rotate(&hash_refresh_token(refresh_token), &new_hash).await? {
         Rotation::Rotated { user_id, session_id } => {
-            let user = app.users.by_id(&user_id).await.map_err(store_error)?.ok_or_else(|| {
+            let user = auth.users.by_id(&user_id).await.map_err(store_error)?.ok_or_else(|| {
                 ApiError::unauthorized("invalid_refresh_token", "the account no longer exists")
             })?;
-            token_pair(app, &user, &session_id, new_token)
+            token_pair(auth, &user, &session_id, new_token)
         }
         Rotation::Reused => {
             tracing::warn!("refresh token reused: session revoked");
@@ -119,56 +119,56 @@ pub async fn refresh(app: &SharedState, refresh_token: &str) -> ApiResult<TokenP
 }
 
 /// Ends the caller's session: its refresh family and every access token issued for it.
-pub async fn logout(app: &SharedState, caller: &AuthUser) -> ApiResult<()> {
-    app.sessions.revoke(&caller.session_id).await?;
-    mark_revoked(app, std::slice::from_ref(&caller.session_id)).await
+pub async fn logout(auth: &AuthService, caller: &AuthUser) -> ApiResult<()> {
+    auth.sessions.revoke(&caller.session_id).await?;
+    mark_revoked(auth, std::slice::from_ref(&caller.session_id)).await
 }
 
 /// Ends every session of a user except `keep` (password change, account deletion).
-pub async fn end_other_sessions(app: &SharedState, user_id: &str, keep: Option<&str>) -> ApiResult<()> {
-    let revoked = app.sessions.revoke_all(user_id, keep).await?;
-    mark_revoked(app, &revoked).await
+pub async fn end_other_sessions(auth: &AuthService, user_id: &str, keep: Option<&str>) -> ApiResult<()> {
+    let revoked = auth.sessions.revoke_all(user_id, keep).await?;
+    mark_revoked(auth, &revoked).await
 }
 
-pub async fn start_session(app: &SharedState, user: &User) -> ApiResult<TokenPair> {
+pub async fn start_session(auth: &AuthService, user: &User) -> ApiResult<TokenPair> {
     let (refresh_token, hash) = new_refresh_token();
-    let ttl_ms = i64::try_from(app.config.auth.refresh_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let session_id = app.sessions.open(&user.id, &hash, ttl_ms).await?;
-    token_pair(app, user, &session_id, refresh_token)
+    let ttl_ms = i64::try_from(auth.config.refresh_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let session_id = auth.sessions.open(&user.id, &hash, ttl_ms).await?;
+    token_pair(auth, user, &session_id, refresh_token)
 }
 
 fn token_pair(
-    app: &SharedState,
+    auth: &AuthService,
     user: &User,
     session_id: &str,
     refresh_token: String,
 ) -> ApiResult<TokenPair> {
-    let (access_token, _) = app.tokens.issue(&user.id, user.role.as_str(), session_id)?;
+    let (access_token, _) = auth.tokens.issue(&user.id, user.role.as_str(), session_id)?;
     Ok(TokenPair {
         token_type: "Bearer",
         access_token,
-        expires_in: app.tokens.access_ttl_secs(),
+        expires_in: auth.tokens.access_ttl_secs(),
         refresh_token,
-        refresh_expires_in: i64::try_from(app.config.auth.refresh_ttl_secs).unwrap_or(i64::MAX),
+        refresh_expires_in: i64::try_from(auth.config.refresh_ttl_secs).unwrap_or(i64::MAX),
         user: UserView::from(user),
     })
 }
 
 /// Access tokens are stateless, so a revoked session is remembered for as long as one of its
 /// access tokens could still be presented.
-async fn mark_revoked(app: &SharedState, session_ids: &[String]) -> ApiResult<()> {
-    let ttl = Duration::from_secs(app.config.auth.access_ttl_secs + 60);
+async fn mark_revoked(auth: &AuthService, session_ids: &[String]) -> ApiResult<()> {
+    let ttl = Duration::from_secs(auth.config.access_ttl_secs + 60);
     for session_id in session_ids {
-        app.state.put(&revoked_session_key(session_id), "1", ttl).await?;
+        auth.state.put(&revoked_session_key(session_id), "1", ttl).await?;
     }
     Ok(())
 }
 
 /// Tells other domains about an account change. The account itself is already committed, so
 /// a bus outage is logged rather than failing the request.
-pub async fn announce(app: &SharedState, kind: &str, user_id: &str) {
+pub async fn announce(auth: &AuthService, kind: &str, user_id: &str) {
     let payload = serde_json::json!({ "type": kind, "user_id": user_id, "at": crate::db::now_ms() });
-    if let Err(err) = app.bus.publish(topics::ACCOUNTS, user_id, payload.to_string().as_bytes()).await {
+    if let Err(err) = auth.bus.publish(topics::ACCOUNTS, user_id, payload.to_string().as_bytes()).await {
         tracing::warn!(error = %err, kind, "could not publish an account event");
     }
 }

@@ -1,7 +1,7 @@
 //! Posts and votes as the domain sees them, and the rules a new post must pass.
 
-use super::geo::Point;
 use crate::error::FieldError;
+use crate::geo::Point;
 use unicode_normalization::UnicodeNormalization;
 
 pub const TITLE_MAX_CHARS: usize = 20;

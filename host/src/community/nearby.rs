@@ -6,16 +6,16 @@
 //! stream is exhausted, and the next page starts strictly after the last item shown: posts
 //! inserted or deleted between pages never cause a duplicate or skip one that stayed.
 
-use super::cursor::Cursor;
-use super::geo::{BoundingBox, Point, distance_m};
 use super::model::Post;
 use super::store::{Located, PostStore, PostStoreError};
+use crate::geo::{BoundingBox, Point, distance_m};
+use crate::http::cursor::Cursor;
 use std::collections::HashMap;
+
+pub use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 
 pub const DEFAULT_RADIUS_M: f64 = 5_000.0;
 pub const MAX_RADIUS_M: f64 = 20_000.0;
-pub const DEFAULT_LIMIT: usize = 20;
-pub const MAX_LIMIT: usize = 50;
 /// Nearest-first ranks every post in the box; past this many the request is refused rather
 /// than allowed to read without bound (a smaller radius or newest-first still answers).
 pub const MAX_RANKED_CANDIDATES: usize = 20_000;

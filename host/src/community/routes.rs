@@ -1,22 +1,29 @@
 //! `/posts`, `/posts/nearby`, `/posts/{id}`, `/posts/{id}/vote` and `/me/posts`.
 
-use super::cursor::{Cursor, post_id};
-use super::geo::Point;
+use super::CommunityState;
 use super::model::{NewPost, Post, Vote};
 use super::nearby::{self, NearbyError, NearbyQuery, Order};
 use super::store::{Deletion, PostStoreError, VoteOutcome};
-use crate::app::SharedState;
 use crate::auth::AuthUser;
+use crate::auth::Authenticator;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::extract::{Json, Query};
+use crate::geo::Point;
+use crate::http::cursor::{Cursor, post_id};
+use crate::http::extract::{Json, Query, parse_coordinate};
+use crate::http::pagination::{PageParams, invalid_cursor, next_page, parse_limit};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    CommunityState: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new()
         .route("/posts", post(create_post))
         .route("/posts/nearby", get(nearby_posts))
@@ -144,73 +151,6 @@ pub struct NearbyParams {
     limit: Option<String>,
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct PageParams {
-    cursor: Option<String>,
-    /// Default 20, at most 50.
-    #[param(value_type = Option<u32>)]
-    limit: Option<String>,
-}
-
-impl PageParams {
-    /// The page size and the id of the last item of the previous page, for listings that are
-    /// newest first by id.
-    pub(crate) fn parse(&self) -> ApiResult<(usize, Option<String>)> {
-        let mut errors = Vec::new();
-        let limit = parse_limit(self.limit.as_deref(), &mut errors);
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        let before = match self.cursor.as_deref().map(Cursor::decode) {
-            None => None,
-            Some(Ok(Cursor::Before { id })) => Some(id),
-            Some(_) => return Err(invalid_cursor()),
-        };
-        Ok((limit, before))
-    }
-}
-
-/// The cursor of the page after `items` when one more than `limit` was fetched.
-pub(crate) fn next_page<T>(items: &mut Vec<T>, limit: usize, id: impl Fn(&T) -> &str) -> Option<String> {
-    if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|item| Cursor::Before { id: id(item).to_owned() }.encode())
-    } else {
-        None
-    }
-}
-
-pub(crate) fn invalid_cursor() -> ApiError {
-    ApiError::bad_request("invalid_cursor", "the cursor is not one this server issued")
-}
-
-fn parse_limit(raw: Option<&str>, errors: &mut Vec<FieldError>) -> usize {
-    match raw.map(str::parse::<i64>) {
-        None => nearby::DEFAULT_LIMIT,
-        // Out-of-range sizes are clamped, as on every paginated resource.
-        Some(Ok(limit)) => limit.clamp(1, nearby::MAX_LIMIT as i64) as usize,
-        Some(Err(_)) => {
-            errors.push(FieldError { field: "limit".into(), message: "must be an integer".into() });
-            nearby::DEFAULT_LIMIT
-        }
-    }
-}
-
-pub(crate) fn parse_coordinate(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<f64> {
-    let value = match raw.map(str::parse::<f64>) {
-        Some(Ok(value)) => Some(value),
-        Some(Err(_)) => None,
-        None => {
-            errors.push(FieldError { field: name.into(), message: "is required".into() });
-            return None;
-        }
-    };
-    if value.is_none() {
-        errors.push(FieldError { field: name.into(), message: "must be a number".into() });
-    }
-    value
-}
-
 impl NearbyParams {
     fn parse(&self) -> ApiResult<NearbyQuery> {
         let mut errors = Vec::new();
@@ -267,7 +207,7 @@ fn path_post_id(raw: &str) -> ApiResult<String> {
     responses((status = 201, body = PostView), (status = 422, description = "invalid title, body or coordinates")))]
 #[tracing::instrument(skip_all)]
 pub async fn create_post(
-    State(app): State<SharedState>,
+    State(community): State<CommunityState>,
     caller: AuthUser,
     Json(body): Json<CreatePost>,
 ) -> ApiResult<impl IntoResponse> {
@@ -289,7 +229,7 @@ pub async fn create_post(
     };
     let new_post = NewPost::parse(&caller.user_id, &title, &text, lat, lon, body.coarse_location)
         .map_err(ApiError::Validation)?;
-    let post = app.posts.create(new_post).await?;
+    let post = community.posts.create(new_post).await?;
     let location = format!("/api/v1/posts/{}", post.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(PostView::new(post, None))))
 }
@@ -299,12 +239,12 @@ pub async fn create_post(
               (status = 400, description = "invalid cursor")))]
 #[tracing::instrument(skip_all)]
 pub async fn nearby_posts(
-    State(app): State<SharedState>,
+    State(community): State<CommunityState>,
     caller: AuthUser,
     Query(params): Query<NearbyParams>,
 ) -> ApiResult<axum::Json<PostPage>> {
     let query = params.parse()?;
-    let page = nearby::nearby(app.posts.as_ref(), &caller.user_id, &query).await?;
+    let page = nearby::nearby(community.posts.as_ref(), &caller.user_id, &query).await?;
     Ok(axum::Json(PostPage {
         posts: page
             .items
@@ -319,12 +259,12 @@ pub async fn nearby_posts(
     responses((status = 200, body = PostView), (status = 404, description = "no such post")))]
 #[tracing::instrument(skip_all)]
 pub async fn get_post(
-    State(app): State<SharedState>,
+    State(community): State<CommunityState>,
     caller: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<PostView>> {
     let id = path_post_id(&id)?;
-    let post = app.posts.get(&id, &caller.user_id).await?.ok_or(ApiError::NotFound { what: "post" })?;
+    let post = community.posts.get(&id, &caller.user_id).await?.ok_or(ApiError::NotFound { what: "post" })?;
     Ok(axum::Json(PostView::new(post, None)))
 }
 
@@ -332,12 +272,12 @@ pub async fn get_post(
     responses((status = 204, description = "deleted"), (status = 403, description = "not the author"), (status = 404, description = "no such post")))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_post(
-    State(app): State<SharedState>,
+    State(community): State<CommunityState>,
     caller: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = path_post_id(&id)?;
-    match app.posts.delete(&id, &caller.user_id).await? {
+    match community.posts.delete(&id, &caller.user_id).await? {
         Deletion::Deleted => Ok(StatusCode::NO_CONTENT),
         Deletion::NotFound => Err(ApiError::NotFound { what: "post" }),
         Deletion::NotAuthor => Err(ApiError::Forbidden {
@@ -360,16 +300,21 @@ fn vote_view(post_id: String, outcome: VoteOutcome) -> axum::Json<VoteView> {
     responses((status = 200, body = VoteView, description = "the counts as this vote left them"), (status = 404, description = "no such post")))]
 #[tracing::instrument(skip_all)]
 pub async fn set_vote(
-    State(app): State<SharedState>,
+    State(community): State<CommunityState>,
     caller: AuthUser,
     Path(id): Path<String>,
     Json(body): Json<SetVote>,
 ) -> ApiResult<axum::Json<VoteView>> {
     let id = path_post_id(&id)?;
-    let outcome =
-        super::votes::cast(app.posts.as_ref(), &app.vote_notices, &id, &caller.user_id, Some(body.vote))
-            .await?
-            .ok_or(ApiError::NotFound { what: "post" })?;
+    let outcome = super::votes::cast(
+        community.posts.as_ref(),
+        &community.vote_notices,
+        &id,
+        &caller.user_id,
+        Some(body.vote),
+    )
+    .await?
+    .ok_or(ApiError::NotFound { what: "post" })?;
     Ok(vote_view(id, outcome))
 }
 
@@ -377,14 +322,15 @@ pub async fn set_vote(
     responses((status = 200, body = VoteView, description = "withdrawn (or there was none)"), (status = 404, description = "no such post")))]
 #[tracing::instrument(skip_all)]
 pub async fn withdraw_vote(
-    State(app): State<SharedState>,
+    State(community): State<CommunityState>,
     caller: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<VoteView>> {
     let id = path_post_id(&id)?;
-    let outcome = super::votes::cast(app.posts.as_ref(), &app.vote_notices, &id, &caller.user_id, None)
-        .await?
-        .ok_or(ApiError::NotFound { what: "post" })?;
+    let outcome =
+        super::votes::cast(community.posts.as_ref(), &community.vote_notices, &id, &caller.user_id, None)
+            .await?
+            .ok_or(ApiError::NotFound { what: "post" })?;
     Ok(vote_view(id, outcome))
 }
 
@@ -392,12 +338,12 @@ pub async fn withdraw_vote(
     responses((status = 200, body = PostPage), (status = 400, description = "invalid cursor")))]
 #[tracing::instrument(skip_all)]
 pub async fn my_posts(
-    State(app): State<SharedState>,
+    State(community): State<CommunityState>,
     caller: AuthUser,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<PostPage>> {
     let (limit, before) = params.parse()?;
-    let mut posts = app.posts.by_author(&caller.user_id, before.as_deref(), limit as i64 + 1).await?;
+    let mut posts = community.posts.by_author(&caller.user_id, before.as_deref(), limit as i64 + 1).await?;
     let next_cursor = next_page(&mut posts, limit, |post| &post.id);
     Ok(axum::Json(PostPage {
         posts: posts.into_iter().map(|post| PostView::new(post, None)).collect(),

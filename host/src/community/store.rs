@@ -1,9 +1,10 @@
 //! Storage of posts and votes, one SQL text for both engines.
 
-use super::geo::{BoundingBox, Point, lat_band};
 use super::model::{NewPost, Post, Vote};
 use super::vote_batch::VoteBatcher;
 use crate::db::{Database, now_ms};
+use crate::geo::{BoundingBox, Point, lat_band};
+use crate::tasks::Tasks;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
@@ -78,9 +79,9 @@ pub struct SqlPosts {
 }
 
 impl SqlPosts {
-    /// Starts the vote writers, so it must be called inside the runtime.
-    pub fn new(db: Database) -> Self {
-        Self { votes: VoteBatcher::start(db.clone()), db }
+    /// Starts the vote writers as work of `tasks`, so it must be called inside the runtime.
+    pub fn new(db: Database, tasks: &Tasks) -> Self {
+        Self { votes: VoteBatcher::start(db.clone(), tasks), db }
     }
 }
 

@@ -12,10 +12,12 @@
 use super::model::{Vote, count_deltas};
 use super::store::{VoteOutcome, placeholders};
 use crate::db::{Database, Engine, is_transient_conflict, now_ms};
+use crate::tasks::Tasks;
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Connection, Row};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 /// Requests a transaction takes at most; more wait for the next one.
 const MAX_BATCH: usize = 256;
@@ -45,7 +47,7 @@ pub struct VoteBatcher {
 impl VoteBatcher {
     /// SQLite has one writer, so one shard; PostgreSQL locks per post, so posts on different
     /// shards commit in parallel.
-    pub fn start(db: Database) -> Self {
+    pub fn start(db: Database, tasks: &Tasks) -> Self {
         let count = match db.engine() {
             Engine::Sqlite => 1,
             Engine::Postgres => 4,
@@ -53,7 +55,8 @@ impl VoteBatcher {
         let shards = (0..count)
             .map(|_| {
                 let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
-                tokio::spawn(run_shard(db.clone(), receiver));
+                let db = db.clone();
+                tasks.spawn_work("vote shard", move |drain| run_shard(db, receiver, drain));
                 sender
             })
             .collect();
@@ -70,6 +73,21 @@ impl VoteBatcher {
     }
 }
 
+/// The next requests, giving the connection back after `HOLD_IDLE` without any.
+async fn receive(
+    receiver: &mut mpsc::Receiver<Request>,
+    batch: &mut Vec<Request>,
+    held: &mut Option<PoolConnection<sqlx::Any>>,
+) -> usize {
+    match tokio::time::timeout(HOLD_IDLE, receiver.recv_many(batch, MAX_BATCH)).await {
+        Ok(received) => received,
+        Err(_idle) => {
+            *held = None;
+            receiver.recv_many(batch, MAX_BATCH).await
+        }
+    }
+}
+
 fn shard_of(post_id: &str, shards: usize) -> usize {
     // FNV-1a: stable and cheap; any spread will do.
     let hash = post_id
@@ -78,20 +96,22 @@ fn shard_of(post_id: &str, shards: usize) -> usize {
     (hash % shards as u64) as usize
 }
 
-async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>) {
+/// Applies batches until every sender is gone or `drain` fires; on drain the queue is closed
+/// and what it holds is still applied, so every vote taken is committed or answered as failed.
+async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>, drain: CancellationToken) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // The shard keeps its connection between batches: on SQLite a connection that did the
     // last write keeps its page cache, where any other would have to read the pages again.
     // An idle shard gives it back, so the pool can close (shutdown waits for every connection).
     let mut held: Option<PoolConnection<sqlx::Any>> = None;
     loop {
-        let received = match tokio::time::timeout(HOLD_IDLE, receiver.recv_many(&mut batch, MAX_BATCH)).await
-        {
-            Ok(received) => received,
-            Err(_idle) => {
-                held = None;
-                receiver.recv_many(&mut batch, MAX_BATCH).await
+        let received = tokio::select! {
+            biased;
+            () = drain.cancelled(), if !receiver.is_closed() => {
+                receiver.close();
+                continue;
             }
+            received = receive(&mut receiver, &mut batch, &mut held) => received,
         };
         if received == 0 {
             break;

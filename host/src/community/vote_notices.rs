@@ -6,6 +6,7 @@
 use super::store::VoteOutcome;
 use crate::bus::{EventBus, topics};
 use crate::notifications::Notifier;
+use crate::tasks::Tasks;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,6 +19,7 @@ pub struct VoteNotices {
     bus: Arc<dyn EventBus>,
     notifier: Notifier,
     window: Duration,
+    tasks: Tasks,
     /// Posts whose window is open, with the notice waiting for its end.
     open: Arc<Mutex<HashMap<String, Option<Notice>>>>,
 }
@@ -30,8 +32,10 @@ pub struct Notice {
 }
 
 impl VoteNotices {
-    pub fn new(bus: Arc<dyn EventBus>, notifier: Notifier, window: Duration) -> Self {
-        Self { bus, notifier, window, open: Arc::default() }
+    /// Notices are sent as work of `tasks`: at shutdown a folded notice goes out at once
+    /// rather than at the end of its window.
+    pub fn new(bus: Arc<dyn EventBus>, notifier: Notifier, window: Duration, tasks: Tasks) -> Self {
+        Self { bus, notifier, window, tasks, open: Arc::default() }
     }
 
     /// Sends `notice` now if its post is quiet, or folds it into the post's open window.
@@ -47,11 +51,14 @@ impl VoteNotices {
             }
         }
         let this = self.clone();
-        tokio::spawn(async move {
+        self.tasks.spawn_work("vote notice", move |drain| async move {
             let post_id = notice.post_id.clone();
             this.send(notice).await;
             loop {
-                tokio::time::sleep(this.window).await;
+                tokio::select! {
+                    () = tokio::time::sleep(this.window) => {}
+                    () = drain.cancelled() => {}
+                }
                 let pending = {
                     let mut open = this.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                     match open.get_mut(&post_id).and_then(Option::take) {

@@ -1,8 +1,7 @@
 //! The client's address for rate limiting: the socket peer, or the first `X-Forwarded-For`
 //! hop when the deployment says a trusted proxy sits in front.
 
-use crate::app::SharedState;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -10,11 +9,19 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl FromRequestParts<SharedState> for ClientIp {
+/// Whether a trusted proxy in front of the deployment sets `X-Forwarded-For`.
+#[derive(Debug, Clone, Copy)]
+pub struct TrustForwardedFor(pub bool);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    TrustForwardedFor: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Self::Rejection> {
-        if state.config.http.trust_forwarded_for {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if TrustForwardedFor::from_ref(state).0 {
             let forwarded = parts
                 .headers
                 .get("x-forwarded-for")

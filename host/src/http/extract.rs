@@ -1,6 +1,6 @@
 //! Extractors whose rejections are problems with precise codes instead of axum's plain text.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -63,4 +63,20 @@ where
 
 fn query_rejection(rejection: QueryRejection) -> Response {
     ApiError::bad_request("invalid_query", rejection.body_text()).into_response()
+}
+
+/// A coordinate from a query parameter: a field error when missing or not a number.
+pub fn parse_coordinate(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<f64> {
+    let value = match raw.map(str::parse::<f64>) {
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => None,
+        None => {
+            errors.push(FieldError { field: name.into(), message: "is required".into() });
+            return None;
+        }
+    };
+    if value.is_none() {
+        errors.push(FieldError { field: name.into(), message: "must be a number".into() });
+    }
+    value
 }

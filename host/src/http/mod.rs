@@ -1,13 +1,15 @@
-//! The HTTP edge: the router every domain merges into, and the middleware stack that makes
+//! The HTTP edge: the middleware stack around every domain's routes that makes
 //! every response carry a request id, every error a problem document, and every route a
 //! latency histogram.
 
 pub mod client_ip;
+pub mod cursor;
 pub mod extract;
 pub mod metrics;
+pub mod pagination;
 pub mod problem;
 
-use crate::app::SharedState;
+use crate::config::HttpConfig;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
@@ -20,22 +22,11 @@ use tower_http::trace::TraceLayer;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application: domain routers under `/api/v1`, operations at the root.
-pub fn router(state: SharedState) -> Router {
-    let api = Router::new()
-        .merge(crate::auth::routes::router())
-        .merge(crate::accounts::routes::router())
-        .merge(crate::community::routes::router())
-        .merge(crate::plugins::routes::router())
-        .merge(crate::weather::routes::router())
-        .merge(crate::points::routes::router())
-        .merge(crate::notifications::routes::router())
-        .merge(crate::missions::routes::router())
-        .merge(crate::verification::routes::router());
-    let config = &state.config.http;
-    Router::new()
-        .nest("/api/v1", api)
-        .merge(crate::ops::router())
+/// Wraps the application's routes in the stack every request passes: the problem fallback for
+/// unknown paths, panics caught as 500, the timeout (408), the body limit, problem rendering,
+/// metrics, tracing and the request id.
+pub fn with_middleware(routes: Router, config: &HttpConfig) -> Router {
+    routes
         .fallback(problem::not_found)
         .layer(CatchPanicLayer::custom(problem::panic_response))
         .layer(TimeoutLayer::with_status_code(
@@ -51,5 +42,4 @@ pub fn router(state: SharedState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
 }

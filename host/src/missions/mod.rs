@@ -1,4 +1,4 @@
-//! Missions: each Asia/Seoul day, at most three per user (one per slot), made by the active
+//! MissionService: each Asia/Seoul day, at most three per user (one per slot), made by the active
 //! generator component from the day's weather and stored so the day's set never changes.
 
 pub mod model;
@@ -8,3 +8,14 @@ pub mod today;
 
 pub use model::{Mission, MissionDay, MissionState, MissionView};
 pub use store::MissionStore;
+
+/// What the mission routes and today's generation need.
+pub struct MissionService {
+    pub store: MissionStore,
+    /// A mission's page lists its verifications.
+    pub verifications: crate::verification::VerificationStore,
+    pub weather: crate::weather::WeatherService,
+    pub plugins: std::sync::Arc<crate::plugins::registry::PluginRegistry>,
+    /// Shown with each mission as the attempts it has left.
+    pub max_daily_attempts: i64,
+}

@@ -1,19 +1,26 @@
 //! `/missions/today`, `/missions/{id}` and `/missions` (history).
 
+use super::MissionService;
 use super::model::MissionView;
 use super::today::{TodayError, missions_today};
-use crate::app::SharedState;
 use crate::auth::AuthUser;
-use crate::community::geo::Point;
-use crate::community::routes::{PageParams, next_page, parse_coordinate};
+use crate::auth::Authenticator;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::http::extract::Query;
+use crate::geo::Point;
+use crate::http::extract::{Query, parse_coordinate};
+use crate::http::pagination::{PageParams, next_page};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<MissionService>: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new()
         .route("/missions/today", get(today))
         .route("/missions/{id}", get(mission))
@@ -93,13 +100,13 @@ pub struct MissionPage {
               (status = 503, description = "no weather or no generator answer yet; try again")))]
 #[tracing::instrument(skip_all)]
 pub async fn today(
-    State(app): State<SharedState>,
+    State(service): State<Arc<MissionService>>,
     caller: AuthUser,
     Query(params): Query<TodayParams>,
 ) -> ApiResult<axum::Json<TodayView>> {
     let location = params.location()?;
-    let today = missions_today(&app, &caller.user_id, location, crate::db::now_ms()).await?;
-    let max = app.config.verification.max_daily_attempts;
+    let today = missions_today(&service, &caller.user_id, location, crate::db::now_ms()).await?;
+    let max = service.max_daily_attempts;
     Ok(axum::Json(TodayView {
         local_date: today.day.local_date,
         region: today.day.region,
@@ -120,19 +127,19 @@ pub struct MissionDetail {
     responses((status = 200, body = MissionDetail), (status = 404, description = "no such mission of yours")))]
 #[tracing::instrument(skip_all)]
 pub async fn mission(
-    State(app): State<SharedState>,
+    State(service): State<Arc<MissionService>>,
     caller: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<MissionDetail>> {
-    let mission = app
-        .missions
+    let mission = service
+        .store
         .get(&id)
         .await?
         .filter(|m| m.user_id == caller.user_id)
         .ok_or(ApiError::NotFound { what: "mission" })?;
-    let verifications = app.verifications.of_mission(&mission.id).await?;
+    let verifications = service.verifications.of_mission(&mission.id).await?;
     Ok(axum::Json(MissionDetail {
-        mission: MissionView::new(mission, app.config.verification.max_daily_attempts),
+        mission: MissionView::new(mission, service.max_daily_attempts),
         verifications: verifications.into_iter().map(Into::into).collect(),
     }))
 }
@@ -141,14 +148,14 @@ pub async fn mission(
     responses((status = 200, body = MissionPage), (status = 400, description = "invalid cursor")))]
 #[tracing::instrument(skip_all)]
 pub async fn history(
-    State(app): State<SharedState>,
+    State(service): State<Arc<MissionService>>,
     caller: AuthUser,
     Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<MissionPage>> {
     let (limit, before) = params.parse()?;
-    let mut missions = app.missions.history(&caller.user_id, before.as_deref(), limit as i64 + 1).await?;
+    let mut missions = service.store.history(&caller.user_id, before.as_deref(), limit as i64 + 1).await?;
     let next_cursor = next_page(&mut missions, limit, |m| &m.id);
-    let max = app.config.verification.max_daily_attempts;
+    let max = service.max_daily_attempts;
     Ok(axum::Json(MissionPage {
         missions: missions.into_iter().map(|m| MissionView::new(m, max)).collect(),
         next_cursor,

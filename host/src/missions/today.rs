@@ -2,9 +2,9 @@
 //! active generator component from that day's weather, then stored, so every later request
 //! of the day returns the same set.
 
+use super::MissionService;
 use super::model::{Mission, MissionDay};
 use super::store::NewDay;
-use crate::app::AppState;
 use crate::plugins::bindings::{UserContext, WeatherSnapshot};
 use crate::plugins::calls::Target;
 use crate::plugins::dto::MissionDto;
@@ -33,25 +33,25 @@ pub struct Today {
 }
 
 pub async fn missions_today(
-    app: &AppState,
+    service: &MissionService,
     user_id: &str,
     location: Option<(f64, f64)>,
     now_ms: i64,
 ) -> Result<Today, TodayError> {
     let date = weather::seoul_date(now_ms);
     let local_date = date.format("%Y-%m-%d").to_string();
-    if let Some(day) = app.missions.day(user_id, &local_date).await? {
-        let missions = app.missions.of_day(user_id, &local_date).await?;
+    if let Some(day) = service.store.day(user_id, &local_date).await? {
+        let missions = service.store.of_day(user_id, &local_date).await?;
         return Ok(Today { day, missions });
     }
     let (lat, lon) = location.ok_or(TodayError::LocationNeeded)?;
-    let forecast = app.weather.day(lat, lon, date).await?;
+    let forecast = service.weather.day(lat, lon, date).await?;
     let since = (date - chrono::Days::new(RECENT_DAYS as u64)).format("%Y-%m-%d").to_string();
-    let recent_mission_keys = app.missions.recent_keys(user_id, &since, RECENT_KEYS).await?;
+    let recent_mission_keys = service.store.recent_keys(user_id, &since, RECENT_KEYS).await?;
     let snapshots: Vec<WeatherSnapshot> = forecast.slots.iter().cloned().map(Into::into).collect();
     let user =
         UserContext { region: forecast.region.clone(), local_date: local_date.clone(), recent_mission_keys };
-    let run = app
+    let run = service
         .plugins
         .generate(Target::Active, &snapshots, &user, Purpose::Live)
         .await
@@ -62,8 +62,8 @@ pub async fn missions_today(
     })?;
     let missions: Vec<MissionDto> = generated.missions.into_iter().map(Into::into).collect();
     let day = MissionDay { local_date, region: forecast.region, lat, lon, weather_stale: forecast.stale };
-    let missions = app
-        .missions
+    let missions = service
+        .store
         .insert_day(NewDay {
             user_id,
             day: &day,
@@ -73,6 +73,6 @@ pub async fn missions_today(
         })
         .await?;
     // Another request may have stored the day first; its record is the one that counts.
-    let day = app.missions.day(user_id, &day.local_date).await?.unwrap_or(day);
+    let day = service.store.day(user_id, &day.local_date).await?.unwrap_or(day);
     Ok(Today { day, missions })
 }

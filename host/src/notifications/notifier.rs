@@ -10,8 +10,10 @@ use super::hub::{Hub, Refusal, Registration};
 use super::store::{Event, NotificationStore};
 use crate::bus::{EventBus, topics};
 use crate::db::Database;
+use crate::tasks::Tasks;
 use anyhow::Context;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Longest kind (`verification.decided`, `points.credited`, `post.voted` …).
 pub const MAX_KIND_BYTES: usize = 64;
@@ -23,21 +25,24 @@ pub struct Notifier {
     store: NotificationStore,
     bus: Arc<dyn EventBus>,
     hub: Arc<Hub>,
+    keep_alive: Duration,
 }
 
 impl Notifier {
-    /// The notifier, following the bus from now on.
+    /// The notifier, following the bus from now on (until `tasks` stop their followers).
     pub async fn start(
         db: Database,
         bus: Arc<dyn EventBus>,
         config: &NotificationsConfig,
+        tasks: &Tasks,
     ) -> anyhow::Result<Self> {
         let notifier = Self {
             store: NotificationStore::new(db, config.keep_per_user, config.keep_days),
             bus,
             hub: Hub::new(config.max_streams_per_user),
+            keep_alive: Duration::from_secs(config.keep_alive_secs),
         };
-        notifier.follow().await?;
+        notifier.follow(tasks).await?;
         Ok(notifier)
     }
 
@@ -81,17 +86,27 @@ impl Notifier {
         self.hub.streams_of(user_id)
     }
 
+    /// How often an idle stream sends a keep-alive comment.
+    pub fn keep_alive(&self) -> Duration {
+        self.keep_alive
+    }
+
     /// Ends this instance's streams (at shutdown; clients reconnect elsewhere and resume).
     pub fn close(&self) {
         self.hub.close();
     }
 
-    async fn follow(&self) -> anyhow::Result<()> {
+    async fn follow(&self, tasks: &Tasks) -> anyhow::Result<()> {
         let group = format!("notifications-{}", uuid::Uuid::new_v4().simple());
         let mut subscription = self.bus.subscribe(topics::NOTIFICATIONS, &group).await?;
         let hub = Arc::downgrade(&self.hub);
-        tokio::spawn(async move {
-            while let Some(message) = subscription.next().await {
+        tasks.spawn_follower("notifications", move |stop| async move {
+            loop {
+                let message = tokio::select! {
+                    message = subscription.next() => message,
+                    () = stop.cancelled() => break,
+                };
+                let Some(message) = message else { break };
                 let Some(hub) = hub.upgrade() else { break };
                 match serde_json::from_slice::<Event>(&message.payload) {
                     Ok(event) => hub.deliver(&event),

@@ -10,23 +10,26 @@
 use super::hub::{Refusal, Registration};
 use super::notifier::Notifier;
 use super::store::Event;
-use crate::app::SharedState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Authenticator};
 use crate::error::{ApiError, ApiResult};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{self, KeepAlive, Sse};
 use axum::routing::get;
 use futures::Stream;
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::Duration;
 
 /// Events read from the backlog per query.
 const BACKLOG_PAGE: i64 = 100;
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Notifier: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new().route("/notifications/stream", get(stream))
 }
 
@@ -39,12 +42,12 @@ pub fn router() -> Router<SharedState> {
         (status = 429, description = "too many open streams for this user")))]
 #[tracing::instrument(skip_all)]
 pub async fn stream(
-    State(app): State<SharedState>,
+    State(notifier): State<Notifier>,
     caller: AuthUser,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>> {
     let resume_after = last_event_id(&headers)?;
-    let registration = app.notifier.register(&caller.user_id).map_err(|refusal| match refusal {
+    let registration = notifier.register(&caller.user_id).map_err(|refusal| match refusal {
         Refusal::TooManyStreams => ApiError::RateLimited { retry_after_secs: 5 },
         Refusal::ShuttingDown => {
             ApiError::Unavailable { code: "shutting_down", detail: "this instance is shutting down".into() }
@@ -54,17 +57,17 @@ pub async fn stream(
     // committed in between is either counted here or delivered live.
     let last_sent = match resume_after {
         Some(seq) => seq,
-        None => app.notifier.store().last_seq(&caller.user_id).await?,
+        None => notifier.store().last_seq(&caller.user_id).await?,
     };
     let feed = Feed {
-        notifier: app.notifier.clone(),
+        notifier: notifier.clone(),
         user_id: caller.user_id,
         last_sent,
         pending: VecDeque::new(),
         read_backlog: resume_after.is_some(),
         registration,
     };
-    let keep_alive = Duration::from_secs(app.config.notifications.keep_alive_secs);
+    let keep_alive = notifier.keep_alive();
     Ok(Sse::new(futures::stream::unfold(feed, Feed::next)).keep_alive(KeepAlive::new().interval(keep_alive)))
 }
 

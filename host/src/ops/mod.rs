@@ -2,19 +2,36 @@
 
 mod openapi;
 
-use crate::app::SharedState;
+use crate::bus::EventBus;
+use crate::db::Database;
 use crate::error::ApiError;
+use crate::files::FileStore;
+use crate::state::StateStore;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub fn router() -> Router<SharedState> {
+/// The adapters readiness checks.
+#[derive(Clone)]
+pub struct Adapters {
+    pub db: Database,
+    pub state: Arc<dyn StateStore>,
+    pub bus: Arc<dyn EventBus>,
+    pub files: Arc<dyn FileStore>,
+}
+
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Adapters: FromRef<S>,
+{
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -28,18 +45,18 @@ async fn healthz() -> axum::Json<serde_json::Value> {
 }
 
 /// Every adapter answers: database, state store, event bus, file store. 503 names the failing ones.
-async fn readyz(State(app): State<SharedState>) -> Response {
+async fn readyz(State(adapters): State<Adapters>) -> Response {
     let (database, state, bus, files) = tokio::join!(
-        check(app.db.ping()),
-        check(app.state.ping()),
-        check(app.bus.ping()),
-        check(app.files.ping()),
+        check(adapters.db.ping()),
+        check(adapters.state.ping()),
+        check(adapters.bus.ping()),
+        check(adapters.files.ping()),
     );
     let checks = json!({
-        "database": { "backend": app.db.engine().name(), "status": database },
-        "state": { "backend": app.state.backend(), "status": state },
-        "bus": { "backend": app.bus.backend(), "status": bus },
-        "files": { "backend": app.files.backend(), "status": files },
+        "database": { "backend": adapters.db.engine().name(), "status": database },
+        "state": { "backend": adapters.state.backend(), "status": state },
+        "bus": { "backend": adapters.bus.backend(), "status": bus },
+        "files": { "backend": adapters.files.backend(), "status": files },
     });
     if [&database, &state, &bus, &files].iter().all(|status| status.as_str() == "ok") {
         return (StatusCode::OK, axum::Json(json!({ "status": "ready", "checks": checks }))).into_response();

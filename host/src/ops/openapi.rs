@@ -1,7 +1,6 @@
 //! The OpenAPI document (`/openapi.json`) and Swagger UI (`/docs`), assets bundled in the
 //! binary so the viewer works offline.
 
-use crate::app::SharedState;
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -85,6 +84,6 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
 }

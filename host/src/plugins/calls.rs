@@ -268,7 +268,7 @@ impl PluginRegistry {
         let registry = self.clone();
         let (call_id, active, mission, photo) =
             (call_id.to_owned(), active.to_owned(), mission.clone(), *photo);
-        tokio::spawn(async move {
+        self.tasks.spawn_work("shadow run", move |_drain| async move {
             let _permit = permit;
             let run =
                 registry.verify_on(&candidate, &shadow, &mission, &photo, vision, Purpose::Shadow).await;

@@ -106,6 +106,7 @@ async fn replay(config: &Config, engine: PluginEngine, call_id: &str) -> anyhow:
         Arc::new(SqlRecordStore::new(db.clone())),
         db,
         Arc::new(crate::bus::InProcessBus::new()),
+        crate::tasks::Tasks::new(),
     );
     registry.replay(call_id).await.map_err(anyhow::Error::from)
 }

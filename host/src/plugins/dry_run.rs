@@ -2,11 +2,12 @@
 //! (multipart), on a given version or the active one, without touching user data. Each
 //! dry-run is recorded like any call, so it can be replayed.
 
+use super::PluginsState;
 use super::calls::Target;
 use super::dto::{MissionDto, PhotoFeaturesDto, UserContextDto, VerdictDto, WeatherDto};
 use super::records::Purpose;
 use super::validate;
-use crate::app::SharedState;
+use crate::auth::Authenticator;
 use crate::auth::admin::AdminUser;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
@@ -14,7 +15,7 @@ use crate::photos::{self, MAX_PHOTO_BYTES};
 use crate::plugins::CallError;
 use crate::vision::ImageInput;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequest, Multipart, Path, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -26,7 +27,12 @@ const MAX_REQUEST_PART_BYTES: usize = 64 * 1024;
 /// The handle the posted photo gets inside the policy.
 pub(super) const PHOTO_HANDLE: u64 = 1;
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PluginsState: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new().route(
         "/admin/plugins/{id}/dry-run",
         post(dry_run).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES + MAX_REQUEST_PART_BYTES + 4096)),
@@ -80,7 +86,7 @@ pub struct PolicyDryRunResult {
     responses((status = 200, body = DryRunResult), (status = 200, body = PolicyDryRunResult),
               (status = 422, description = "bad input, or the plugin failed (the field names the error kind)")))]
 pub async fn dry_run(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     _admin: AdminUser,
     Path(id): Path<String>,
     request: Request,
@@ -89,17 +95,17 @@ pub async fn dry_run(
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let target = if id == "active" { Target::Active } else { Target::Version(&id) };
     if content_type.starts_with("multipart/form-data") {
-        let multipart = Multipart::from_request(request, &app)
+        let multipart = Multipart::from_request(request, &plugins)
             .await
             .map_err(|err| ApiError::bad_request("invalid_multipart", err.body_text()))?;
-        Ok(axum::Json(policy_dry_run(&app, target, multipart).await?).into_response())
+        Ok(axum::Json(policy_dry_run(&plugins, target, multipart).await?).into_response())
     } else {
         // A refused body is already the precise problem (415, 400, 422 or 413).
-        let body = match Json::<DryRunRequest>::from_request(request, &app).await {
+        let body = match Json::<DryRunRequest>::from_request(request, &plugins).await {
             Ok(Json(body)) => body,
             Err(rejection) => return Ok(rejection),
         };
-        Ok(axum::Json(generator_dry_run(&app, target, body).await?).into_response())
+        Ok(axum::Json(generator_dry_run(&plugins, target, body).await?).into_response())
     }
 }
 
@@ -108,7 +114,7 @@ fn plugin_failed(err: CallError) -> ApiError {
 }
 
 async fn generator_dry_run(
-    app: &SharedState,
+    plugins: &PluginsState,
     target: Target<'_>,
     body: DryRunRequest,
 ) -> ApiResult<DryRunResult> {
@@ -116,7 +122,7 @@ async fn generator_dry_run(
         return Err(ApiError::field("weather", "at most one snapshot per slot (3)"));
     }
     let weather: Vec<_> = body.weather.into_iter().map(Into::into).collect();
-    let run = app.plugins.generate(target, &weather, &body.user.into(), Purpose::DryRun).await?;
+    let run = plugins.registry.generate(target, &weather, &body.user.into(), Purpose::DryRun).await?;
     let generated = run.outcome.map_err(plugin_failed)?;
     Ok(DryRunResult {
         call_id: run.call_id,
@@ -182,7 +188,7 @@ pub(super) fn prepare_photo(
 }
 
 async fn policy_dry_run(
-    app: &SharedState,
+    plugins: &PluginsState,
     target: Target<'_>,
     multipart: Multipart,
 ) -> ApiResult<PolicyDryRunResult> {
@@ -199,8 +205,8 @@ async fn policy_dry_run(
         .await
         .map_err(anyhow::Error::from)?
         .map_err(|err| ApiError::field("photo", err.to_string()))?;
-    let grader = app.vision.grader(HashMap::from([(PHOTO_HANDLE, image)]));
-    let run = app.plugins.verify(target, &mission, &features, grader, Purpose::DryRun).await?;
+    let grader = plugins.vision.grader(HashMap::from([(PHOTO_HANDLE, image)]));
+    let run = plugins.registry.verify(target, &mission, &features, grader, Purpose::DryRun).await?;
     let verified = run.outcome.map_err(plugin_failed)?;
     Ok(PolicyDryRunResult {
         call_id: run.call_id,

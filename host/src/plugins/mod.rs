@@ -59,3 +59,12 @@ impl World {
         }
     }
 }
+
+/// What the plugin admin API needs: the registry, the vision service (for dry-runs of a
+/// policy) and the audit log.
+#[derive(Clone)]
+pub struct PluginsState {
+    pub registry: std::sync::Arc<registry::PluginRegistry>,
+    pub vision: crate::vision::VisionService,
+    pub audit: crate::audit::AuditLog,
+}

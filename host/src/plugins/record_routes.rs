@@ -1,20 +1,26 @@
 //! Admin API over what the platform keeps about plugin calls: call records and their exact
 //! replay, the shadow candidate and its agreement with the active policy.
 
+use super::PluginsState;
 use super::calls::ReplayReport;
 use super::records::{CallRecord, ShadowReport};
 use super::store::VersionInfo;
-use crate::app::SharedState;
+use crate::auth::Authenticator;
 use crate::auth::admin::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PluginsState: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new()
         .route("/admin/plugin-calls/{id}", get(call))
         .route("/admin/plugin-calls/{id}/replay", post(replay))
@@ -30,11 +36,11 @@ fn call_id(id: &str) -> ApiResult<&str> {
 #[utoipa::path(get, path = "/api/v1/admin/plugin-calls/{id}", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = CallRecord), (status = 404, description = "no such call")))]
 pub async fn call(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     _admin: AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<CallRecord>> {
-    Ok(axum::Json(app.plugins.call_record(call_id(&id)?).await?))
+    Ok(axum::Json(plugins.registry.call_record(call_id(&id)?).await?))
 }
 
 /// Re-runs a recorded call exactly: same version, seed and inputs, vision answered from the
@@ -42,24 +48,24 @@ pub async fn call(
 #[utoipa::path(post, path = "/api/v1/admin/plugin-calls/{id}/replay", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = ReplayReport), (status = 404, description = "no such call")))]
 pub async fn replay(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ReplayReport>> {
-    let report = app.plugins.replay(call_id(&id)?).await?;
+    let report = plugins.registry.replay(call_id(&id)?).await?;
     let detail = if report.identical { "identical" } else { "differs" };
-    crate::audit::record(&app.db, Some(&admin.user_id), "plugin.replay", &report.call_id, detail).await?;
+    plugins.audit.record(Some(&admin.user_id), "plugin.replay", &report.call_id, detail).await?;
     Ok(axum::Json(report))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/shadow", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = VersionInfo), (status = 409, description = "not a verification policy")))]
 pub async fn start_shadow(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<VersionInfo>> {
-    Ok(axum::Json(app.plugins.start_shadow(&id, Some(&admin.user_id)).await?))
+    Ok(axum::Json(plugins.registry.start_shadow(&id, Some(&admin.user_id)).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -81,14 +87,14 @@ pub struct ShadowView {
 #[utoipa::path(get, path = "/api/v1/admin/shadow", tag = "admin", security(("bearer" = [])), params(ShadowParams),
     responses((status = 200, body = ShadowView)))]
 pub async fn shadow(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     _admin: AdminUser,
     Query(params): Query<ShadowParams>,
 ) -> ApiResult<axum::Json<ShadowView>> {
-    let current = app.plugins.shadow_policy().map(|(sha, _)| sha);
+    let current = plugins.registry.shadow_policy().map(|(sha, _)| sha);
     let limit = params.limit.unwrap_or(20).clamp(1, 100);
     let report = match params.candidate.as_ref().or(current.as_ref()) {
-        Some(candidate) => Some(app.plugins.shadow_report(candidate, limit).await?),
+        Some(candidate) => Some(plugins.registry.shadow_report(candidate, limit).await?),
         None => None,
     };
     Ok(axum::Json(ShadowView { current, report }))
@@ -97,9 +103,9 @@ pub async fn shadow(
 #[utoipa::path(delete, path = "/api/v1/admin/shadow", tag = "admin", security(("bearer" = [])),
     responses((status = 204, description = "no candidate runs in shadow any more")))]
 pub async fn stop_shadow(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     AdminUser(admin): AdminUser,
 ) -> ApiResult<StatusCode> {
-    app.plugins.stop_shadow(Some(&admin.user_id)).await?;
+    plugins.registry.stop_shadow(Some(&admin.user_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

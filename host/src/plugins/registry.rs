@@ -17,6 +17,7 @@ use super::store::{NewVersion, PluginStore, VersionInfo};
 use super::{PluginEngine, World, bundled, gate};
 use crate::bus::{EventBus, topics};
 use crate::db::Database;
+use crate::tasks::Tasks;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -51,6 +52,8 @@ pub struct PluginRegistry {
     compiled: Mutex<HashMap<String, Compiled>>,
     active: RwLock<Active>,
     pub(super) shadow_slots: Arc<tokio::sync::Semaphore>,
+    /// Shadow runs go out as work of these tasks, so shutdown waits for their verdicts.
+    pub(super) tasks: Tasks,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +98,7 @@ impl PluginRegistry {
         records: Arc<dyn RecordStore>,
         db: Database,
         bus: Arc<dyn EventBus>,
+        tasks: Tasks,
     ) -> Arc<Self> {
         Arc::new(Self {
             engine: Arc::new(engine),
@@ -105,6 +109,7 @@ impl PluginRegistry {
             compiled: Mutex::new(HashMap::new()),
             active: RwLock::new(Active::default()),
             shadow_slots: Arc::new(tokio::sync::Semaphore::new(SHADOW_SLOTS)),
+            tasks,
         })
     }
 
@@ -116,8 +121,9 @@ impl PluginRegistry {
         records: Arc<dyn RecordStore>,
         db: Database,
         bus: Arc<dyn EventBus>,
+        tasks: &Tasks,
     ) -> anyhow::Result<Arc<Self>> {
-        let registry = Self::open(engine, store, records, db, bus);
+        let registry = Self::open(engine, store, records, db, bus, tasks.clone());
         let active = registry.store.active().await?;
         for (label, bytes) in [("bundled generator", bundled::GENERATOR), ("bundled policy", bundled::POLICY)]
         {
@@ -142,7 +148,7 @@ impl PluginRegistry {
             }
         }
         registry.refresh().await?;
-        registry.clone().follow_activations().await?;
+        registry.clone().follow_activations(tasks).await?;
         Ok(registry)
     }
 
@@ -436,16 +442,17 @@ impl PluginRegistry {
 
     /// Reloads on every announcement (each instance is its own consumer group, so every
     /// instance hears every announcement) and every few seconds regardless.
-    async fn follow_activations(self: Arc<Self>) -> anyhow::Result<()> {
+    async fn follow_activations(self: Arc<Self>, tasks: &Tasks) -> anyhow::Result<()> {
         let group = format!("plugins-{}", uuid::Uuid::new_v4().simple());
         let mut subscription = self.bus.subscribe(topics::PLUGINS, &group).await?;
         let weak = Arc::downgrade(&self);
-        tokio::spawn(async move {
+        tasks.spawn_follower("plugin activations", move |stop| async move {
             let mut tick = tokio::time::interval(PERIODIC_CHECK);
             loop {
                 tokio::select! {
                     message = subscription.next() => if message.is_none() { break },
                     _ = tick.tick() => {}
+                    () = stop.cancelled() => break,
                 }
                 let Some(registry) = weak.upgrade() else { break };
                 if let Err(err) = registry.refresh().await {

@@ -1,24 +1,30 @@
 //! Admin API of the plugin registry, and the audit log.
 
+use super::PluginsState;
 use super::World;
 use super::inspect::{InspectError, MAX_COMPONENT_BYTES};
 use super::records::Scorecard;
 use super::registry::{RegistryError, Uploaded};
 use super::store::VersionInfo;
-use crate::app::SharedState;
 use crate::audit::AuditEntry;
+use crate::auth::Authenticator;
 use crate::auth::admin::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PluginsState: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new()
         .route("/admin/plugins", post(upload).get(list).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES)))
         .route("/admin/plugins/{id}", get(inspect).delete(delete))
@@ -75,7 +81,7 @@ pub struct UploadParams {
               (status = 422, description = "not a component of a known world"), (status = 413, description = "too large")))]
 #[tracing::instrument(skip_all)]
 pub async fn upload(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     AdminUser(admin): AdminUser,
     Query(params): Query<UploadParams>,
     headers: HeaderMap,
@@ -90,7 +96,7 @@ pub async fn upload(
     if label.is_empty() || label.chars().count() > 64 || params.note.chars().count() > 500 {
         return Err(ApiError::field("label", "label must be 1 to 64 characters and note at most 500"));
     }
-    let uploaded = app.plugins.upload(&body, label, &params.note, Some(&admin.user_id)).await?;
+    let uploaded = plugins.registry.upload(&body, label, &params.note, Some(&admin.user_id)).await?;
     let status = if uploaded.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(uploaded)).into_response())
 }
@@ -117,8 +123,11 @@ pub struct VersionList {
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/plugins", tag = "admin", security(("bearer" = [])), responses((status = 200, body = VersionList)))]
-pub async fn list(State(app): State<SharedState>, _admin: AdminUser) -> ApiResult<axum::Json<VersionList>> {
-    let (versions, active) = app.plugins.list().await?;
+pub async fn list(
+    State(plugins): State<PluginsState>,
+    _admin: AdminUser,
+) -> ApiResult<axum::Json<VersionList>> {
+    let (versions, active) = plugins.registry.list().await?;
     let versions = versions
         .into_iter()
         .map(|version| {
@@ -131,11 +140,11 @@ pub async fn list(State(app): State<SharedState>, _admin: AdminUser) -> ApiResul
 
 #[utoipa::path(get, path = "/api/v1/admin/plugins/{id}", tag = "admin", security(("bearer" = [])), responses((status = 200, body = VersionDetail)))]
 pub async fn inspect(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     _admin: AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<VersionDetail>> {
-    let registry = &app.plugins;
+    let registry = &plugins.registry;
     let version = registry.info(&id).await?;
     let (_, active) = registry.list().await?;
     let active = active.iter().any(|(_, sha)| *sha == version.sha256);
@@ -146,11 +155,11 @@ pub async fn inspect(
 #[utoipa::path(delete, path = "/api/v1/admin/plugins/{id}", tag = "admin", security(("bearer" = [])),
     responses((status = 204, description = "deleted"), (status = 409, description = "the version is active")))]
 pub async fn delete(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    app.plugins.delete(&id, Some(&admin.user_id)).await?;
+    plugins.registry.delete(&id, Some(&admin.user_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,7 +176,7 @@ pub struct ActivateParams {
 #[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/activate", tag = "admin", security(("bearer" = [])), params(ActivateParams),
     responses((status = 200, body = VersionInfo), (status = 409, description = "the version fails its golden corpus (`corpus_failed`, with its scorecard)")))]
 pub async fn activate(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
     Query(params): Query<ActivateParams>,
@@ -183,14 +192,14 @@ pub async fn activate(
             ));
         }
     };
-    Ok(axum::Json(app.plugins.activate(&id, Some(&admin.user_id), force).await?))
+    Ok(axum::Json(plugins.registry.activate(&id, Some(&admin.user_id), force).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/plugins/{id}/rollback", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, description = "the world: mission-generator or verification-policy")),
     responses((status = 200, body = VersionInfo), (status = 409, description = "nothing to roll back to")))]
 pub async fn rollback(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<VersionInfo>> {
@@ -199,7 +208,7 @@ pub async fn rollback(
         "verification-policy" => World::VerificationPolicy,
         _ => return Err(ApiError::NotFound { what: "world" }),
     };
-    Ok(axum::Json(app.plugins.rollback(world, Some(&admin.user_id)).await?))
+    Ok(axum::Json(plugins.registry.rollback(world, Some(&admin.user_id)).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -216,12 +225,12 @@ pub struct AuditPage {
 
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", security(("bearer" = [])), params(Page), responses((status = 200, body = AuditPage)))]
 pub async fn audit(
-    State(app): State<SharedState>,
+    State(plugins): State<PluginsState>,
     _admin: AdminUser,
     Query(page): Query<Page>,
 ) -> ApiResult<axum::Json<AuditPage>> {
     let limit = page.limit.unwrap_or(50).clamp(1, 200);
-    let entries = crate::audit::list(&app.db, page.cursor.as_deref(), limit).await?;
+    let entries = plugins.audit.list(page.cursor.as_deref(), limit).await?;
     let next_cursor = (entries.len() as i64 == limit).then(|| entries.last().map(|e| e.id.clone())).flatten();
     Ok(axum::Json(AuditPage { entries, next_cursor }))
 }

@@ -1,12 +1,13 @@
 //! `/me/points`, `/rankings`, `/rankings/me` and `/rankings/search`.
 
+use super::PointsService;
 use super::ledger::{Entry, HistoryCursor};
 use super::service::{MAX_PREFIX_CHARS, MAX_SEARCH, Ranked};
-use crate::app::SharedState;
 use crate::auth::AuthUser;
+use crate::auth::Authenticator;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Query;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine as _;
@@ -20,7 +21,12 @@ const DEFAULT_SEARCH: i64 = 20;
 /// Longer cursors are refused before decoding.
 const MAX_CURSOR_CHARS: usize = 256;
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    PointsService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new()
         .route("/me/points", get(my_points))
         .route("/rankings", get(top))
@@ -107,15 +113,15 @@ fn decode_cursor(raw: &str) -> ApiResult<HistoryCursor> {
     responses((status = 200, body = PointsView), (status = 422, description = "invalid limit or cursor")))]
 #[tracing::instrument(skip_all)]
 pub async fn my_points(
-    State(app): State<SharedState>,
+    State(points): State<PointsService>,
     caller: AuthUser,
     Query(params): Query<HistoryParams>,
 ) -> ApiResult<Json<PointsView>> {
     let limit = parse_limit(params.limit.as_deref(), DEFAULT_PAGE, MAX_PAGE)?;
     let cursor = params.cursor.as_deref().map(decode_cursor).transpose()?;
-    let standing = app.points.standing(&caller.user_id).await?;
+    let standing = points.standing(&caller.user_id).await?;
     // One more than asked tells whether another page follows.
-    let mut history = app.points.history(&caller.user_id, cursor.as_ref(), limit + 1).await?;
+    let mut history = points.history(&caller.user_id, cursor.as_ref(), limit + 1).await?;
     let next_cursor = if history.len() as i64 > limit {
         history.truncate(limit as usize);
         history.last().map(encode_cursor)
@@ -129,19 +135,19 @@ pub async fn my_points(
     responses((status = 200, body = RankingView), (status = 422, description = "invalid limit")))]
 #[tracing::instrument(skip_all)]
 pub async fn top(
-    State(app): State<SharedState>,
+    State(points): State<PointsService>,
     _caller: AuthUser,
     Query(params): Query<TopParams>,
 ) -> ApiResult<Json<RankingView>> {
     let limit = parse_limit(params.limit.as_deref(), DEFAULT_TOP, super::ranking::MAX_TOP as i64)?;
-    Ok(Json(RankingView { rankings: app.points.top(limit as usize).await? }))
+    Ok(Json(RankingView { rankings: points.top(limit as usize).await? }))
 }
 
 #[utoipa::path(get, path = "/api/v1/rankings/me", tag = "points", security(("bearer" = [])),
     responses((status = 200, body = MyRankView)))]
 #[tracing::instrument(skip_all)]
-pub async fn my_rank(State(app): State<SharedState>, caller: AuthUser) -> ApiResult<Json<MyRankView>> {
-    let view = match app.points.rank_of(&caller.user_id).await? {
+pub async fn my_rank(State(points): State<PointsService>, caller: AuthUser) -> ApiResult<Json<MyRankView>> {
+    let view = match points.rank_of(&caller.user_id).await? {
         Some((rank, standing)) => {
             MyRankView { rank, total: standing.total, reached_at_ms: Some(standing.reached_at_ms) }
         }
@@ -154,7 +160,7 @@ pub async fn my_rank(State(app): State<SharedState>, caller: AuthUser) -> ApiRes
     responses((status = 200, body = RankingView), (status = 422, description = "missing or invalid nickname or limit")))]
 #[tracing::instrument(skip_all)]
 pub async fn search(
-    State(app): State<SharedState>,
+    State(points): State<PointsService>,
     _caller: AuthUser,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<RankingView>> {
@@ -177,5 +183,5 @@ pub async fn search(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    Ok(Json(RankingView { rankings: app.points.search(prefix, limit as usize).await? }))
+    Ok(Json(RankingView { rankings: points.search(prefix, limit as usize).await? }))
 }

@@ -6,6 +6,7 @@ use super::ranking::{MAX_TOP, RankingStore};
 use crate::bus::{EventBus, topics};
 use crate::db::{Database, is_transient_conflict};
 use crate::notifications::Notifier;
+use crate::tasks::Tasks;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -203,11 +204,16 @@ impl PointsService {
 
     /// Follows account deletions and takes the deleted users out of the ranking. One consumer
     /// group for the whole deployment: each deletion needs handling once.
-    pub async fn follow_account_deletions(&self, bus: &dyn EventBus) -> anyhow::Result<()> {
+    pub async fn follow_account_deletions(&self, bus: &dyn EventBus, tasks: &Tasks) -> anyhow::Result<()> {
         let mut subscription = bus.subscribe(topics::ACCOUNTS, "ranking").await?;
         let ranking = self.ranking.clone();
-        tokio::spawn(async move {
-            while let Some(message) = subscription.next().await {
+        tasks.spawn_follower("ranking deletions", move |stop| async move {
+            loop {
+                let message = tokio::select! {
+                    message = subscription.next() => message,
+                    () = stop.cancelled() => break,
+                };
+                let Some(message) = message else { break };
                 let Ok(event) = serde_json::from_slice::<serde_json::Value>(&message.payload) else {
                     continue;
                 };

@@ -2,10 +2,10 @@
 //! reaches the ranking. Both are best effort: the decision and the ledger are the truth, the
 //! notification can be read again by polling and the ranking rebuilt from the ledger.
 
+use super::state::Verifier;
 use super::store::Decided;
-use crate::app::AppState;
 
-pub async fn after_decision(app: &AppState, decided: &Decided) {
+pub async fn after_decision(verifier: &Verifier, decided: &Decided) {
     let credited = decided.credit.as_ref().is_some_and(|credit| credit.newly_credited);
     let payload = serde_json::json!({
         "verification_id": decided.verification_id,
@@ -13,11 +13,11 @@ pub async fn after_decision(app: &AppState, decided: &Decided) {
         "state": decided.state,
         "points": if credited { decided.points } else { 0 },
     });
-    if let Err(err) = app.notifier.notify(&decided.user_id, "verification.decided", payload).await {
+    if let Err(err) = verifier.notifier.notify(&decided.user_id, "verification.decided", payload).await {
         tracing::warn!(error = ?err, user = %decided.user_id, "notifying the decision failed");
     }
     // The ranking and `points.credited` (the points service logs its own failures).
     if let Some(credit) = &decided.credit {
-        app.points.settle(credit).await;
+        verifier.points.settle(credit).await;
     }
 }

@@ -5,10 +5,12 @@
 pub mod decided;
 pub mod model;
 pub mod routes;
+pub mod state;
 pub mod store;
 pub mod upload;
 pub mod worker;
 
 pub use model::{Decision, Verification, VerificationState, VerificationView};
+pub use state::Verifier;
 pub use store::VerificationStore;
 pub use worker::JobSignal;

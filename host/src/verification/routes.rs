@@ -2,24 +2,31 @@
 
 use super::decided::after_decision;
 use super::model::{Decision, VerificationView};
+use super::state::Verifier;
 use super::store::{Decider, DecisionInput};
 use super::upload::{MAX_UPLOAD_BODY, submit};
-use crate::app::SharedState;
 use crate::auth::AuthUser;
+use crate::auth::Authenticator;
 use crate::auth::admin::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Appeals and review reasons are read by people; keep them short.
 const MAX_TEXT_CHARS: usize = 500;
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Verifier>: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new()
         .route("/missions/{id}/verifications", post(submit).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY)))
         .route("/verifications/{id}", get(verification))
@@ -31,8 +38,9 @@ pub fn router() -> Router<SharedState> {
         .route("/admin/verifications/{id}/photo", get(admin_photo))
 }
 
-async fn own(app: &SharedState, caller: &AuthUser, id: &str) -> ApiResult<super::Verification> {
-    app.verifications
+async fn own(verifier: &Arc<Verifier>, caller: &AuthUser, id: &str) -> ApiResult<super::Verification> {
+    verifier
+        .verifications
         .get(id)
         .await?
         .filter(|v| v.user_id == caller.user_id)
@@ -43,15 +51,15 @@ async fn own(app: &SharedState, caller: &AuthUser, id: &str) -> ApiResult<super:
     responses((status = 200, body = VerificationView), (status = 404, description = "no such verification of yours")))]
 #[tracing::instrument(skip_all)]
 pub async fn verification(
-    State(app): State<SharedState>,
+    State(verifier): State<Arc<Verifier>>,
     caller: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<VerificationView>> {
-    Ok(axum::Json(own(&app, &caller, &id).await?.into()))
+    Ok(axum::Json(own(&verifier, &caller, &id).await?.into()))
 }
 
-async fn photo_response(app: &SharedState, key: &str) -> ApiResult<impl IntoResponse + use<>> {
-    let bytes = app.files.get(key).await?.ok_or(ApiError::NotFound { what: "photo" })?;
+async fn photo_response(verifier: &Arc<Verifier>, key: &str) -> ApiResult<impl IntoResponse + use<>> {
+    let bytes = verifier.files.get(key).await?.ok_or(ApiError::NotFound { what: "photo" })?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")], bytes))
 }
 
@@ -59,12 +67,12 @@ async fn photo_response(app: &SharedState, key: &str) -> ApiResult<impl IntoResp
     responses((status = 200, content_type = "image/jpeg", description = "the normalised photo (≤ 1024 px, no metadata)"),
               (status = 404, description = "no such verification of yours")))]
 pub async fn photo(
-    State(app): State<SharedState>,
+    State(verifier): State<Arc<Verifier>>,
     caller: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let verification = own(&app, &caller, &id).await?;
-    photo_response(&app, &verification.normalised_key).await
+    let verification = own(&verifier, &caller, &id).await?;
+    photo_response(&verifier, &verification.normalised_key).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -81,20 +89,20 @@ pub struct AppealRequest {
               (status = 422, description = "empty or too long message")))]
 #[tracing::instrument(skip_all)]
 pub async fn appeal(
-    State(app): State<SharedState>,
+    State(verifier): State<Arc<Verifier>>,
     caller: AuthUser,
     Path(id): Path<String>,
     Json(body): Json<AppealRequest>,
 ) -> ApiResult<axum::Json<VerificationView>> {
     let message = checked_text("message", &body.message)?;
-    own(&app, &caller, &id).await?;
-    if !app.verifications.appeal(&id, &caller.user_id, &message).await? {
+    own(&verifier, &caller, &id).await?;
+    if !verifier.verifications.appeal(&id, &caller.user_id, &message).await? {
         return Err(ApiError::conflict(
             "not_appealable",
             "only the latest rejection by the policy can be appealed, once, before another photo",
         ));
     }
-    Ok(axum::Json(own(&app, &caller, &id).await?.into()))
+    Ok(axum::Json(own(&verifier, &caller, &id).await?.into()))
 }
 
 fn checked_text(field: &str, text: &str) -> ApiResult<String> {
@@ -134,26 +142,26 @@ pub struct ReviewPage {
     responses((status = 200, body = ReviewPage, description = "verifications waiting for a person, oldest first")))]
 #[tracing::instrument(skip_all)]
 pub async fn review_queue(
-    State(app): State<SharedState>,
+    State(verifier): State<Arc<Verifier>>,
     _admin: AdminUser,
     Query(params): Query<QueueParams>,
 ) -> ApiResult<axum::Json<ReviewPage>> {
     let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
     let after =
-        params.cursor.as_deref().map(crate::community::cursor::post_id).transpose().map_err(|_| {
+        params.cursor.as_deref().map(crate::http::cursor::post_id).transpose().map_err(|_| {
             ApiError::bad_request("invalid_cursor", "the cursor is not one this server issued")
         })?;
-    let mut found = app.verifications.review_queue(after.as_deref(), limit as i64 + 1).await?;
+    let mut found = verifier.verifications.review_queue(after.as_deref(), limit as i64 + 1).await?;
     let next_cursor = if found.len() > limit {
         found.truncate(limit);
         found.last().map(|v| v.id.clone())
     } else {
         None
     };
-    let max = app.config.verification.max_daily_attempts;
+    let max = verifier.config.max_daily_attempts;
     let mut items = Vec::with_capacity(found.len());
     for verification in found {
-        let Some(mission) = app.missions.get(&verification.mission_id).await? else { continue };
+        let Some(mission) = verifier.missions.get(&verification.mission_id).await? else { continue };
         items.push(review_item(verification, mission, max));
     }
     Ok(axum::Json(ReviewPage { items, next_cursor }))
@@ -175,7 +183,7 @@ pub struct ReviewRequest {
               (status = 422, description = "decision must be approved or rejected; reason 1–500 characters")))]
 #[tracing::instrument(skip_all)]
 pub async fn review(
-    State(app): State<SharedState>,
+    State(verifier): State<Arc<Verifier>>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
     Json(body): Json<ReviewRequest>,
@@ -184,7 +192,7 @@ pub async fn review(
         return Err(ApiError::field("decision", "must be approved or rejected"));
     }
     let reason = checked_text("reason", &body.reason)?;
-    app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+    verifier.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
     let input = DecisionInput {
         decision: body.decision,
         confidence: None,
@@ -194,14 +202,13 @@ pub async fn review(
         call_id: None,
     };
     let decided =
-        app.verifications.decide(&id, Decider::Review, input).await?.ok_or_else(|| {
+        verifier.verifications.decide(&id, Decider::Review, input).await?.ok_or_else(|| {
             ApiError::conflict("not_in_review", "this verification is not waiting for review")
         })?;
-    crate::audit::record(&app.db, Some(&admin.user_id), "verification.review", &id, decided.state.as_str())
-        .await?;
-    after_decision(&app, &decided).await;
+    verifier.audit.record(Some(&admin.user_id), "verification.review", &id, decided.state.as_str()).await?;
+    after_decision(&verifier, &decided).await;
     let verification =
-        app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+        verifier.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
     Ok(axum::Json(verification.into()))
 }
 
@@ -209,28 +216,31 @@ pub async fn review(
     responses((status = 200, content_type = "image/jpeg", description = "the normalised photo"),
               (status = 404, description = "no such verification")))]
 pub async fn admin_photo(
-    State(app): State<SharedState>,
+    State(verifier): State<Arc<Verifier>>,
     _admin: AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     let verification =
-        app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
-    photo_response(&app, &verification.normalised_key).await
+        verifier.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+    photo_response(&verifier, &verification.normalised_key).await
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/verifications/{id}", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = ReviewItem, description = "any verification, with its owner, mission and policy call"),
               (status = 404, description = "no such verification")))]
 pub async fn admin_verification(
-    State(app): State<SharedState>,
+    State(verifier): State<Arc<Verifier>>,
     _admin: AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ReviewItem>> {
     let verification =
-        app.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
-    let mission =
-        app.missions.get(&verification.mission_id).await?.ok_or(ApiError::NotFound { what: "mission" })?;
-    Ok(axum::Json(review_item(verification, mission, app.config.verification.max_daily_attempts)))
+        verifier.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+    let mission = verifier
+        .missions
+        .get(&verification.mission_id)
+        .await?
+        .ok_or(ApiError::NotFound { what: "mission" })?;
+    Ok(axum::Json(review_item(verification, mission, verifier.config.max_daily_attempts)))
 }
 
 fn review_item(

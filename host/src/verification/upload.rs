@@ -3,16 +3,17 @@
 //! later (SSE and polling).
 
 use super::model::{PhotoFacts, VerificationView};
+use super::state::Verifier;
 use super::store::{NewVerification, SubmitError};
-use crate::app::SharedState;
 use crate::auth::AuthUser;
-use crate::community::geo::{Point, distance_m};
 use crate::error::{ApiError, ApiResult};
+use crate::geo::{Point, distance_m};
 use crate::missions::MissionState;
 use crate::photos::{MAX_PHOTO_BYTES, StoredPhoto};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use std::sync::Arc;
 
 /// Room for the multipart framing around the photo.
 pub const MAX_UPLOAD_BODY: usize = MAX_PHOTO_BYTES + 64 * 1024;
@@ -39,19 +40,19 @@ impl From<SubmitError> for ApiError {
               (status = 422, description = "the photo is unreadable, too large in pixels or animated")))]
 #[tracing::instrument(skip_all, fields(mission = %mission_id))]
 pub async fn submit(
-    State(app): State<SharedState>,
+    State(verifier): State<Arc<Verifier>>,
     caller: AuthUser,
     Path(mission_id): Path<String>,
     multipart: Multipart,
 ) -> ApiResult<impl IntoResponse> {
-    let mission = app
+    let mission = verifier
         .missions
         .get(&mission_id)
         .await?
         .filter(|m| m.user_id == caller.user_id)
         .ok_or(ApiError::NotFound { what: "mission" })?;
     let today = crate::weather::seoul_date(crate::db::now_ms()).format("%Y-%m-%d").to_string();
-    let max_attempts = app.config.verification.max_daily_attempts;
+    let max_attempts = verifier.config.max_daily_attempts;
     // Refused before the photo is read, when the answer cannot be yes.
     if mission.local_date != today {
         return Err(SubmitError::Expired.into());
@@ -63,8 +64,8 @@ pub async fn submit(
         return Err(SubmitError::AttemptsExhausted.into());
     }
     let (bytes, declared) = read_photo(multipart).await?;
-    let prepared = app.photos.prepare(bytes, declared.as_deref()).await?;
-    let day = app.missions.day(&caller.user_id, &mission.local_date).await?;
+    let prepared = verifier.photos.prepare(bytes, declared.as_deref()).await?;
+    let day = verifier.missions.day(&caller.user_id, &mission.local_date).await?;
     let gps_distance_m = match (prepared.gps, day) {
         (Some((lat, lon)), Some(day)) => match (Point::new(lat, lon), Point::new(day.lat, day.lon)) {
             (Ok(photo), Ok(user)) => Some(distance_m(photo, user)),
@@ -72,10 +73,10 @@ pub async fn submit(
         },
         _ => None,
     };
-    let reused = app.verifications.seen_before(prepared.dhash).await?;
+    let reused = verifier.verifications.seen_before(prepared.dhash).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let StoredPhoto { normalised_key, full_key } =
-        crate::photos::store(app.files.as_ref(), &id, &prepared).await?;
+        crate::photos::store(verifier.files.as_ref(), &id, &prepared).await?;
     let new = NewVerification {
         id: id.clone(),
         mission_id: mission.id.clone(),
@@ -94,18 +95,18 @@ pub async fn submit(
         normalised_key: normalised_key.clone(),
         full_key: full_key.clone(),
     };
-    if let Err(err) = app.verifications.submit(&new, max_attempts, &today).await {
+    if let Err(err) = verifier.verifications.submit(&new, max_attempts, &today).await {
         // Nothing refers to the stored copies; do not keep them.
         for key in [&normalised_key, &full_key] {
-            if let Err(err) = app.files.delete(key).await {
+            if let Err(err) = verifier.files.delete(key).await {
                 tracing::warn!(error = ?err, key, "removing an orphaned photo failed");
             }
         }
         return Err(err.into());
     }
-    app.job_signal.queued();
+    verifier.job_signal.queued();
     let verification =
-        app.verifications.get(&id).await?.ok_or_else(|| anyhow::anyhow!("verification vanished"))?;
+        verifier.verifications.get(&id).await?.ok_or_else(|| anyhow::anyhow!("verification vanished"))?;
     let location = format!("/api/v1/verifications/{id}");
     Ok((
         StatusCode::ACCEPTED,

@@ -8,17 +8,18 @@
 
 use super::decided::after_decision;
 use super::model::{Decision, Verification, VerificationState};
+use super::state::Verifier;
 use super::store::{Claimed, Decider, DecisionInput};
-use crate::app::SharedState;
 use crate::plugins::bindings::{self, PhotoFeatures};
 use crate::plugins::calls::Target;
 use crate::plugins::records::Purpose;
+use crate::tasks::Tasks;
 use crate::vision::ImageInput;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
-use tokio::task::JoinSet;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 /// The handle policies use for the photo under verification.
 const PHOTO_HANDLE: u64 = 1;
@@ -35,44 +36,43 @@ impl JobSignal {
     }
 }
 
-/// Starts the configured number of workers; they stop taking jobs when `stop` turns true and
-/// finish the one in hand.
-pub fn spawn(app: SharedState, stop: watch::Receiver<bool>) -> JoinSet<()> {
-    let mut workers = JoinSet::new();
-    for index in 0..app.config.verification.workers {
+/// Starts the configured number of workers as work of `tasks`; when told to drain they take
+/// no new job and finish the one in hand (its lease covers a crash if time runs out).
+pub fn start(verifier: &Arc<Verifier>, tasks: &Tasks) {
+    for index in 0..verifier.config.workers {
         let owner = format!("{}-{index}", uuid::Uuid::now_v7());
-        workers.spawn(run(app.clone(), owner, stop.clone()));
+        let verifier = verifier.clone();
+        tasks.spawn_work("verification worker", move |drain| run(verifier, owner, drain));
     }
-    workers
 }
 
-async fn run(app: SharedState, owner: String, mut stop: watch::Receiver<bool>) {
-    let config = &app.config.verification;
+async fn run(verifier: Arc<Verifier>, owner: String, drain: CancellationToken) {
+    let config = &verifier.config;
     let poll = Duration::from_millis(config.poll_ms.max(10));
     let lease_ms = i64::try_from(config.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    while !*stop.borrow() {
-        match app.verifications.claim(&owner, lease_ms).await {
+    while !drain.is_cancelled() {
+        match verifier.verifications.claim(&owner, lease_ms).await {
             Ok(Some(job)) => {
-                process(&app, &owner, job).await;
+                process(&verifier, &owner, job).await;
                 continue;
             }
             Ok(None) => {}
             Err(err) => tracing::warn!(error = %err, "claiming a verification job failed"),
         }
         tokio::select! {
-            () = app.job_signal.0.notified() => {}
+            () = verifier.job_signal.0.notified() => {}
             () = tokio::time::sleep(poll) => {}
-            _ = stop.changed() => {}
+            () = drain.cancelled() => {}
         }
     }
 }
 
 #[tracing::instrument(skip_all, fields(verification = %job.verification_id, attempt = job.attempts))]
-async fn process(app: &SharedState, owner: &str, job: Claimed) {
+async fn process(verifier: &Arc<Verifier>, owner: &str, job: Claimed) {
     let id = job.verification_id.clone();
-    match attempt(app, &job).await {
+    match attempt(verifier, &job).await {
         Ok(()) => {}
-        Err(err) if job.attempts >= app.config.verification.max_job_attempts => {
+        Err(err) if job.attempts >= verifier.config.max_job_attempts => {
             tracing::error!(error = ?err, "verification failed on its last attempt; sending it to review");
             let reason = "the photo could not be checked automatically; a reviewer will decide";
             let input = DecisionInput {
@@ -83,17 +83,19 @@ async fn process(app: &SharedState, owner: &str, job: Claimed) {
                 policy_sha256: None,
                 call_id: None,
             };
-            match app.verifications.decide(&id, Decider::Policy, input).await {
-                Ok(Some(decided)) => after_decision(app, &decided).await,
+            match verifier.verifications.decide(&id, Decider::Policy, input).await {
+                Ok(Some(decided)) => after_decision(verifier, &decided).await,
                 Ok(None) => {}
                 Err(err) => tracing::error!(error = ?err, "sending the verification to review failed"),
             }
         }
         Err(err) => {
-            let delay = retry_delay(app.config.verification.retry_backoff_ms, job.attempts);
+            let delay = retry_delay(verifier.config.retry_backoff_ms, job.attempts);
             tracing::warn!(error = ?err, retry_in_ms = delay.as_millis() as u64, "verification attempt failed");
             let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-            if let Err(err) = app.verifications.retry_later(&id, owner, delay_ms, &format!("{err:#}")).await {
+            if let Err(err) =
+                verifier.verifications.retry_later(&id, owner, delay_ms, &format!("{err:#}")).await
+            {
                 tracing::error!(error = ?err, "re-queueing the verification failed; its lease will expire");
             }
         }
@@ -106,27 +108,28 @@ fn retry_delay(backoff_ms: u64, attempts: i64) -> Duration {
 }
 
 /// One attempt: an error means "try again later"; a decision, even needs-review, is success.
-async fn attempt(app: &SharedState, job: &Claimed) -> anyhow::Result<()> {
+async fn attempt(verifier: &Arc<Verifier>, job: &Claimed) -> anyhow::Result<()> {
     let id = &job.verification_id;
-    let Some(verification) = app.verifications.get(id).await? else {
+    let Some(verification) = verifier.verifications.get(id).await? else {
         // Deleted with its mission or account.
-        return app.verifications.finish(id).await;
+        return verifier.verifications.finish(id).await;
     };
     if verification.state != VerificationState::Queued && verification.state != VerificationState::Verifying {
-        return app.verifications.finish(id).await;
+        return verifier.verifications.finish(id).await;
     }
-    let Some(mission) = app.missions.get(&verification.mission_id).await? else {
-        return app.verifications.finish(id).await;
+    let Some(mission) = verifier.missions.get(&verification.mission_id).await? else {
+        return verifier.verifications.finish(id).await;
     };
-    app.verifications.start(id).await?;
+    verifier.verifications.start(id).await?;
     let photo =
-        app.files.get(&verification.normalised_key).await?.ok_or_else(|| {
+        verifier.files.get(&verification.normalised_key).await?.ok_or_else(|| {
             anyhow::anyhow!("the normalised photo {} is missing", verification.normalised_key)
         })?;
-    let grader =
-        app.vision.grader(HashMap::from([(PHOTO_HANDLE, ImageInput::new(photo.to_vec(), "image/jpeg"))]));
+    let grader = verifier
+        .vision
+        .grader(HashMap::from([(PHOTO_HANDLE, ImageInput::new(photo.to_vec(), "image/jpeg"))]));
     let mission: bindings::Mission = mission.content.into();
-    let run = app
+    let run = verifier
         .plugins
         .verify(Target::Active, &mission, &features(&verification), grader, Purpose::Live)
         .await
@@ -159,8 +162,8 @@ async fn attempt(app: &SharedState, job: &Claimed) -> anyhow::Result<()> {
         policy_sha256: Some(&run.sha256),
         call_id: Some(&run.call_id),
     };
-    if let Some(decided) = app.verifications.decide(id, Decider::Policy, input).await? {
-        after_decision(app, &decided).await;
+    if let Some(decided) = verifier.verifications.decide(id, Decider::Policy, input).await? {
+        after_decision(verifier, &decided).await;
     }
     Ok(())
 }

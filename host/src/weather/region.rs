@@ -6,7 +6,7 @@
 //! nearest of a few reference towns per province. Near a border the answer may be the
 //! neighbour; that is acceptable for choosing missions and alert rooms, not for addresses.
 
-use crate::community::geo::{Point, distance_m};
+use crate::geo::{Point, distance_m};
 
 /// Metropolitan and special cities: name, centre, radius in km (the smallest ratio of distance
 /// to radius wins, so Sejong and Daejeon, 17 km apart, stay apart).

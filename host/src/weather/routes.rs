@@ -1,12 +1,12 @@
 //! `GET /weather`: the day's slots at a point, for the apps.
 
+use super::WeatherService;
 use super::service::{DayWeather, WeatherError};
 use super::time::seoul_date;
-use crate::app::SharedState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Authenticator};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Query;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -15,7 +15,12 @@ use serde::Deserialize;
 /// How many days ahead a day may be asked (the 3-day forecast's reach).
 pub const MAX_DAYS_AHEAD: i64 = 2;
 
-pub fn router() -> Router<SharedState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    WeatherService: FromRef<S>,
+    Authenticator: FromRef<S>,
+{
     Router::new().route("/weather", get(day))
 }
 
@@ -59,7 +64,7 @@ fn coordinate(name: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Op
         (status = 503, description = "`weather_unavailable`: the provider failed and nothing is cached")))]
 #[tracing::instrument(skip_all)]
 pub async fn day(
-    State(app): State<SharedState>,
+    State(weather): State<WeatherService>,
     _caller: AuthUser,
     Query(params): Query<DayParams>,
 ) -> ApiResult<Json<DayWeather>> {
@@ -83,5 +88,5 @@ pub async fn day(
     let (Some(lat), Some(lon), Some(date), true) = (lat, lon, date, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
-    Ok(Json(app.weather.day(lat, lon, date).await?))
+    Ok(Json(weather.day(lat, lon, date).await?))
 }

@@ -2,9 +2,9 @@
 
 use futures::future::join_all;
 use weatherwise::accounts::{NewUser, SqlUsers, UserStore};
-use weatherwise::community::geo::{BoundingBox, Point};
 use weatherwise::community::{Deletion, NewPost, PostStore, SqlPosts, Vote, VoteOutcome};
 use weatherwise::db::Database;
+use weatherwise::geo::{BoundingBox, Point};
 use weatherwise_tests::fresh_postgres_database;
 
 async fn user(users: &SqlUsers, nickname: &str) -> String {
@@ -33,7 +33,7 @@ fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
 
 async fn post_store_contract(db: Database) {
     let users = SqlUsers::new(db.clone());
-    let posts = SqlPosts::new(db.clone());
+    let posts = SqlPosts::new(db.clone(), &weatherwise::tasks::Tasks::new());
     let author = user(&users, "Author").await;
     let reader = user(&users, "Reader").await;
 

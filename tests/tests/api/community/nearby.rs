@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use weatherwise::community::NewPost;
-use weatherwise::community::geo::Point;
+use weatherwise::geo::Point;
 use weatherwise_tests::{Mode, both_modes};
 
 both_modes!(community_nearby_matches_a_reference_haversine);
@@ -43,7 +43,7 @@ async fn community_nearby_matches_a_reference_haversine(mode: Mode) {
         // Anywhere in South Korea's bounding box.
         points.push((rng.random_range(33.0..38.7), rng.random_range(124.5..131.0)));
     }
-    let posts = server.state.posts.clone();
+    let posts = server.state.community.posts.clone();
     let ids: Vec<(String, (f64, f64))> = futures::stream::iter(points)
         .map(|(lat, lon)| {
             let (posts, author) = (posts.clone(), author.id.clone());

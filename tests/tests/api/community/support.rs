@@ -3,17 +3,17 @@
 use futures::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
-use weatherwise::app::SharedState;
+use weatherwise::app::AppState;
 use weatherwise_tests::{Deployment, Instance, Mode};
 
 /// A user of the server and an access token issued for them by the server's token service.
 pub type Caller = weatherwise_tests::StoredUser;
 
-/// The real server on port 0, like `TestApp`, plus its [`SharedState`].
+/// The real server on port 0, like `TestApp`, plus its [`AppState`].
 pub struct Server {
     pub base: String,
     pub http: reqwest::Client,
-    pub state: SharedState,
+    pub state: AppState,
     _instance: Instance,
     _deployment: Deployment,
 }

@@ -107,7 +107,7 @@ async fn community_five_hundred_voters_race_on_one_post(mode: Mode) {
         "select value, count(*) from post_votes where post_id = $1 group by value order by value",
     )
     .bind(id.as_ref())
-    .fetch_all(server.state.db.pool())
+    .fetch_all(server.state.adapters.db.pool())
     .await
     .expect("stored votes");
     assert_eq!(stored, vec![(-1, not_helpful), (1, helpful)]);
@@ -119,7 +119,8 @@ async fn community_five_hundred_voters_race_on_one_post(mode: Mode) {
 async fn community_votes_notify_the_author_on_the_bus(mode: Mode) {
     let server = Server::start(mode).await;
     let group = format!("notify-test-{}", uuid::Uuid::new_v4().simple());
-    let mut notifications = server.state.bus.subscribe(topics::COMMUNITY, &group).await.expect("subscribe");
+    let mut notifications =
+        server.state.adapters.bus.subscribe(topics::COMMUNITY, &group).await.expect("subscribe");
     let (author, voter) = (server.user().await, server.user().await);
     let post = server.create_post(&author, "notify me", 36.3504, 127.3845).await;
     let id = post["id"].as_str().expect("id");

@@ -5,7 +5,7 @@
 use super::support::{COFFEE, any_mission, configure, decided, distinct_photo, get, submitted};
 use std::time::Duration;
 use tokio::sync::oneshot;
-use weatherwise::app::{App, SharedState};
+use weatherwise::app::{App, AppState};
 use weatherwise::db::Database;
 use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise_tests::{Deployment, Mode, TestApp, both_modes};
@@ -19,7 +19,7 @@ both_modes!(
 /// A server whose task can be killed outright: no graceful shutdown, no draining.
 struct Killable {
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _state: SharedState,
+    _state: AppState,
 }
 
 impl Killable {

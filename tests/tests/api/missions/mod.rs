@@ -5,5 +5,5 @@ mod durability;
 mod journey;
 mod review;
 mod shadow;
-mod support;
+pub mod support;
 mod vision_faults;

@@ -56,7 +56,7 @@ async fn points_credit_twice_credits_once(mode: Mode) {
     assert!(points.credit("", &ann.id, 5, 1_000).await.is_err(), "a verification id is needed");
 
     // Inside the caller's own transaction: a rollback credits nothing, a commit credits once.
-    let db = &node.state.db;
+    let db = &node.state.adapters.db;
     let mut tx = db.pool().begin().await.expect("begin");
     let credit =
         weatherwise::points::credit_in(&mut tx, "verification-3", &ann.id, 12, 3_000).await.expect("in tx");
@@ -180,7 +180,7 @@ async fn points_rebuild_after_wiping_gives_the_same_ranks(mode: Mode) {
     let ranks_before: Vec<_> = join_all(users.iter().map(|u| node.my_rank(u))).await;
 
     // Lose the totals and the ranking (the Redis set in the scaled mode).
-    sqlx::query("delete from user_points").execute(node.state.db.pool()).await.expect("wipe totals");
+    sqlx::query("delete from user_points").execute(node.state.adapters.db.pool()).await.expect("wipe totals");
     node.state.points.ranking().replace_all(&[]).await.expect("wipe ranking");
     assert!(top(&node, &users[0], 100).await.is_empty());
     assert_eq!(node.my_rank(&users[0]).await, (None, 0));
@@ -238,7 +238,7 @@ async fn points_hundreds_of_concurrent_credits_match_the_ledger(mode: Mode) {
     let ledger: Vec<(String, i64, i64)> = sqlx::query_as(
         "select user_id, count(*), cast(sum(points) as bigint) from points_ledger group by user_id",
     )
-    .fetch_all(node.state.db.pool())
+    .fetch_all(node.state.adapters.db.pool())
     .await
     .expect("ledger");
     assert_eq!(ledger.iter().map(|(_, n, _)| n).sum::<i64>(), 300);

@@ -5,7 +5,7 @@
 use futures::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
-use weatherwise::app::SharedState;
+use weatherwise::app::AppState;
 use weatherwise_tests::sse::SseStream;
 use weatherwise_tests::{Deployment, Instance, Mode};
 
@@ -15,7 +15,7 @@ pub type Caller = weatherwise_tests::StoredUser;
 pub struct Node {
     pub base: String,
     pub http: reqwest::Client,
-    pub state: SharedState,
+    pub state: AppState,
     _instance: Instance,
 }
 
