@@ -19,5 +19,6 @@ mod points;
 mod python_plugin;
 mod races;
 mod rate_limits;
+mod tidy;
 mod tokens;
 mod weather;
