@@ -115,14 +115,6 @@ impl TestApp {
         }
     }
 
-    /// The process id of a server in a process of its own.
-    pub fn pid(&self) -> u32 {
-        match &self.server {
-            Server::Process(process) => process.pid(),
-            Server::InProcess { .. } => panic!("this server runs inside the test process"),
-        }
-    }
-
     /// The peak resident memory of a server in a process of its own, in MiB.
     pub fn peak_memory_mib(&self) -> u64 {
         match &self.server {

@@ -1,5 +1,5 @@
-//! Test support: the real server on a random port, in either run mode (inside the test process
-//! or as a process of its own), and local fakes of the outside services it talks to.
+//! Test support: the real server on a random port in either run mode, inside the test process
+//! or as a process of its own, and local fakes of the outside services it talks to.
 //!
 //! Scaled-mode tests need PostgreSQL, Redis, a Kafka-protocol broker and an S3-compatible
 //! object store; their addresses come from `WEATHERWISE_TEST_POSTGRES`, `WEATHERWISE_TEST_REDIS`,

@@ -65,10 +65,6 @@ impl ServerProcess {
         (Self { child, pid }, address)
     }
 
-    pub(crate) fn pid(&self) -> u32 {
-        self.pid
-    }
-
     /// SIGKILL: no graceful shutdown, no draining, nothing flushed.
     pub(crate) async fn kill(&mut self) {
         self.child.start_kill().expect("SIGKILL");

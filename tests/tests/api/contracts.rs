@@ -435,8 +435,8 @@ async fn bus_contract(bus: Arc<dyn EventBus>) {
         assert!(order.windows(2).all(|w| w[0] < w[1]), "order for key-{key}");
     }
 
-    // Then one marker per key: per key, order holds, so once every marker is in, nothing sent
-    // before them is still on its way to either member.
+    // Then one marker per key. Per key order holds, so a message handed out twice (say, after a
+    // rebalance) shows up before its key's marker; reading ends once every marker is in.
     const KEYS: usize = 10;
     for key in 0..KEYS {
         bus.publish("contract", &format!("key-{key}"), b"marker").await.expect("publish");
