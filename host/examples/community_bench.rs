@@ -18,11 +18,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weatherwise::accounts::{NewUser, SqlUsers, UserStore};
 use weatherwise::auth::tokens::TokenService;
-use weatherwise::community::geo::{Point, lat_band};
 use weatherwise::community::nearby::{self, NearbyQuery, Order};
 use weatherwise::community::{NewPost, PostStore, SqlPosts};
 use weatherwise::config::Config;
 use weatherwise::db::{Database, now_ms};
+use weatherwise::geo::{Point, lat_band};
 
 /// South Korea's bounding box, sea included.
 const LAT: std::ops::Range<f64> = 33.0..38.6;

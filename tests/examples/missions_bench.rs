@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise_tests::photos::distinct_jpeg;
-use weatherwise_tests::{Deployment, Instance, Mode, stored_user};
+use weatherwise_tests::{Deployment, Mode};
 
 const CONCURRENCY: usize = 16;
 
@@ -27,14 +27,14 @@ async fn main() -> anyhow::Result<()> {
     deployment.config.vision.base_url = Some(vision.base_url());
     deployment.config.verification.poll_ms = 50;
     deployment.config.log.filter = "error".into();
-    let instance = Instance::start(&deployment.config).await?;
-    let base = instance.api_base();
-    let state = instance.state.clone();
+    let app = deployment.start().await;
+    let base = app.api("");
+    let state = app.state().clone();
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
 
     let mut tokens = Vec::with_capacity(users);
     for _ in 0..users {
-        tokens.push(stored_user(&instance.state, None).await?.token);
+        tokens.push(app.user().await.access);
     }
 
     // First request of the day for every user: weather, the generator component, storage.

@@ -28,8 +28,9 @@ pub enum Behaviour {
     Slow(Duration),
     /// HTTP 200 with a body that is not JSON.
     Garbage,
-    /// Behaves as the inner behaviour, after this long.
-    Delayed(Duration, Box<Behaviour>),
+    /// Holds every request until [`FakeVision::release`], then answers as the inner behaviour:
+    /// the test knows a call is in flight (its request arrived) and decides when it ends.
+    Held(Box<Behaviour>),
 }
 
 impl Behaviour {
@@ -53,6 +54,7 @@ struct Inner {
 #[derive(Clone)]
 pub struct FakeVision {
     inner: Arc<Mutex<Inner>>,
+    released: Arc<tokio::sync::watch::Sender<bool>>,
     pub address: SocketAddr,
 }
 
@@ -61,7 +63,8 @@ impl FakeVision {
         let inner = Arc::new(Mutex::new(Inner { behaviour, requests: Vec::new() }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake vision");
         let address = listener.local_addr().expect("address");
-        let fake = Self { inner, address };
+        let released = Arc::new(tokio::sync::watch::Sender::new(false));
+        let fake = Self { inner, released, address };
         let router = Router::new()
             .route("/v1/chat/completions", post(completions))
             .layer(axum::extract::DefaultBodyLimit::max(32 << 20))
@@ -82,6 +85,23 @@ impl FakeVision {
     pub fn requests(&self) -> Vec<Value> {
         self.inner.lock().expect("lock").requests.clone()
     }
+
+    /// Lets held requests (see [`Behaviour::Held`]) answer, and later ones answer at once.
+    pub fn release(&self) {
+        self.released.send_replace(true);
+    }
+
+    /// Waits until `count` requests have arrived (they may still be held).
+    pub async fn wait_for_requests(&self, count: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while self.requests().len() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{count} vision requests did not arrive within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }
 
 async fn completions(State(fake): State<FakeVision>, Json(request): Json<Value>) -> Response {
@@ -90,9 +110,9 @@ async fn completions(State(fake): State<FakeVision>, Json(request): Json<Value>)
         inner.requests.push(request);
         inner.behaviour.clone()
     };
-    while let Behaviour::Delayed(delay, inner) = behaviour {
-        tokio::time::sleep(delay).await;
-        behaviour = *inner;
+    while let Behaviour::Held(then) = behaviour {
+        let _ = fake.released.subscribe().wait_for(|released| *released).await;
+        behaviour = *then;
     }
     let error = |status: StatusCode, kind: &str| {
         let body =
@@ -119,7 +139,7 @@ async fn completions(State(fake): State<FakeVision>, Json(request): Json<Value>)
         Behaviour::Garbage => {
             ([(header::CONTENT_TYPE, "application/json")], "{\"choices\": [").into_response()
         }
-        Behaviour::Delayed(..) => unreachable!("delays are waited out above"),
+        Behaviour::Held(_) => unreachable!("held requests are released above"),
     }
 }
 

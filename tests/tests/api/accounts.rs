@@ -57,7 +57,7 @@ async fn nickname_change_respects_uniqueness(mode: Mode) {
 async fn password_change_ends_other_sessions(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let user = app.new_user().await;
-    let other: Value = app.login_json(&user.email, &user.password).await;
+    let other: Value = app.login_json(&user.email, user.password()).await;
     let wrong = app
         .http
         .put(app.api("/me/password"))
@@ -71,7 +71,7 @@ async fn password_change_ends_other_sessions(mode: Mode) {
         .http
         .put(app.api("/me/password"))
         .bearer_auth(&user.access)
-        .json(&json!({"current_password": user.password, "new_password": "brand new secret"}))
+        .json(&json!({"current_password": user.password(), "new_password": "brand new secret"}))
         .send()
         .await
         .expect("request");
@@ -82,7 +82,7 @@ async fn password_change_ends_other_sessions(mode: Mode) {
     let old_refresh = app.post_json("/auth/refresh", &json!({"refresh_token": other["refresh_token"]})).await;
     assert_problem(old_refresh, 401, "invalid_refresh_token").await;
     let old_login =
-        app.post_json("/auth/login", &json!({"email": user.email, "password": user.password})).await;
+        app.post_json("/auth/login", &json!({"email": user.email, "password": user.password()})).await;
     assert_problem(old_login, 401, "invalid_credentials").await;
     let new_login =
         app.post_json("/auth/login", &json!({"email": user.email, "password": "brand new secret"})).await;
@@ -99,20 +99,20 @@ async fn account_deletion_removes_the_user_and_its_sessions(mode: Mode) {
         .http
         .delete(app.api("/me"))
         .bearer_auth(&user.access)
-        .json(&json!({"password": user.password}))
+        .json(&json!({"password": user.password()}))
         .send()
         .await
         .expect("request");
     assert_eq!(deleted.status(), 204);
     assert_problem(app.get_me(&user.access).await, 401, "token_revoked").await;
     assert_problem(
-        app.post_json("/auth/refresh", &json!({"refresh_token": user.refresh})).await,
+        app.post_json("/auth/refresh", &json!({"refresh_token": user.refresh()})).await,
         401,
         "invalid_refresh_token",
     )
     .await;
     assert_problem(
-        app.post_json("/auth/login", &json!({"email": user.email, "password": user.password})).await,
+        app.post_json("/auth/login", &json!({"email": user.email, "password": user.password()})).await,
         401,
         "invalid_credentials",
     )

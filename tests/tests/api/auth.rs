@@ -35,12 +35,12 @@ async fn login_with_the_right_password_only(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let user = app.new_user().await;
     let ok = app
-        .post_json("/auth/login", &json!({ "email": user.email.to_uppercase(), "password": user.password }))
+        .post_json("/auth/login", &json!({ "email": user.email.to_uppercase(), "password": user.password() }))
         .await;
     assert_eq!(ok.status(), 200);
     let body: Value = ok.json().await.expect("json");
     assert_eq!(body["user"]["id"], user.user_id.as_str());
-    assert_ne!(body["refresh_token"], user.refresh.as_str(), "each login opens its own session");
+    assert_ne!(body["refresh_token"], user.refresh(), "each login opens its own session");
 
     let wrong =
         app.post_json("/auth/login", &json!({ "email": user.email, "password": "not the password" })).await;
@@ -55,11 +55,11 @@ async fn login_with_the_right_password_only(mode: Mode) {
 async fn refresh_rotates_and_the_new_token_works(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let user = app.new_user().await;
-    let response = app.post_json("/auth/refresh", &json!({ "refresh_token": user.refresh })).await;
+    let response = app.post_json("/auth/refresh", &json!({ "refresh_token": user.refresh() })).await;
     assert_eq!(response.status(), 200);
     let rotated: Value = response.json().await.expect("json");
     let new_refresh = rotated["refresh_token"].as_str().expect("refresh").to_owned();
-    assert_ne!(new_refresh, user.refresh);
+    assert_ne!(new_refresh, user.refresh());
     assert_eq!(app.get_me(rotated["access_token"].as_str().expect("access")).await.status(), 200);
 
     let again = app.post_json("/auth/refresh", &json!({ "refresh_token": new_refresh })).await;
@@ -73,14 +73,14 @@ async fn reusing_a_refresh_token_revokes_the_family(mode: Mode) {
     let app = TestApp::spawn(mode).await;
     let user = app.new_user().await;
     let first: Value = app
-        .post_json("/auth/refresh", &json!({ "refresh_token": user.refresh }))
+        .post_json("/auth/refresh", &json!({ "refresh_token": user.refresh() }))
         .await
         .json()
         .await
         .expect("json");
     let current = first["refresh_token"].as_str().expect("refresh").to_owned();
 
-    let replay = app.post_json("/auth/refresh", &json!({ "refresh_token": user.refresh })).await;
+    let replay = app.post_json("/auth/refresh", &json!({ "refresh_token": user.refresh() })).await;
     assert_problem(replay, 401, "refresh_token_reused").await;
 
     // The whole family is gone: the legitimate newest token no longer works either.
@@ -88,7 +88,7 @@ async fn reusing_a_refresh_token_revokes_the_family(mode: Mode) {
     assert_problem(after, 401, "invalid_refresh_token").await;
 
     // Other sessions of the same user are untouched.
-    let other: Value = app.login_json(&user.email, &user.password).await;
+    let other: Value = app.login_json(&user.email, user.password()).await;
     let other_refresh =
         app.post_json("/auth/refresh", &json!({ "refresh_token": other["refresh_token"] })).await;
     assert_eq!(other_refresh.status(), 200);
@@ -101,7 +101,7 @@ async fn logout_revokes_access_and_refresh(mode: Mode) {
         app.http.post(app.api("/auth/logout")).bearer_auth(&user.access).send().await.expect("request");
     assert_eq!(logout.status(), 204);
     assert_problem(app.get_me(&user.access).await, 401, "token_revoked").await;
-    let refresh = app.post_json("/auth/refresh", &json!({ "refresh_token": user.refresh })).await;
+    let refresh = app.post_json("/auth/refresh", &json!({ "refresh_token": user.refresh() })).await;
     assert_problem(refresh, 401, "invalid_refresh_token").await;
     let twice =
         app.http.post(app.api("/auth/logout")).bearer_auth(&user.access).send().await.expect("request");

@@ -20,5 +20,6 @@ mod python_plugin;
 mod races;
 mod rate_limits;
 mod shutdown;
+mod tidy;
 mod tokens;
 mod weather;

@@ -1,7 +1,10 @@
 //! Health, readiness, metrics, the API description and its viewer, request ids, shutdown.
 
-use serde_json::Value;
-use weatherwise_tests::{Mode, TestApp, both_modes};
+use super::plugin_support::{COFFEE, cup_mission};
+use serde_json::{Value, json};
+use std::time::Duration;
+use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
+use weatherwise_tests::{Deployment, Mode, TestApp, both_modes};
 
 both_modes!(
     health_and_readiness_name_every_adapter,
@@ -90,30 +93,57 @@ async fn request_ids_are_echoed(mode: Mode) {
     assert_eq!(id.len(), 36, "a UUID is generated: {id}");
 }
 
+/// Shutdown stops accepting connections at once, lets a request in flight finish (a policy
+/// dry-run waiting for the model, which holds its answer until the listener is closed), then
+/// stops.
 async fn graceful_shutdown_finishes(mode: Mode) {
-    let app = TestApp::spawn(mode).await;
-    let user = app.new_user().await;
+    let vision = FakeVision::start(Behaviour::Held(Box::new(Behaviour::grade(true, 0.95)))).await;
+    let mut deployment = Deployment::new(mode).await;
+    deployment.config.vision.base_url = Some(vision.base_url());
+    let app = deployment.start().await;
+    let admin = deployment.admin(&app).await;
+    let user = app.user().await;
     // A vote just before: the vote writer keeps a database connection between batches and
     // must give it back, or closing the pool would wait for it forever.
-    let post = serde_json::json!({"title": "shutdown", "body": "본문", "lat": 37.5, "lon": 127.0});
-    let post: Value = app.post_json_as(&user.access, "/posts", &post).await.json().await.expect("json");
-    let vote_url = app.api(&format!("/posts/{}/vote", post["id"].as_str().expect("post id")));
-    let voted =
-        app.http.put(vote_url).bearer_auth(&user.access).json(&serde_json::json!({"vote": "helpful"}));
-    assert_eq!(voted.send().await.expect("request").status(), 200);
-    // A request in flight when shutdown starts still completes.
-    let pending = tokio::spawn({
-        let http = app.http.clone();
-        let url = app.api("/auth/login");
-        let body = serde_json::json!({"email": user.email, "password": user.password});
-        async move { http.post(url).json(&body).send().await.map(|r| r.status().as_u16()) }
+    let post = app.create_post(&user, "shutdown", 37.5, 127.0).await;
+    let voted = app.vote(&user, post["id"].as_str().expect("post id"), Some("helpful")).await;
+    assert_eq!(voted.status(), 200);
+
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "request",
+            reqwest::multipart::Part::text(json!({"mission": cup_mission()}).to_string())
+                .mime_str("application/json")
+                .expect("mime"),
+        )
+        .part("photo", reqwest::multipart::Part::bytes(COFFEE.to_vec()).file_name("photo.png"));
+    let request =
+        app.http.post(app.api("/admin/plugins/active/dry-run")).bearer_auth(&admin.access).multipart(form);
+    let pending = tokio::spawn(async move {
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        Ok::<_, reqwest::Error>((status, response.json::<Value>().await?))
     });
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    vision.wait_for_requests(1).await;
+
     let address = app.address;
-    tokio::time::timeout(std::time::Duration::from_secs(10), app.stop())
+    let stopping = tokio::spawn(app.stop());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tokio::net::TcpStream::connect(address).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "the listener still accepts connections after 5 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!pending.is_finished(), "the request in flight is still waiting for the model");
+    assert!(!stopping.is_finished(), "shutdown waits for the request in flight");
+
+    vision.release();
+    tokio::time::timeout(Duration::from_secs(10), stopping)
         .await
         .expect("shutdown within 10 s")
+        .expect("task")
         .expect("clean shutdown");
-    assert_eq!(pending.await.expect("task").expect("response"), 200);
+    let (status, body) = pending.await.expect("task").expect("response");
+    assert_eq!(status, 200, "the request in flight completed: {body}");
+    assert_eq!(body["verdict"]["decision"], "approved", "{body}");
     assert!(tokio::net::TcpStream::connect(address).await.is_err(), "the listener is closed");
 }

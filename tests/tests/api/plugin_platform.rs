@@ -318,43 +318,44 @@ async fn wait_for_comparisons(app: &TestApp, admin: &Session, n: u64) -> Value {
     panic!("the shadow comparisons were not stored within 5 s");
 }
 
+/// A policy call waiting for the model (which holds its answer) is in flight for certain; the
+/// activation of another policy returns meanwhile, and the call still finishes on the version
+/// it started with.
 async fn a_call_in_flight_finishes_on_the_version_it_started_with(mode: Mode) {
-    let vision = FakeVision::start(Behaviour::grade(true, 0.9)).await;
-    // A budget that lets the slow call run for seconds, far longer than an activation takes.
-    let (app, admin) = start(mode, &vision, |d| {
-        d.config.plugins.fuel = 2_000_000_000;
-        d.config.plugins.timeout_ms = 20_000;
-    })
-    .await;
+    let vision = FakeVision::start(Behaviour::Held(Box::new(Behaviour::grade(true, 0.9)))).await;
+    let (app, admin) = start(mode, &vision, |_| {}).await;
     let app = Arc::new(app);
     let bundled = admin_get(&app, &admin, "/admin/plugins").await["versions"]
         .as_array()
         .expect("versions")
         .iter()
-        .find(|v| v["world"] == "mission-generator" && v["active"] == true)
+        .find(|v| v["world"] == "verification-policy" && v["active"] == true)
         .map(|v| v["sha256"].as_str().expect("sha").to_owned())
-        .expect("the active generator");
+        .expect("the active policy");
     let hostile: Value =
-        upload(&app, &admin, component("hostile_generator"), "slow").await.json().await.expect("json");
-    let slow = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
-    assert_eq!(force_activate(&app, &admin, &slow).await.status(), 200);
+        upload(&app, &admin, component("hostile_policy"), "other").await.json().await.expect("json");
+    let other = hostile["version"]["sha256"].as_str().expect("sha").to_owned();
 
     let in_flight = {
         let (app, admin) = (app.clone(), admin.clone());
         tokio::spawn(async move {
-            let answer =
-                dry_run(&app, &admin, "active", "slow-100").await.json::<Value>().await.expect("json");
+            let request = json!({"mission": cup_mission()});
+            let answer = verdict_of(policy_dry_run(&app, &admin, "active", COFFEE, request).await).await;
             (answer, std::time::Instant::now())
         })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let activated = admin_post(&app, &admin, &format!("/admin/plugins/{bundled}/activate")).await;
-    assert_eq!(activated.status(), 200);
+    vision.wait_for_requests(1).await;
+    assert_eq!(force_activate(&app, &admin, &other).await.status(), 200);
     let activated_at = std::time::Instant::now();
+    assert!(!in_flight.is_finished(), "the call was still running when the activation returned");
+    vision.release();
     let (finished, finished_at) = in_flight.await.expect("task");
-    assert!(finished_at > activated_at, "the slow call was still running when the activation returned");
-    assert_eq!(finished["sha256"], slow.as_str(), "{finished}");
-    assert!(finished["missions"][0]["key"].as_str().is_some_and(|k| k.starts_with("slow-")), "{finished}");
-    let now: Value = dry_run(&app, &admin, "active", "slow-1").await.json().await.expect("json");
-    assert_eq!(now["sha256"], bundled.as_str(), "new calls run on the newly active version");
+    assert!(finished_at > activated_at, "the call finished after the activation returned");
+    assert_eq!(finished["sha256"], bundled.as_str(), "{finished}");
+    assert_eq!(finished["verdict"]["decision"], "approved", "the bundled policy's verdict: {finished}");
+    let request = json!({"mission": cup_mission()});
+    let now = verdict_of(policy_dry_run(&app, &admin, "active", COFFEE, request).await).await;
+    assert_eq!(now["sha256"], other.as_str(), "new calls run on the newly active version: {now}");
+    assert_eq!(now["verdict"]["reason"], "looks right", "{now}");
+    assert_eq!(vision.requests().len(), 1, "the newly active policy asks no model");
 }

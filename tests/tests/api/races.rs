@@ -29,7 +29,7 @@ async fn concurrent_refreshes_of_one_token_rotate_once(mode: Mode) {
     let user = app.new_user().await;
     let attempts = (0..50).map(|_| {
         let app = app.clone();
-        let token = user.refresh.clone();
+        let token = user.refresh().to_owned();
         tokio::spawn(async move {
             let response = app.post_json("/auth/refresh", &json!({ "refresh_token": token })).await;
             let status = response.status().as_u16();

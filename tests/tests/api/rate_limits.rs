@@ -42,12 +42,12 @@ async fn login_is_limited_per_account(mode: Mode) {
     }
     // Even the right password waits now: guessing cannot continue against this account.
     let limited = app
-        .post_json("/auth/login", &json!({"email": user.email.to_uppercase(), "password": user.password}))
+        .post_json("/auth/login", &json!({"email": user.email.to_uppercase(), "password": user.password()}))
         .await;
     assert_problem(limited, 429, "rate_limited").await;
     // Other accounts are unaffected.
     let other = app.new_user().await;
-    let ok = app.post_json("/auth/login", &json!({"email": other.email, "password": other.password})).await;
+    let ok = app.post_json("/auth/login", &json!({"email": other.email, "password": other.password()})).await;
     assert_eq!(ok.status(), 200);
 }
 

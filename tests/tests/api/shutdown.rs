@@ -8,19 +8,15 @@ use std::collections::HashSet;
 use std::time::Duration;
 use weatherwise::db::Database;
 use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
-use weatherwise_tests::{Mode, both_modes, stored_user};
+use weatherwise_tests::{Mode, both_modes};
 
 both_modes!(shutdown_finishes_the_work_in_hand);
 
 const RACING_VOTERS: usize = 150;
 
 async fn shutdown_finishes_the_work_in_hand(mode: Mode) {
-    // The model answers slowly, so shutdown meets a worker in the middle of its job.
-    let vision = FakeVision::start(Behaviour::Delayed(
-        Duration::from_millis(1_500),
-        Box::new(Behaviour::grade(true, 0.95)),
-    ))
-    .await;
+    // The model holds its answer, so shutdown meets a worker in the middle of its job.
+    let vision = FakeVision::start(Behaviour::Held(Box::new(Behaviour::grade(true, 0.95)))).await;
     let mut deployment = deployment(mode, Some(&vision)).await;
     deployment.config.http.shutdown_grace_secs = 20;
     let app = deployment.start().await;
@@ -29,18 +25,14 @@ async fn shutdown_finishes_the_work_in_hand(mode: Mode) {
     let user = app.new_user().await;
     let mission = any_mission(&app, &user.access).await;
     let verification = submitted(&app, &user.access, &mission, COFFEE.to_vec(), "image/png").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while vision.requests().is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "the worker never asked the model");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    vision.wait_for_requests(1).await;
 
     // A post with a vote notice folded into its window: the first vote is announced at once,
     // the second waits for the window to end.
-    let author = stored_user(app.state(), None).await.expect("author");
+    let author = app.user().await;
     let created = app
         .post_json_as(
-            &author.token,
+            &author.access,
             "/posts",
             &json!({ "title": "비", "body": "우산", "lat": 37.5, "lon": 127.0 }),
         )
@@ -49,13 +41,10 @@ async fn shutdown_finishes_the_work_in_hand(mode: Mode) {
     let post: Value = created.json().await.expect("json");
     let post_id = post["id"].as_str().expect("id").to_owned();
     let vote_url = app.api(&format!("/posts/{post_id}/vote"));
-    let mut voters = Vec::new();
-    for _ in 0..RACING_VOTERS + 2 {
-        voters.push(stored_user(app.state(), None).await.expect("voter"));
-    }
+    let voters = app.users(RACING_VOTERS + 2).await;
     for voter in &voters[..2] {
         let response =
-            app.http.put(&vote_url).bearer_auth(&voter.token).json(&json!({ "vote": "helpful" })).send();
+            app.http.put(&vote_url).bearer_auth(&voter.access).json(&json!({ "vote": "helpful" })).send();
         assert_eq!(response.await.expect("vote").status(), 200);
     }
 
@@ -66,9 +55,9 @@ async fn shutdown_finishes_the_work_in_hand(mode: Mode) {
         let (http, url, answered) = (app.http.clone(), vote_url.clone(), answered_tx.clone());
         racing.spawn(async move {
             let response =
-                http.put(&url).bearer_auth(&voter.token).json(&json!({ "vote": "helpful" })).send().await;
+                http.put(&url).bearer_auth(&voter.access).json(&json!({ "vote": "helpful" })).send().await;
             let _ = answered.send(());
-            (voter.id, response.map(|r| r.status().as_u16()))
+            (voter.user_id, response.map(|r| r.status().as_u16()))
         });
     }
     // Some votes are in before the signal; the rest meet a draining server.
@@ -76,8 +65,22 @@ async fn shutdown_finishes_the_work_in_hand(mode: Mode) {
         answered_rx.recv().await.expect("an answer");
     }
     let config = deployment.config.clone();
-    let stopped = tokio::time::timeout(Duration::from_secs(60), app.stop()).await;
-    stopped.expect("shutdown finished within the grace periods").expect("serve returned cleanly");
+    let address = app.address;
+    let stopping = tokio::spawn(app.stop());
+    // Once the listener is closed the server is draining; only then may the model answer, so
+    // the worker's job is finished during the drain, not before it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(address).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "the listener still accepts connections after 10 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!stopping.is_finished(), "shutdown finished without waiting for the job in hand");
+    vision.release();
+    let stopped = tokio::time::timeout(Duration::from_secs(60), stopping).await;
+    stopped
+        .expect("shutdown finished within the grace periods")
+        .expect("stop task")
+        .expect("serve returned cleanly");
 
     let mut accepted = HashSet::new();
     while let Some(outcome) = racing.join_next().await {
@@ -114,7 +117,7 @@ async fn shutdown_finishes_the_work_in_hand(mode: Mode) {
     let notices: Vec<(String,)> = sqlx::query_as(
         "select payload from notifications where user_id = $1 and kind = 'post.voted' order by seq",
     )
-    .bind(&author.id)
+    .bind(&author.user_id)
     .fetch_all(db.pool())
     .await
     .expect("notifications");

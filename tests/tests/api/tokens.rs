@@ -107,7 +107,7 @@ async fn forged_and_broken_tokens_are_refused(mode: Mode) {
         ("unknown kid", unknown_kid),
         ("no exp", no_exp),
         ("HS512 instead of the pinned HS256", hs512),
-        ("refresh token as access token", user.refresh.clone()),
+        ("refresh token as access token", user.refresh().to_owned()),
         ("garbage", "not.a.jwt".into()),
         ("oversized", "a".repeat(10_000)),
     ];
@@ -159,7 +159,7 @@ async fn admin_grant_command_takes_effect_on_the_next_token(mode: Mode) {
             .expect("grant")
     );
 
-    let login: Value = app.login_json(&user.email, &user.password).await;
+    let login: Value = app.login_json(&user.email, user.password()).await;
     assert_eq!(login["user"]["role"], "admin");
 }
 
@@ -181,7 +181,7 @@ async fn rotated_keys_sign_new_tokens_and_still_verify_old_ones(mode: Mode) {
     ];
     let after = weatherwise_tests::Deployment { config: rotated, ..deployment }.start().await;
     assert_eq!(after.get_me(&user.access).await.status(), 200, "a token signed with the old key still works");
-    let login: Value = after.login_json(&user.email, &user.password).await;
+    let login: Value = after.login_json(&user.email, user.password()).await;
     let header = login["access_token"].as_str().expect("token").split('.').next().expect("header").to_owned();
     let header: Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).expect("b64"),

@@ -1,6 +1,6 @@
-//! Community: posts, the nearby listing, votes, "my posts". `support` starts the real server
-//! and keeps its state at hand, so tests can make many users without paying argon2 for each
-//! and can listen to the server's own event bus in both modes.
+//! Community: posts, the nearby listing, votes, "my posts". Tests make many users straight
+//! through the server's store (`TestApp::user`) rather than paying argon2 for each, and listen
+//! to the server's own event bus in both modes.
 
 mod contract;
 mod nearby;

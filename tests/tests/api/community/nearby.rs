@@ -1,7 +1,7 @@
 //! The nearby listing against a reference haversine: thousands of seeded random points across
 //! Korea, many of them a few metres inside or outside the radius.
 
-use super::support::{Server, destination, reference_distance_m, walk};
+use super::support::{destination, reference_distance_m, walk};
 use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use weatherwise::community::NewPost;
 use weatherwise::geo::Point;
-use weatherwise_tests::{Mode, both_modes};
+use weatherwise_tests::{Mode, TestApp, both_modes};
 
 both_modes!(community_nearby_matches_a_reference_haversine);
 
@@ -23,7 +23,7 @@ const CENTERS: [(&str, f64, f64, f64); 5] = [
 ];
 
 async fn community_nearby_matches_a_reference_haversine(mode: Mode) {
-    let server = Server::start(mode).await;
+    let server = TestApp::spawn(mode).await;
     let author = server.user().await;
     let mut rng = StdRng::seed_from_u64(0x5eed_2026);
     let mut points = Vec::new();
@@ -43,10 +43,10 @@ async fn community_nearby_matches_a_reference_haversine(mode: Mode) {
         // Anywhere in South Korea's bounding box.
         points.push((rng.random_range(33.0..38.7), rng.random_range(124.5..131.0)));
     }
-    let posts = server.state.community.posts.clone();
+    let posts = server.state().community.posts.clone();
     let ids: Vec<(String, (f64, f64))> = futures::stream::iter(points)
         .map(|(lat, lon)| {
-            let (posts, author) = (posts.clone(), author.id.clone());
+            let (posts, author) = (posts.clone(), author.user_id.clone());
             async move {
                 let new = NewPost {
                     author_id: author,

@@ -1,7 +1,7 @@
 //! Keyset pages of the nearby listing stay stable while another client inserts and deletes
 //! posts between page requests.
 
-use super::support::{Caller, Server, destination};
+use super::support::destination;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use weatherwise_tests::{Mode, both_modes};
+use weatherwise_tests::{Mode, Session, TestApp, both_modes};
 
 both_modes!(community_pages_stay_stable_while_posts_come_and_go);
 
@@ -17,7 +17,7 @@ const LAT: f64 = 37.5665;
 const LON: f64 = 126.978;
 const RADIUS: f64 = 3_000.0;
 
-async fn post_near(server: &Server, caller: &Caller, rng: &mut StdRng, title: &str) -> String {
+async fn post_near(server: &TestApp, caller: &Session, rng: &mut StdRng, title: &str) -> String {
     let (lat, lon) = destination(
         LAT,
         LON,
@@ -28,7 +28,7 @@ async fn post_near(server: &Server, caller: &Caller, rng: &mut StdRng, title: &s
 }
 
 async fn community_pages_stay_stable_while_posts_come_and_go(mode: Mode) {
-    let server = Arc::new(Server::start(mode).await);
+    let server = Arc::new(TestApp::spawn(mode).await);
     let (reader, writer) = (server.user().await, server.user().await);
     let mut rng = StdRng::seed_from_u64(7);
     let mut stable = HashSet::new();

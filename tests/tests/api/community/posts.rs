@@ -1,8 +1,8 @@
 //! Creating, reading and deleting posts; input validation; "my posts".
 
-use super::support::{Server, walk};
+use super::support::walk;
 use serde_json::{Value, json};
-use weatherwise_tests::{Mode, assert_problem, both_modes};
+use weatherwise_tests::{Mode, Session, TestApp, assert_problem, both_modes};
 
 both_modes!(
     community_posts_are_created_read_and_deleted_by_their_author,
@@ -13,7 +13,7 @@ both_modes!(
 );
 
 async fn community_posts_are_created_read_and_deleted_by_their_author(mode: Mode) {
-    let server = Server::start(mode).await;
+    let server = TestApp::spawn(mode).await;
     let (author, reader) = (server.user().await, server.user().await);
     let body = json!({"title": "한강 산책로 침수", "body": "반포 쪽 산책로가 물에 잠겼어요.\n우회하세요.", "lat": 37.5101, "lon": 126.9960});
     let response = server.post(&author, "/posts", &body).await;
@@ -24,7 +24,7 @@ async fn community_posts_are_created_read_and_deleted_by_their_author(mode: Mode
     assert_eq!(location, format!("/api/v1/posts/{id}"));
     assert_eq!(created["title"], "한강 산책로 침수");
     assert_eq!((created["lat"].as_f64(), created["lon"].as_f64()), (Some(37.5101), Some(126.9960)));
-    assert_eq!(created["author"]["id"], author.id.as_str());
+    assert_eq!(created["author"]["id"], author.user_id.as_str());
     assert!(created["author"]["nickname"].is_string());
     assert_eq!((created["helpful"].as_i64(), created["not_helpful"].as_i64()), (Some(0), Some(0)));
     assert!(created["my_vote"].is_null() && created.get("distance_m").is_none());
@@ -54,7 +54,7 @@ async fn community_posts_are_created_read_and_deleted_by_their_author(mode: Mode
 }
 
 async fn community_invalid_posts_are_refused_with_field_problems(mode: Mode) {
-    let server = Server::start(mode).await;
+    let server = TestApp::spawn(mode).await;
     let author = server.user().await;
     let valid = json!({"title": "가".repeat(20), "body": "나".repeat(150), "lat": 33.4996, "lon": 126.5312});
     assert_eq!(server.post(&author, "/posts", &valid).await.status(), 201, "limits are inclusive");
@@ -102,7 +102,7 @@ async fn community_invalid_posts_are_refused_with_field_problems(mode: Mode) {
     let nan = server
         .http
         .post(server.api("/posts"))
-        .bearer_auth(&author.token)
+        .bearer_auth(&author.access)
         .header("content-type", "application/json")
         .body(r#"{"title":"t","body":"b","lat":NaN,"lon":127}"#)
         .send()
@@ -112,7 +112,7 @@ async fn community_invalid_posts_are_refused_with_field_problems(mode: Mode) {
 }
 
 async fn community_nearby_queries_are_validated(mode: Mode) {
-    let server = Server::start(mode).await;
+    let server = TestApp::spawn(mode).await;
     let caller = server.user().await;
     let field_cases = [
         ("/posts/nearby?lon=127", "lat"),
@@ -155,7 +155,7 @@ async fn community_nearby_queries_are_validated(mode: Mode) {
 }
 
 async fn community_my_posts_are_paged_newest_first(mode: Mode) {
-    let server = Server::start(mode).await;
+    let server = TestApp::spawn(mode).await;
     let (alice, bob) = (server.user().await, server.user().await);
     let mut mine = Vec::new();
     for i in 0..7 {
@@ -178,16 +178,12 @@ async fn community_my_posts_are_paged_newest_first(mode: Mode) {
 }
 
 async fn community_deleted_accounts_leave_their_posts_anonymised(mode: Mode) {
-    let server = Server::start(mode).await;
+    let server = TestApp::spawn(mode).await;
     let signup =
         json!({"email": "leaving@example.com", "password": "a long password", "nickname": "leaving"});
     let response = server.http.post(server.api("/auth/signup")).json(&signup).send().await.expect("signup");
     let tokens: Value = response.json().await.expect("json");
-    let leaving = super::support::Caller {
-        id: tokens["user"]["id"].as_str().expect("id").to_owned(),
-        nickname: "leaving".into(),
-        token: tokens["access_token"].as_str().expect("token").to_owned(),
-    };
+    let leaving = Session::from_tokens(&tokens, "leaving@example.com".into(), "a long password".into());
     let reader = server.user().await;
     let post = server.create_post(&leaving, "stays", 35.1796, 129.0756).await;
     let id = post["id"].as_str().expect("id");
@@ -195,7 +191,7 @@ async fn community_deleted_accounts_leave_their_posts_anonymised(mode: Mode) {
     let deleted = server
         .http
         .delete(server.api("/me"))
-        .bearer_auth(&leaving.token)
+        .bearer_auth(&leaving.access)
         .json(&json!({"password": "a long password"}))
         .send()
         .await

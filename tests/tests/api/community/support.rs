@@ -1,90 +1,7 @@
-//! The server under test with its application state, and helpers to act as its users.
+//! Geometry of the nearby tests, written independently of the server's, and walking a listing.
 
-use futures::StreamExt;
 use serde_json::Value;
-use std::time::Duration;
-use weatherwise::app::AppState;
-use weatherwise_tests::{Deployment, Instance, Mode};
-
-/// A user of the server and an access token issued for them by the server's token service.
-pub type Caller = weatherwise_tests::StoredUser;
-
-/// The real server on port 0, like `TestApp`, plus its [`AppState`].
-pub struct Server {
-    pub base: String,
-    pub http: reqwest::Client,
-    pub state: AppState,
-    _instance: Instance,
-    _deployment: Deployment,
-}
-
-impl Server {
-    pub async fn start(mode: Mode) -> Self {
-        let deployment = Deployment::new(mode).await;
-        let instance = Instance::start(&deployment.config).await.expect("the application starts");
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(600)
-            .build()
-            .expect("client");
-        Self {
-            base: instance.api_base(),
-            http,
-            state: instance.state.clone(),
-            _instance: instance,
-            _deployment: deployment,
-        }
-    }
-
-    pub fn api(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// A user stored directly, with a token from the server's own token service.
-    pub async fn user(&self) -> Caller {
-        weatherwise_tests::stored_user(&self.state, None).await.expect("create user")
-    }
-
-    pub async fn users(&self, count: usize) -> Vec<Caller> {
-        futures::stream::iter(0..count).map(|_| self.user()).buffer_unordered(16).collect().await
-    }
-
-    pub async fn get(&self, caller: &Caller, path: &str) -> reqwest::Response {
-        self.http.get(self.api(path)).bearer_auth(&caller.token).send().await.expect("request")
-    }
-
-    pub async fn get_json(&self, caller: &Caller, path: &str) -> Value {
-        let response = self.get(caller, path).await;
-        assert_eq!(response.status(), 200, "GET {path}");
-        response.json().await.expect("json")
-    }
-
-    pub async fn post(&self, caller: &Caller, path: &str, body: &Value) -> reqwest::Response {
-        self.http.post(self.api(path)).bearer_auth(&caller.token).json(body).send().await.expect("request")
-    }
-
-    pub async fn delete(&self, caller: &Caller, path: &str) -> reqwest::Response {
-        self.http.delete(self.api(path)).bearer_auth(&caller.token).send().await.expect("request")
-    }
-
-    /// Creates a post and returns it as the server answered.
-    pub async fn create_post(&self, caller: &Caller, title: &str, lat: f64, lon: f64) -> Value {
-        let body = serde_json::json!({ "title": title, "body": "본문", "lat": lat, "lon": lon });
-        let response = self.post(caller, "/posts", &body).await;
-        assert_eq!(response.status(), 201, "create post");
-        response.json().await.expect("json")
-    }
-
-    /// `PUT /posts/{id}/vote` with `Some(value)` or `DELETE` it with `None`.
-    pub async fn vote(&self, caller: &Caller, post_id: &str, vote: Option<&str>) -> reqwest::Response {
-        let url = self.api(&format!("/posts/{post_id}/vote"));
-        let request = match vote {
-            Some(vote) => self.http.put(url).json(&serde_json::json!({ "vote": vote })),
-            None => self.http.delete(url),
-        };
-        request.bearer_auth(&caller.token).send().await.expect("request")
-    }
-}
+use weatherwise_tests::{Session, TestApp};
 
 /// The reference distance the listing must agree with: haversine on a sphere of the mean
 /// Earth radius, written out independently of the server's.
@@ -109,7 +26,7 @@ pub fn destination(lat: f64, lon: f64, bearing: f64, distance_m: f64) -> (f64, f
 }
 
 /// Every page of a listing, following `next_cursor`; returns the posts in order.
-pub async fn walk(server: &Server, caller: &Caller, first: &str) -> Vec<Value> {
+pub async fn walk(server: &TestApp, caller: &Session, first: &str) -> Vec<Value> {
     let mut posts = Vec::new();
     let mut path = first.to_owned();
     for _ in 0..10_000 {

@@ -1,7 +1,6 @@
 //! Votes: switching and withdrawing, exact counts under 500 concurrent voters, and the
 //! author's notification on the bus.
 
-use super::support::Server;
 use futures::future::join_all;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -9,7 +8,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use weatherwise::bus::topics;
-use weatherwise_tests::{Mode, assert_problem, both_modes};
+use weatherwise_tests::{Mode, Session, TestApp, assert_problem, both_modes};
 
 both_modes!(
     community_votes_switch_and_withdraw_with_exact_counts,
@@ -17,7 +16,7 @@ both_modes!(
     community_votes_notify_the_author_on_the_bus,
 );
 
-async fn counts(server: &Server, caller: &super::support::Caller, id: &str) -> (i64, i64, Value) {
+async fn counts(server: &TestApp, caller: &Session, id: &str) -> (i64, i64, Value) {
     let post = server.get_json(caller, &format!("/posts/{id}")).await;
     (
         post["helpful"].as_i64().expect("helpful"),
@@ -27,7 +26,7 @@ async fn counts(server: &Server, caller: &super::support::Caller, id: &str) -> (
 }
 
 async fn community_votes_switch_and_withdraw_with_exact_counts(mode: Mode) {
-    let server = Server::start(mode).await;
+    let server = TestApp::spawn(mode).await;
     let (author, ann, ben) = (server.user().await, server.user().await, server.user().await);
     let post = server.create_post(&author, "votes", 37.5, 127.0).await;
     let id = post["id"].as_str().expect("id");
@@ -75,7 +74,7 @@ async fn community_votes_switch_and_withdraw_with_exact_counts(mode: Mode) {
 /// 500 voters at once on one post, each setting, switching and withdrawing at random: the
 /// post's counters equal the sum of the final votes, and the stored votes agree.
 async fn community_five_hundred_voters_race_on_one_post(mode: Mode) {
-    let server = Arc::new(Server::start(mode).await);
+    let server = Arc::new(TestApp::spawn(mode).await);
     let author = server.user().await;
     let post = server.create_post(&author, "hot post", 37.5665, 126.978).await;
     let id: Arc<str> = post["id"].as_str().expect("id").into();
@@ -107,7 +106,7 @@ async fn community_five_hundred_voters_race_on_one_post(mode: Mode) {
         "select value, count(*) from post_votes where post_id = $1 group by value order by value",
     )
     .bind(id.as_ref())
-    .fetch_all(server.state.adapters.db.pool())
+    .fetch_all(server.state().adapters.db.pool())
     .await
     .expect("stored votes");
     assert_eq!(stored, vec![(-1, not_helpful), (1, helpful)]);
@@ -117,10 +116,10 @@ async fn community_five_hundred_voters_race_on_one_post(mode: Mode) {
 }
 
 async fn community_votes_notify_the_author_on_the_bus(mode: Mode) {
-    let server = Server::start(mode).await;
+    let server = TestApp::spawn(mode).await;
     let group = format!("notify-test-{}", uuid::Uuid::new_v4().simple());
     let mut notifications =
-        server.state.adapters.bus.subscribe(topics::COMMUNITY, &group).await.expect("subscribe");
+        server.state().adapters.bus.subscribe(topics::COMMUNITY, &group).await.expect("subscribe");
     let (author, voter) = (server.user().await, server.user().await);
     let post = server.create_post(&author, "notify me", 36.3504, 127.3845).await;
     let id = post["id"].as_str().expect("id");
@@ -136,12 +135,12 @@ async fn community_votes_notify_the_author_on_the_bus(mode: Mode) {
             .await
             .expect("a notification in time")
             .expect("bus open");
-        assert_eq!(message.key, author.id, "keyed by the recipient");
+        assert_eq!(message.key, author.user_id, "keyed by the recipient");
         serde_json::from_slice::<Value>(&message.payload).expect("json payload")
     };
     let first = next().await;
     assert_eq!(first["type"], "post.voted");
-    assert_eq!(first["user_id"], author.id.as_str());
+    assert_eq!(first["user_id"], author.user_id.as_str());
     assert_eq!(first["post_id"], id);
     assert_eq!((first["vote"].as_str(), first["helpful"].as_i64()), (Some("helpful"), Some(2)));
     assert!(first.get("voter_id").is_none(), "the voter is not named");

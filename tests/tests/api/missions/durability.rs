@@ -1,11 +1,9 @@
-//! Verification jobs are durable: a server killed mid-verification finishes the job after a
-//! restart; a job delivered twice credits once; several workers on several instances process
-//! each job once.
+//! Verification jobs are durable: a server process killed with SIGKILL mid-verification
+//! finishes the job after a restart; a job delivered twice credits once; several workers on
+//! several instances process each job once.
 
 use super::support::{COFFEE, any_mission, configure, decided, distinct_photo, get, submitted};
 use std::time::Duration;
-use tokio::sync::oneshot;
-use weatherwise::app::{App, AppState};
 use weatherwise::db::Database;
 use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise_tests::{Deployment, Mode, TestApp, both_modes};
@@ -15,26 +13,6 @@ both_modes!(
     missions_a_job_delivered_twice_credits_once,
     missions_workers_on_two_instances_take_each_job_once
 );
-
-/// A server whose task can be killed outright: no graceful shutdown, no draining.
-struct Killable {
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _state: AppState,
-}
-
-impl Killable {
-    async fn start(deployment: &Deployment) -> Self {
-        let app = App::build(deployment.config.clone()).await.expect("the application starts");
-        let state = app.state().clone();
-        let listener = app.bind().await.expect("bind");
-        let (_never, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(app.serve(listener, async move {
-            let _ = stopped.await;
-            std::future::pending::<()>().await
-        }));
-        Self { task, _state: state }
-    }
-}
 
 async fn database(deployment: &Deployment) -> Database {
     Database::connect(&deployment.config.database_url(), 2).await.expect("database")
@@ -48,28 +26,26 @@ async fn count(db: &Database, sql: &str, id: &str) -> i64 {
         .expect("count")
 }
 
+/// The server runs as a process of its own and is killed with SIGKILL while the model is being
+/// asked: its workers, bus consumers and pools die with it, as in a crash. A new process of the
+/// same deployment (same database, state store, bus and files) takes the job again once its
+/// lease runs out, and completes it exactly once.
 async fn missions_a_verification_survives_a_killed_server(mode: Mode) {
     let vision = FakeVision::start(Behaviour::Slow(Duration::from_secs(30))).await;
     let mut deployment = Deployment::new(mode).await;
     configure(&mut deployment.config, Some(&vision));
     deployment.config.vision.timeout_ms = 60_000;
     deployment.config.verification.lease_secs = 2;
-    // An API-only instance takes the upload; the job waits for a worker.
-    deployment.config.verification.workers = 0;
-    let first = deployment.start().await;
-    let user = first.new_user().await;
-    let mission = any_mission(&first, &user.access).await;
-    let id = submitted(&first, &user.access, &mission, COFFEE.to_vec(), "image/png").await;
-    // A worker instance takes the job, and is killed while the model is being asked.
-    deployment.config.verification.workers = 2;
-    let doomed = Killable::start(&deployment).await;
+    let mut doomed = deployment.start_process().await;
+    let user = doomed.new_user().await;
+    let mission = any_mission(&doomed, &user.access).await;
+    let id = submitted(&doomed, &user.access, &mission, COFFEE.to_vec(), "image/png").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while vision.requests().is_empty() {
         assert!(tokio::time::Instant::now() < deadline, "the job never reached the model");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    doomed.task.abort();
-    let _ = doomed.task.await;
+    doomed.kill().await;
     let db = database(&deployment).await;
     let state = sqlx::query_scalar::<_, String>("select state from verifications where id = $1")
         .bind(&id)
@@ -77,16 +53,42 @@ async fn missions_a_verification_survives_a_killed_server(mode: Mode) {
         .await
         .expect("state");
     assert!(matches!(state.as_str(), "queued" | "verifying"), "in flight when killed: {state}");
+    let job =
+        sqlx::query_scalar::<_, String>("select state from verification_jobs where verification_id = $1")
+            .bind(&id)
+            .fetch_one(db.pool())
+            .await
+            .expect("job");
+    assert_eq!(job, "running", "the killed server held the job");
 
     // After a restart the job is taken again once its lease runs out, and completes.
     vision.set(Behaviour::grade(true, 0.92));
-    let second = deployment.start().await;
-    drop(first);
-    let verdict = decided(&second, &user.access, &id).await;
+    let restarted = deployment.start_process().await;
+    let verdict = decided(&restarted, &user.access, &id).await;
     assert_eq!(verdict["state"], "approved", "{verdict}");
-    let points = get(&second, &user.access, "/me/points").await;
+    let points = get(&restarted, &user.access, "/me/points").await;
     assert!(points["total"].as_i64().unwrap_or_default() > 0);
     assert_eq!(count(&db, "select count(*) from points_ledger where verification_id = $1", &id).await, 1);
+    let (job, attempts) = sqlx::query_as::<_, (String, i64)>(
+        "select state, attempts from verification_jobs where verification_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(db.pool())
+    .await
+    .expect("job");
+    assert_eq!(
+        (job.as_str(), attempts),
+        ("done", 2),
+        "claimed by the killed server, then once after the restart"
+    );
+    let decisions = sqlx::query_scalar::<_, i64>(
+        "select count(*) from plugin_calls where purpose = 'live' and world = 'verification-policy'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("count");
+    assert_eq!(decisions, 1, "one completed policy call: the killed one left none");
+    assert_eq!(vision.requests().len(), 2, "asked once before the kill and once after the restart");
     db.close().await;
 }
 

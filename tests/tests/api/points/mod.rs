@@ -5,4 +5,3 @@
 mod contract;
 mod notifications;
 mod ranking;
-mod support;

@@ -1,13 +1,12 @@
 //! Crediting once, ranks with ties, nickname search, rebuilding, account deletion and a race
 //! of hundreds of credits, through the server's points service and its HTTP API.
 
-use super::support::{Caller, Node, start};
 use futures::future::join_all;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use weatherwise_tests::{Mode, assert_problem, both_modes};
+use weatherwise_tests::{Mode, Session, TestApp, assert_problem, both_modes};
 
 both_modes!(
     points_credit_twice_credits_once,
@@ -21,7 +20,7 @@ both_modes!(
 );
 
 /// `(user id, rank, total)` of `GET /rankings?limit=…`.
-async fn top(node: &Node, caller: &Caller, limit: usize) -> Vec<(String, u64, i64)> {
+async fn top(node: &TestApp, caller: &Session, limit: usize) -> Vec<(String, u64, i64)> {
     let body = node.get_json(caller, &format!("/rankings?limit={limit}")).await;
     body["rankings"]
         .as_array()
@@ -38,34 +37,36 @@ async fn top(node: &Node, caller: &Caller, limit: usize) -> Vec<(String, u64, i6
 }
 
 async fn points_credit_twice_credits_once(mode: Mode) {
-    let (node, _deployment) = start(mode).await;
+    let node = TestApp::spawn(mode).await;
     let (ann, ben) = (node.user().await, node.user().await);
-    let points = &node.state.points;
+    let points = &node.state().points;
 
-    let first = points.credit("verification-1", &ann.id, 30, 1_000).await.expect("credit");
+    let first = points.credit("verification-1", &ann.user_id, 30, 1_000).await.expect("credit");
     assert!(first.newly_credited);
     assert_eq!(first.total, 30);
-    let again = points.credit("verification-1", &ann.id, 30, 1_500).await.expect("credit again");
+    let again = points.credit("verification-1", &ann.user_id, 30, 1_500).await.expect("credit again");
     assert!(!again.newly_credited, "already credited");
     assert_eq!(again.total, 30);
     // The verification stays credited to whom it was credited first.
-    let other = points.credit("verification-1", &ben.id, 80, 2_000).await.expect("credit other");
+    let other = points.credit("verification-1", &ben.user_id, 80, 2_000).await.expect("credit other");
     assert!(!other.newly_credited);
-    assert_eq!((other.user_id.as_str(), other.total), (ann.id.as_str(), 30));
-    assert!(points.credit("verification-2", &ann.id, 0, 1_000).await.is_err(), "no credit of zero");
-    assert!(points.credit("", &ann.id, 5, 1_000).await.is_err(), "a verification id is needed");
+    assert_eq!((other.user_id.as_str(), other.total), (ann.user_id.as_str(), 30));
+    assert!(points.credit("verification-2", &ann.user_id, 0, 1_000).await.is_err(), "no credit of zero");
+    assert!(points.credit("", &ann.user_id, 5, 1_000).await.is_err(), "a verification id is needed");
 
     // Inside the caller's own transaction: a rollback credits nothing, a commit credits once.
-    let db = &node.state.adapters.db;
+    let db = &node.state().adapters.db;
     let mut tx = db.pool().begin().await.expect("begin");
-    let credit =
-        weatherwise::points::credit_in(&mut tx, "verification-3", &ann.id, 12, 3_000).await.expect("in tx");
+    let credit = weatherwise::points::credit_in(&mut tx, "verification-3", &ann.user_id, 12, 3_000)
+        .await
+        .expect("in tx");
     assert_eq!(credit.total, 42);
     tx.rollback().await.expect("rollback");
     assert_eq!(node.my_rank(&ann).await, (Some(1), 30));
     let mut tx = db.pool().begin().await.expect("begin");
-    let credit =
-        weatherwise::points::credit_in(&mut tx, "verification-3", &ann.id, 12, 3_000).await.expect("in tx");
+    let credit = weatherwise::points::credit_in(&mut tx, "verification-3", &ann.user_id, 12, 3_000)
+        .await
+        .expect("in tx");
     tx.commit().await.expect("commit");
     points.settle(&credit).await;
 
@@ -82,7 +83,7 @@ async fn points_credit_twice_credits_once(mode: Mode) {
 }
 
 async fn points_ranks_break_ties_by_who_reached_the_total_first(mode: Mode) {
-    let (node, _deployment) = start(mode).await;
+    let node = TestApp::spawn(mode).await;
     let [a, b, c, d] = [node.user().await, node.user().await, node.user().await, node.user().await];
     node.credit("a1", &a, 50, 1_000).await;
     node.credit("b1", &b, 30, 1_100).await;
@@ -91,8 +92,12 @@ async fn points_ranks_break_ties_by_who_reached_the_total_first(mode: Mode) {
     // d reaches 50 too, but after a did.
     assert_eq!(node.credit("d2", &d, 30, 2_000).await, 50);
 
-    let expected =
-        vec![(a.id.clone(), 1, 50), (d.id.clone(), 2, 50), (c.id.clone(), 3, 30), (b.id.clone(), 4, 30)];
+    let expected = vec![
+        (a.user_id.clone(), 1, 50),
+        (d.user_id.clone(), 2, 50),
+        (c.user_id.clone(), 3, 30),
+        (b.user_id.clone(), 4, 30),
+    ];
     assert_eq!(top(&node, &a, 10).await, expected);
     assert_eq!(top(&node, &a, 2).await, expected[..2].to_vec());
     for (user, rank, total) in [(&a, 1, 50), (&d, 2, 50), (&c, 3, 30), (&b, 4, 30)] {
@@ -108,7 +113,7 @@ async fn points_ranks_break_ties_by_who_reached_the_total_first(mode: Mode) {
 }
 
 async fn points_history_pages_newest_first(mode: Mode) {
-    let (node, _deployment) = start(mode).await;
+    let node = TestApp::spawn(mode).await;
     let ann = node.user().await;
     // Two credits share a millisecond: the page boundary must not split or repeat them.
     for (n, at) in [1_000, 2_000, 2_000, 3_000, 4_000].into_iter().enumerate() {
@@ -131,7 +136,7 @@ async fn points_history_pages_newest_first(mode: Mode) {
 }
 
 async fn points_nickname_search_gives_each_result_its_rank(mode: Mode) {
-    let (node, _deployment) = start(mode).await;
+    let node = TestApp::spawn(mode).await;
     let credited = [("Kim01", 40), ("kim02", 10), ("KIMchi", 25), ("lee", 100), ("k_m", 5), ("kXm", 7)];
     let mut users = HashMap::new();
     for (n, (nickname, points)) in credited.into_iter().enumerate() {
@@ -167,7 +172,7 @@ async fn points_nickname_search_gives_each_result_its_rank(mode: Mode) {
 }
 
 async fn points_rebuild_after_wiping_gives_the_same_ranks(mode: Mode) {
-    let (node, _deployment) = start(mode).await;
+    let node = TestApp::spawn(mode).await;
     let users = node.users(8).await;
     for (n, user) in users.iter().enumerate() {
         node.credit(&format!("r{n}a"), user, 10 + (n as i64 % 3) * 5, 1_000 + n as i64).await;
@@ -180,24 +185,27 @@ async fn points_rebuild_after_wiping_gives_the_same_ranks(mode: Mode) {
     let ranks_before: Vec<_> = join_all(users.iter().map(|u| node.my_rank(u))).await;
 
     // Lose the totals and the ranking (the Redis set in the scaled mode).
-    sqlx::query("delete from user_points").execute(node.state.adapters.db.pool()).await.expect("wipe totals");
-    node.state.points.ranking().replace_all(&[]).await.expect("wipe ranking");
+    sqlx::query("delete from user_points")
+        .execute(node.state().adapters.db.pool())
+        .await
+        .expect("wipe totals");
+    node.state().points.ranking().replace_all(&[]).await.expect("wipe ranking");
     assert!(top(&node, &users[0], 100).await.is_empty());
     assert_eq!(node.my_rank(&users[0]).await, (None, 0));
 
-    assert_eq!(node.state.points.rebuild().await.expect("rebuild"), 8);
+    assert_eq!(node.state().points.rebuild().await.expect("rebuild"), 8);
     assert_eq!(top(&node, &users[0], 100).await, before);
     let ranks_after: Vec<_> = join_all(users.iter().map(|u| node.my_rank(u))).await;
     assert_eq!(ranks_after, ranks_before);
 }
 
 async fn points_deleted_accounts_leave_the_ranking(mode: Mode) {
-    let (node, _deployment) = start(mode).await;
+    let node = TestApp::spawn(mode).await;
     let [a, b, c] = [node.user().await, node.user().await, node.user().await];
     node.credit("x1", &a, 30, 1_000).await;
     node.credit("x2", &b, 20, 1_000).await;
     node.credit("x3", &c, 10, 1_000).await;
-    let deleted = node.http.delete(node.api("/me")).bearer_auth(&b.token).send().await.expect("request");
+    let deleted = node.http.delete(node.api("/me")).bearer_auth(&b.access).send().await.expect("request");
     assert_eq!(deleted.status(), 204);
     // The ranking follows the account event, so give it a moment.
     for _ in 0..200 {
@@ -206,28 +214,28 @@ async fn points_deleted_accounts_leave_the_ranking(mode: Mode) {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    assert_eq!(top(&node, &a, 10).await, vec![(a.id.clone(), 1, 30), (c.id.clone(), 2, 10)]);
+    assert_eq!(top(&node, &a, 10).await, vec![(a.user_id.clone(), 1, 30), (c.user_id.clone(), 2, 10)]);
     assert_eq!(node.my_rank(&c).await, (Some(2), 10));
     // And a rebuild agrees (the ledger rows went with the account).
-    node.state.points.rebuild().await.expect("rebuild");
-    assert_eq!(top(&node, &a, 10).await, vec![(a.id.clone(), 1, 30), (c.id.clone(), 2, 10)]);
+    node.state().points.rebuild().await.expect("rebuild");
+    assert_eq!(top(&node, &a, 10).await, vec![(a.user_id.clone(), 1, 30), (c.user_id.clone(), 2, 10)]);
 }
 
 /// 600 credits at once for 24 users: 300 verification ids, each sent twice (sometimes naming
 /// another user). Every verification counts once, totals equal the ledger's sums, and the
 /// ranking agrees with the totals and with a rebuild.
 async fn points_hundreds_of_concurrent_credits_match_the_ledger(mode: Mode) {
-    let (node, _deployment) = start(mode).await;
+    let node = TestApp::spawn(mode).await;
     let node = Arc::new(node);
     let users = node.users(24).await;
     let mut tasks = Vec::new();
     for round in 0..2 {
         for k in 0..300usize {
             let node = node.clone();
-            let user = users[(k + round * (k % 3)) % users.len()].id.clone();
+            let user = users[(k + round * (k % 3)) % users.len()].user_id.clone();
             tasks.push(tokio::spawn(async move {
                 let at = weatherwise::db::now_ms();
-                node.state.points.credit(&format!("race-{k}"), &user, 1 + (k % 7) as i64, at).await
+                node.state().points.credit(&format!("race-{k}"), &user, 1 + (k % 7) as i64, at).await
             }));
         }
     }
@@ -238,7 +246,7 @@ async fn points_hundreds_of_concurrent_credits_match_the_ledger(mode: Mode) {
     let ledger: Vec<(String, i64, i64)> = sqlx::query_as(
         "select user_id, count(*), cast(sum(points) as bigint) from points_ledger group by user_id",
     )
-    .fetch_all(node.state.adapters.db.pool())
+    .fetch_all(node.state().adapters.db.pool())
     .await
     .expect("ledger");
     assert_eq!(ledger.iter().map(|(_, n, _)| n).sum::<i64>(), 300);
@@ -259,15 +267,15 @@ async fn points_hundreds_of_concurrent_credits_match_the_ledger(mode: Mode) {
     for user in &users {
         let (rank, total) = node.my_rank(user).await;
         let expected =
-            ranking.iter().find(|(id, _, _)| *id == user.id).map(|(_, rank, total)| (*rank, *total));
-        assert_eq!(rank.map(|rank| (rank, total)), expected, "rank of {}", user.id);
+            ranking.iter().find(|(id, _, _)| *id == user.user_id).map(|(_, rank, total)| (*rank, *total));
+        assert_eq!(rank.map(|rank| (rank, total)), expected, "rank of {}", user.user_id);
     }
-    node.state.points.rebuild().await.expect("rebuild");
+    node.state().points.rebuild().await.expect("rebuild");
     assert_eq!(top(&node, &users[0], 100).await, ranking, "the ranking equals a rebuild from the ledger");
 }
 
 async fn points_bad_parameters_are_422(mode: Mode) {
-    let (node, _deployment) = start(mode).await;
+    let node = TestApp::spawn(mode).await;
     let ann = node.user().await;
     for path in [
         "/rankings?limit=0",

@@ -1,0 +1,69 @@
+//! One deployment: the configuration every instance of it shares, and its private backends.
+
+use crate::{Mode, Session, TEST_JWT_KID, TEST_JWT_SECRET, TestApp};
+use crate::{fresh_postgres_database, kafka_brokers, redis_url, s3_files_config};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use weatherwise::config::{Config, JwtKey, RateLimit, Secret};
+
+/// One deployment's configuration: a private data directory, and in the scaled mode a private
+/// PostgreSQL database, Redis key prefix, Kafka topic prefix and S3 key prefix. Start it again
+/// for a second instance of the same deployment, or for a restart.
+pub struct Deployment {
+    pub config: Config,
+    pub data_dir: Arc<tempfile::TempDir>,
+}
+
+impl Deployment {
+    pub async fn new(mode: Mode) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
+        config.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.http.shutdown_grace_secs = 2;
+        config.auth.jwt_keys =
+            vec![JwtKey { kid: TEST_JWT_KID.into(), secret: Secret::new(TEST_JWT_SECRET.into()) }];
+        // Generous limits: tests about limits set their own.
+        let generous = RateLimit { limit: 100_000, window_secs: 60 };
+        config.rate_limits.login_per_ip = generous;
+        config.rate_limits.login_per_account = generous;
+        config.rate_limits.signup_per_ip = generous;
+        config.rate_limits.signup_per_account = generous;
+        config.log.filter = "warn".into();
+        if mode == Mode::Scaled {
+            let unique = uuid::Uuid::new_v4().simple().to_string();
+            config.database.url = Some(Secret::new(fresh_postgres_database().await));
+            config.state.url = Secret::new(redis_url());
+            config.state.key_prefix = format!("wwtest:{unique}:");
+            config.bus.url = format!("kafka://{}", kafka_brokers());
+            config.bus.topic_prefix = format!("wwtest.{unique}.");
+            config.files = s3_files_config().await;
+        }
+        Self { config, data_dir: Arc::new(data_dir) }
+    }
+
+    /// A signed-up user with the admin role (granted as `weatherwise admin grant` does).
+    pub async fn admin(&self, app: &TestApp) -> Session {
+        use weatherwise::accounts::UserStore as _;
+        let user = app.new_user().await;
+        let db = weatherwise::db::Database::connect(&self.config.database_url(), 1).await.expect("db");
+        let users = weatherwise::accounts::SqlUsers::new(db.clone());
+        assert!(
+            users.set_role_by_email(&user.email, weatherwise::accounts::Role::Admin).await.expect("grant")
+        );
+        db.close().await;
+        let body: Value = app.login_json(&user.email, user.password()).await;
+        Session::from_tokens(&body, user.email.clone(), user.password().to_owned())
+    }
+
+    /// Starts one instance of this deployment inside the test process, its state at hand.
+    pub async fn start(&self) -> TestApp {
+        TestApp::start_in_process(self.config.clone(), self.data_dir.clone()).await
+    }
+
+    /// Starts one instance of this deployment as a process of its own (the `weatherwise`
+    /// binary), which a test can kill outright or measure alone.
+    pub async fn start_process(&self) -> TestApp {
+        TestApp::start_process(&self.config, self.data_dir.clone()).await
+    }
+}
