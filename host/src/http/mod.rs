@@ -8,6 +8,7 @@ pub mod extract;
 pub mod metrics;
 pub mod pagination;
 pub mod problem;
+pub mod unread_body;
 
 use crate::config::HttpConfig;
 use axum::Router;
@@ -35,6 +36,7 @@ pub fn with_middleware(routes: Router, config: &HttpConfig) -> Router {
         ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::from_fn(problem::render))
+        .layer(middleware::from_fn(unread_body::close_if_unread))
         .layer(middleware::from_fn(metrics::record))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");

@@ -50,11 +50,6 @@ pub async fn render(request: Request, next: Next) -> Response {
     parts.status = problem.status;
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     parts.headers.remove(header::CONTENT_LENGTH);
-    if problem.status == StatusCode::PAYLOAD_TOO_LARGE {
-        // The rest of the body is never read, so the server drops the connection after this
-        // answer; saying so keeps the client from sending its next request down it.
-        parts.headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
     Response::from_parts(parts, Body::from(bytes))
 }
 

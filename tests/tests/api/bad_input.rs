@@ -4,7 +4,12 @@
 use serde_json::json;
 use weatherwise_tests::{Mode, TestApp, assert_problem, both_modes};
 
-both_modes!(malformed_bodies_are_problems, invalid_fields_are_listed, routing_errors_are_problems);
+both_modes!(
+    malformed_bodies_are_problems,
+    invalid_fields_are_listed,
+    routing_errors_are_problems,
+    an_answer_before_the_body_is_read_closes_the_connection
+);
 
 async fn malformed_bodies_are_problems(mode: Mode) {
     let app = TestApp::spawn(mode).await;
@@ -89,4 +94,31 @@ async fn routing_errors_are_problems(mode: Mode) {
         app.http.get(app.api("/auth/kakao/callback?code=x&state=y&state=z")).send().await.expect("request");
     assert!(bad_query.status().is_client_error());
     assert_eq!(bad_query.headers()["content-type"], "application/problem+json");
+}
+
+/// An upload refused before its body is read (here: no such mission) leaves the body unread,
+/// so the server drops the connection; the answer says so, and a body that was read does not.
+async fn an_answer_before_the_body_is_read_closes_the_connection(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let user = app.user().await;
+    let photo = reqwest::multipart::Part::bytes(vec![0u8; 256 * 1024]).file_name("p.jpg");
+    let refused = app
+        .http
+        .post(app.api("/missions/0190a0a0-0000-7000-8000-000000000000/verifications"))
+        .bearer_auth(&user.access)
+        .multipart(reqwest::multipart::Form::new().part("photo", photo))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
+    assert_problem(refused, 404, "not_found").await;
+
+    let read = app
+        .post_json(
+            "/auth/login",
+            &serde_json::json!({"email": "nobody@example.com", "password": "wrong password"}),
+        )
+        .await;
+    assert_eq!(read.status(), 401);
+    assert!(read.headers().get("connection").is_none(), "a request whose body was read keeps its connection");
 }
