@@ -19,5 +19,6 @@ mod points;
 mod python_plugin;
 mod races;
 mod rate_limits;
+mod schema_parity;
 mod tokens;
 mod weather;
