@@ -126,6 +126,9 @@ struct IndexColumn {
     ordering: String,
 }
 
+/// An [`IndexColumn`] as the PostgreSQL query returns it, in field order.
+type IndexColumnRow = (String, String, i64, String, i64, String, i64, String);
+
 /// Adds the facts of the indexes: primary keys, unique constraints (by columns: the engines
 /// name them differently), named indexes, and how each indexed text column orders.
 fn index_facts(facts: &mut BTreeMap<String, String>, mut columns: Vec<IndexColumn>) {
@@ -292,7 +295,7 @@ async fn postgres_facts(db: &Database) -> BTreeMap<String, String> {
             format!("{} {}", type_family(&declared), nullability(nullable == "NO")),
         );
     }
-    let keys: Vec<(String, String, i64, String, i64, String, i64, String)> = sqlx::query_as(
+    let keys: Vec<IndexColumnRow> = sqlx::query_as(
         "select t.relname::text, i.relname::text, ix.indisunique::int::bigint, \
          case c.contype when 'p' then 'pk' when 'u' then 'u' else 'c' end, k.n::bigint, a.attname::text, \
          (ix.indoption[k.n - 1] & 1)::bigint, \
