@@ -6,10 +6,10 @@
 //! the two migration sets:
 //! - connecting (SQLite's pragmas, the directory of its file) and the default URL;
 //! - writing: [`Database::write`] runs a write transaction, taking SQLite's write turn and
-//!   retrying transient conflicts ([`write`]);
+//!   retrying transient conflicts (`write.rs`);
 //! - row locks: [`WriteTx::lock_rows`] gives the clause a locking `select` ends with;
 //! - reading errors: unique violations, the violated constraint, transient conflicts
-//!   ([`errors`]).
+//!   (`errors.rs`).
 
 mod errors;
 mod write;
