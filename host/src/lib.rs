@@ -3,8 +3,8 @@
 //!
 //! A tour, outside in:
 //! - [`cli`] parses the command line; `serve` goes through [`app::App`], which reads the
-//!   [`config::Config`] and connects the adapters chosen by URL scheme: [`db`] (SQLite or
-//!   PostgreSQL), [`state`] (in-process or Redis), [`bus`] (in-process or Kafka) and [`files`]
+//!   [`config::Config`] and connects the adapters chosen by URL scheme: [`db`] (an embedded
+//!   file or a database server), [`state`] (in-process or Redis), [`bus`] (in-process or Kafka) and [`files`]
 //!   (a local directory or S3-compatible object storage).
 //! - [`http`] assembles the router and the middleware every request passes: request id,
 //!   tracing, metrics, timeout, body limit, and the problem renderer behind [`error`].

@@ -93,8 +93,8 @@ impl From<UserRow> for User {
     }
 }
 
-/// Maps a unique violation to the field that collided (constraint names on PostgreSQL,
-/// `users.<column>` in the message on SQLite).
+/// Maps a unique violation to the field that collided (the constraint or column name that
+/// `db::violated_constraint` reports contains the column's name).
 fn classify(err: sqlx::Error) -> UserStoreError {
     if !is_unique_violation(&err) {
         return UserStoreError::Database(err);

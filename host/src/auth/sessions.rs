@@ -3,7 +3,7 @@
 //! Presenting a token that was already used revokes the whole family, because either the
 //! client or a thief holds a stolen copy.
 
-use crate::db::{Database, now_ms};
+use crate::db::{Database, WriteTx, now_ms};
 use async_trait::async_trait;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -59,76 +59,38 @@ impl SessionStore for SqlSessions {
     async fn open(&self, user_id: &str, token_hash: &str, ttl_ms: i64) -> anyhow::Result<String> {
         let now = now_ms();
         let session_id = uuid::Uuid::now_v7().to_string();
-        let mut tx = self.db.pool().begin().await?;
-        sqlx::query("insert into sessions (id, user_id, created_at, expires_at) values ($1, $2, $3, $4)")
-            .bind(&session_id)
-            .bind(user_id)
-            .bind(now)
-            .bind(now + ttl_ms)
-            .execute(&mut *tx)
+        let id = &session_id;
+        self.db
+            .write(|tx| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "insert into sessions (id, user_id, created_at, expires_at) values ($1, $2, $3, $4)",
+                    )
+                    .bind(id)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(now + ttl_ms)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)",
+                    )
+                    .bind(token_hash)
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok::<_, sqlx::Error>(())
+                })
+            })
             .await?;
-        sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(&session_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         Ok(session_id)
     }
 
     #[tracing::instrument(skip_all)]
     async fn rotate(&self, token_hash: &str, new_hash: &str) -> anyhow::Result<Rotation> {
         let now = now_ms();
-        // The first statement writes, so SQLite takes its write lock at once and two rotations
-        // of one token serialise: exactly one sees `used_at is null`.
-        let mut tx = self.db.pool().begin().await?;
-        let claimed: Option<(String,)> = sqlx::query_as(
-            "update refresh_tokens set used_at = $1 where token_hash = $2 and used_at is null returning session_id",
-        )
-        .bind(now)
-        .bind(token_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((session_id,)) = claimed else {
-            let known: Option<(String,)> =
-                sqlx::query_as("select session_id from refresh_tokens where token_hash = $1")
-                    .bind(token_hash)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let outcome = match known {
-                Some((session_id,)) => {
-                    sqlx::query("update sessions set revoked_at = $1 where id = $2 and revoked_at is null")
-                        .bind(now)
-                        .bind(&session_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    Rotation::Reused
-                }
-                None => Rotation::Invalid,
-            };
-            tx.commit().await?;
-            return Ok(outcome);
-        };
-        let live: Option<(String,)> = sqlx::query_as(
-            "select user_id from sessions where id = $1 and revoked_at is null and expires_at > $2",
-        )
-        .bind(&session_id)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((user_id,)) = live else {
-            tx.commit().await?;
-            return Ok(Rotation::Invalid);
-        };
-        sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
-            .bind(new_hash)
-            .bind(&session_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Rotation::Rotated { user_id, session_id })
+        self.db.write(|tx| Box::pin(rotate_in(tx, token_hash, new_hash, now))).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -163,4 +125,59 @@ impl SessionStore for SqlSessions {
                 .await?;
         Ok(row.is_some_and(|(expires_at,)| expires_at > now_ms()))
     }
+}
+
+/// The rotation's transaction: the token is used up, and the new one joins its session if
+/// that is still live; a token used before revokes its session.
+async fn rotate_in(
+    tx: &mut WriteTx<'_, '_>,
+    token_hash: &str,
+    new_hash: &str,
+    now: i64,
+) -> anyhow::Result<Rotation> {
+    // The first statement writes the token's row, so two rotations of one token serialise on
+    // it: exactly one sees `used_at is null`.
+    let claimed: Option<(String,)> = sqlx::query_as(
+        "update refresh_tokens set used_at = $1 where token_hash = $2 and used_at is null returning session_id",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((session_id,)) = claimed else {
+        let known: Option<(String,)> =
+            sqlx::query_as("select session_id from refresh_tokens where token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let outcome = match known {
+            Some((session_id,)) => {
+                sqlx::query("update sessions set revoked_at = $1 where id = $2 and revoked_at is null")
+                    .bind(now)
+                    .bind(&session_id)
+                    .execute(&mut **tx)
+                    .await?;
+                Rotation::Reused
+            }
+            None => Rotation::Invalid,
+        };
+        return Ok(outcome);
+    };
+    let live: Option<(String,)> = sqlx::query_as(
+        "select user_id from sessions where id = $1 and revoked_at is null and expires_at > $2",
+    )
+    .bind(&session_id)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((user_id,)) = live else {
+        return Ok(Rotation::Invalid);
+    };
+    sqlx::query("insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)")
+        .bind(new_hash)
+        .bind(&session_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Rotation::Rotated { user_id, session_id })
 }

@@ -90,8 +90,8 @@ pub(super) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Sorts after every id (UUIDs are hex and dashes; PostgreSQL compares them with the "C"
-/// collation, SQLite byte-wise), so "no cursor" needs no second SQL text.
+/// Sorts after every id (UUIDs are hex and dashes, and id columns compare byte-wise in both
+/// engines), so "no cursor" needs no second SQL text.
 const AFTER_EVERY_ID: &str = "~";
 
 const POST_COLUMNS: &str = "p.id, p.author_id, u.nickname, p.title, p.body, p.lat, p.lon, \

@@ -11,10 +11,9 @@
 
 use super::model::{Vote, count_deltas};
 use super::store::{VoteOutcome, placeholders};
-use crate::db::{Database, Engine, is_transient_conflict, now_ms};
+use crate::db::{Database, KeptConnection, RowLock, WriteTx, now_ms};
 use crate::tasks::Tasks;
-use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Connection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -25,8 +24,6 @@ const MAX_BATCH: usize = 256;
 const QUEUE_DEPTH: usize = 4096;
 /// How long a shard keeps its connection with no votes to apply.
 const HOLD_IDLE: std::time::Duration = std::time::Duration::from_millis(500);
-/// How often a batch is retried after a lock conflict (deadlock, serialization, busy file).
-const ATTEMPTS: usize = 5;
 
 type Reply = Result<Option<VoteOutcome>, sqlx::Error>;
 
@@ -45,13 +42,10 @@ pub struct VoteBatcher {
 }
 
 impl VoteBatcher {
-    /// SQLite has one writer, so one shard; PostgreSQL locks per post, so posts on different
-    /// shards commit in parallel.
+    /// One shard where writes take turns; where they run in parallel (row locks per post),
+    /// posts on different shards commit in parallel.
     pub fn start(db: Database, tasks: &Tasks) -> Self {
-        let count = match db.engine() {
-            Engine::Sqlite => 1,
-            Engine::Postgres => 4,
-        };
+        let count = if db.parallel_writes() { 4 } else { 1 };
         let shards = (0..count)
             .map(|_| {
                 let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
@@ -77,12 +71,12 @@ impl VoteBatcher {
 async fn receive(
     receiver: &mut mpsc::Receiver<Request>,
     batch: &mut Vec<Request>,
-    held: &mut Option<PoolConnection<sqlx::Any>>,
+    kept: &mut KeptConnection,
 ) -> usize {
     match tokio::time::timeout(HOLD_IDLE, receiver.recv_many(batch, MAX_BATCH)).await {
         Ok(received) => received,
         Err(_idle) => {
-            *held = None;
+            kept.release();
             receiver.recv_many(batch, MAX_BATCH).await
         }
     }
@@ -100,10 +94,9 @@ fn shard_of(post_id: &str, shards: usize) -> usize {
 /// and what it holds is still applied, so every vote taken is committed or answered as failed.
 async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>, drain: CancellationToken) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    // The shard keeps its connection between batches: on SQLite a connection that did the
-    // last write keeps its page cache, where any other would have to read the pages again.
-    // An idle shard gives it back, so the pool can close (shutdown waits for every connection).
-    let mut held: Option<PoolConnection<sqlx::Any>> = None;
+    // The shard keeps its connection between batches (its page cache stays valid), and gives
+    // it back when idle, so the pool can close.
+    let mut kept = KeptConnection::default();
     loop {
         let received = tokio::select! {
             biased;
@@ -111,13 +104,16 @@ async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>, drain: C
                 receiver.close();
                 continue;
             }
-            received = receive(&mut receiver, &mut batch, &mut held) => received,
+            received = receive(&mut receiver, &mut batch, &mut kept) => received,
         };
         if received == 0 {
             break;
         }
         let requests = std::mem::take(&mut batch);
-        let outcome = apply_with_retries(&db, &mut held, &requests).await;
+        let outcome = {
+            let requests = &requests;
+            db.write_on(&mut kept, |tx| Box::pin(apply(tx, requests))).await
+        };
         match outcome {
             Ok(outcomes) => {
                 for (request, outcome) in requests.into_iter().zip(outcomes) {
@@ -135,49 +131,21 @@ async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>, drain: C
     }
 }
 
-async fn apply_with_retries(
-    db: &Database,
-    held: &mut Option<PoolConnection<sqlx::Any>>,
-    requests: &[Request],
-) -> Result<Vec<Option<VoteOutcome>>, sqlx::Error> {
-    let mut attempt = 1;
-    loop {
-        let connection = match held {
-            Some(connection) => connection,
-            None => held.insert(db.pool().acquire().await?),
-        };
-        let outcome = apply(db, connection, requests).await;
-        if outcome.as_ref().is_err_and(|err| !is_transient_conflict(err)) {
-            // The connection may be the cause; the next batch starts on a fresh one.
-            *held = None;
-        }
-        match outcome {
-            Err(err) if attempt < ATTEMPTS && is_transient_conflict(&err) => {
-                tracing::debug!(error = %err, attempt, "a batch of votes conflicted; retrying");
-                attempt += 1;
-            }
-            outcome => return outcome,
-        }
-    }
-}
-
-/// One transaction for the whole batch; answers in request order.
+/// The batch's transaction (committed by the caller); answers in request order. A lock
+/// conflict (a deadlock with a deletion, a busy file) makes the caller run it again.
 async fn apply(
-    db: &Database,
-    connection: &mut sqlx::AnyConnection,
+    tx: &mut WriteTx<'_, '_>,
     requests: &[Request],
 ) -> Result<Vec<Option<VoteOutcome>>, sqlx::Error> {
-    let _turn = db.write_turn().await;
-    let mut tx = connection.begin().await?;
-    let posts = lock_posts(db.engine(), &mut tx, requests).await?;
+    let posts = lock_posts(tx, requests).await?;
     let mut previous: Vec<Option<Vote>> = vec![None; requests.len()];
     let mut deltas: HashMap<&str, (i64, i64)> = HashMap::new();
     let now = now_ms();
     for round in rounds(requests, &posts) {
         let (sets, withdrawals): (Vec<usize>, Vec<usize>) =
             round.into_iter().partition(|&index| requests[index].vote.is_some());
-        let mut replaced = upsert(&mut tx, requests, &sets, now).await?;
-        replaced.extend(withdraw(&mut tx, requests, &withdrawals).await?);
+        let mut replaced = upsert(tx, requests, &sets, now).await?;
+        replaced.extend(withdraw(tx, requests, &withdrawals).await?);
         for (index, before) in replaced {
             previous[index] = before;
         }
@@ -201,11 +169,10 @@ async fn apply(
         .bind(helpful)
         .bind(not_helpful)
         .bind(post_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         counters.insert(post_id, (row.get(0), row.get(1), row.get(2)));
     }
-    tx.commit().await?;
     Ok(requests
         .iter()
         .enumerate()
@@ -224,17 +191,15 @@ async fn apply(
 
 /// Locks the batch's posts in id order (so batches of different instances cannot deadlock
 /// on each other) and returns those that exist; votes for the others answer `None`.
-async fn lock_posts(
-    engine: Engine,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    requests: &[Request],
-) -> Result<Vec<String>, sqlx::Error> {
+async fn lock_posts(tx: &mut WriteTx<'_, '_>, requests: &[Request]) -> Result<Vec<String>, sqlx::Error> {
     let mut ids: Vec<&str> = requests.iter().map(|r| r.post_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    // SQLite has no row locks: the write turn and the transaction's write lock cover it.
-    let lock = if engine == Engine::Postgres { " for update" } else { "" };
-    let sql = format!("select id from posts where id in ({}) order by id{lock}", placeholders(1, ids.len()));
+    let sql = format!(
+        "select id from posts where id in ({}) order by id {}",
+        placeholders(1, ids.len()),
+        tx.lock_rows(RowLock::Wait)
+    );
     let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
     for id in &ids {
         query = query.bind(*id);
@@ -263,7 +228,7 @@ fn rounds(requests: &[Request], existing: &[String]) -> Vec<Vec<usize>> {
 
 /// One multi-row upsert; returns each request's previous vote.
 async fn upsert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut AnyConnection,
     requests: &[Request],
     indices: &[usize],
     now: i64,
@@ -290,13 +255,13 @@ async fn upsert(
             .bind(request.vote.map_or(0, Vote::as_i64))
             .bind(now);
     }
-    let rows = query.fetch_all(&mut **tx).await?;
+    let rows = query.fetch_all(&mut *conn).await?;
     matched(requests, indices, rows.iter().map(|row| (row.get(0), row.get(1), Vote::from_i64(row.get(2)))))
 }
 
 /// One multi-row delete; returns each request's previous vote (none if it had none).
 async fn withdraw(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut AnyConnection,
     requests: &[Request],
     indices: &[usize],
 ) -> Result<Vec<(usize, Option<Vote>)>, sqlx::Error> {
@@ -311,7 +276,7 @@ async fn withdraw(
     for &index in indices {
         query = query.bind(&requests[index].post_id).bind(&requests[index].user_id);
     }
-    let rows = query.fetch_all(&mut **tx).await?;
+    let rows = query.fetch_all(&mut *conn).await?;
     matched(requests, indices, rows.iter().map(|row| (row.get(0), row.get(1), Vote::from_i64(row.get(2)))))
 }
 
@@ -358,11 +323,21 @@ mod tests {
     }
 
     #[test]
-    fn votes_for_one_post_share_a_shard() {
-        for shards in 1..6 {
-            let first = shard_of("0190c1a2-7d3e-7000-8000-000000000001", shards);
-            assert_eq!(first, shard_of("0190c1a2-7d3e-7000-8000-000000000001", shards));
-            assert!(first < shards);
+    fn a_post_goes_to_the_shard_its_fnv1a_hash_names() {
+        // The published FNV-1a 64-bit test vectors: the shard is the hash modulo the shards.
+        for (post, hash) in [("a", 0xaf63_dc4c_8601_ec8c_u64), ("foobar", 0x8594_4171_f739_67e8)] {
+            for shards in 1..6 {
+                assert_eq!(shard_of(post, shards), (hash % shards as u64) as usize, "{post} over {shards}");
+            }
         }
+    }
+
+    #[test]
+    fn posts_spread_over_every_shard() {
+        let mut per_shard = [0; 4];
+        for n in 0..400 {
+            per_shard[shard_of(&format!("0190c1a2-7d3e-7000-8000-{n:012}"), 4)] += 1;
+        }
+        assert!(per_shard.iter().all(|&posts| posts > 50), "{per_shard:?}");
     }
 }

@@ -20,7 +20,7 @@ pub const DEFAULT_PORT: u16 = 8080;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// Where the embedded mode keeps its SQLite database and files.
+    /// Where the embedded mode keeps its database and files.
     pub data_dir: PathBuf,
     pub http: HttpConfig,
     pub database: DatabaseConfig,
@@ -57,7 +57,8 @@ pub struct HttpConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    /// `sqlite://path` or `postgres://…`; empty means `sqlite://<data_dir>/weatherwise.db`.
+    /// The database's URL, whose scheme picks the engine (see `db::Engine`); empty means the
+    /// embedded database in the data directory (`db::embedded_url`).
     pub url: Option<Secret<String>>,
     pub max_connections: u32,
     /// Apply pending migrations when the server starts (otherwise run `weatherwise migrate`).
@@ -361,11 +362,11 @@ impl Config {
             .merge(Env::prefixed("WEATHERWISE_").split("__"))
     }
 
-    /// The database URL, defaulting to a SQLite file inside the data directory.
+    /// The database URL, defaulting to the embedded database inside the data directory.
     pub fn database_url(&self) -> String {
         match &self.database.url {
             Some(url) if !url.expose().is_empty() => url.expose().clone(),
-            _ => format!("sqlite://{}?mode=rwc", self.data_dir.join("weatherwise.db").display()),
+            _ => crate::db::embedded_url(&self.data_dir),
         }
     }
 
@@ -457,7 +458,7 @@ mod tests {
     #[test]
     fn debug_output_redacts_secrets() {
         let mut config = Config::default();
-        config.database.url = Some(Secret::new("postgres://u:topsecret@h/db".into()));
+        config.database.url = Some(Secret::new("db://u:topsecret@h/db".into()));
         config.auth.jwt_keys.push(JwtKey { kid: "k1".into(), secret: Secret::new("x".repeat(40)) });
         let dump = format!("{config:?}");
         assert!(!dump.contains("topsecret"));

@@ -49,9 +49,9 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_value() {
-        let secret = Secret::new("postgres://user:hunter2@db/app".to_string());
+        let secret = Secret::new("db://user:hunter2@db/app".to_string());
         assert_eq!(format!("{secret:?}"), "[redacted]");
         assert_eq!(format!("{secret}"), "[redacted]");
-        assert_eq!(secret.expose(), "postgres://user:hunter2@db/app");
+        assert_eq!(secret.expose(), "db://user:hunter2@db/app");
     }
 }

@@ -2,11 +2,25 @@
 //!
 //! Domain stores write one SQL text that both engines accept (PostgreSQL is the reference
 //! dialect: `$n` placeholders, `returning`, `on conflict`; ids as text, times as unix
-//! milliseconds in `bigint`). Engine differences live here and in the per-engine migrations.
+//! milliseconds in `bigint`). Every difference between the engines lives in this module and in
+//! the two migration sets:
+//! - connecting (SQLite's pragmas, the directory of its file) and the default URL;
+//! - writing: [`Database::write`] runs a write transaction, taking SQLite's write turn and
+//!   retrying transient conflicts (`write.rs`);
+//! - row locks: [`WriteTx::lock_rows`] gives the clause a locking `select` ends with;
+//! - reading errors: unique violations, the violated constraint, transient conflicts
+//!   (`errors.rs`).
+
+mod errors;
+mod write;
+
+pub use errors::{WriteError, is_unique_violation, violated_constraint};
+pub use write::{KeptConnection, RowLock, WriteFuture, WriteTx};
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,11 +47,16 @@ impl Engine {
     }
 }
 
+/// The URL of the embedded database: a SQLite file in the data directory, created on first use.
+pub fn embedded_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("weatherwise.db").display())
+}
+
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: AnyPool,
     engine: Engine,
-    /// SQLite only: see [`Database::write_turn`].
+    /// SQLite only: the process's write turn (see [`Database::write`]).
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
@@ -78,6 +97,7 @@ impl Database {
         Ok(Self { pool, engine, writer })
     }
 
+    /// The pool, for reads and single-statement writes that need no write turn.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -86,16 +106,11 @@ impl Database {
         self.engine
     }
 
-    /// Waits for this process's turn to run a write transaction on a hot spot, and holds it
-    /// until the guard drops. On SQLite (one writer at a time, one process) the lock hands the
-    /// file to the next writer the moment the previous one finishes, where SQLite's busy
-    /// handler would have it sleep and poll (1, 2, 5 … 100 ms). `None` on PostgreSQL, whose
-    /// row locks already order writers across instances.
-    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match &self.writer {
-            Some(writer) => Some(writer.clone().lock_owned().await),
-            None => None,
-        }
+    /// Whether write transactions of this process commit in parallel. SQLite has one writer
+    /// at a time, so its transactions take turns; PostgreSQL locks rows, so transactions on
+    /// different rows proceed together.
+    pub fn parallel_writes(&self) -> bool {
+        self.writer.is_none()
     }
 
     /// Applies the pending migrations of this engine's set.
@@ -115,30 +130,6 @@ impl Database {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-/// True when the error is a unique-constraint violation (answered 409 by the callers).
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|db| db.is_unique_violation())
-}
-
-/// True when the transaction lost a lock conflict and may simply be tried again: a deadlock or
-/// serialization failure on PostgreSQL, a busy or locked database on SQLite.
-pub fn is_transient_conflict(err: &sqlx::Error) -> bool {
-    let Some(code) = err.as_database_error().and_then(|db| db.code()) else {
-        return false;
-    };
-    // SQLite reports extended result codes: 5 SQLITE_BUSY, 6 SQLITE_LOCKED and their
-    // variants (busy_snapshot 517, locked_sharedcache 262, …) keep the primary code in the low byte.
-    let sqlite_busy = code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6));
-    sqlite_busy || matches!(code.as_ref(), "40001" | "40P01")
-}
-
-/// The name of the violated constraint or, on SQLite, the message naming the column.
-pub fn violated_constraint(err: &sqlx::Error) -> String {
-    err.as_database_error()
-        .map(|db| db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned()))
-        .unwrap_or_default()
 }
 
 fn create_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {

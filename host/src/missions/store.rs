@@ -2,7 +2,7 @@
 //! themselves, and the history a user pages through.
 
 use super::model::{Mission, MissionDay, MissionState, parse_slot, slot_name};
-use crate::db::{Database, now_ms};
+use crate::db::{Database, WriteTx, now_ms};
 use crate::plugins::dto::MissionDto;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -51,47 +51,8 @@ impl MissionStore {
     /// missions as stored are returned, so concurrent first requests agree.
     pub async fn insert_day(&self, new: NewDay<'_>) -> anyhow::Result<Vec<Mission>> {
         let now = now_ms();
-        let mut tx = self.db.pool().begin().await?;
-        let inserted = sqlx::query(
-            "insert into mission_days (user_id, local_date, region, lat, lon, weather_stale, generator, \
-             call_id, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             on conflict (user_id, local_date) do nothing",
-        )
-        .bind(new.user_id)
-        .bind(&new.day.local_date)
-        .bind(&new.day.region)
-        .bind(new.day.lat)
-        .bind(new.day.lon)
-        .bind(i64::from(new.day.weather_stale))
-        .bind(new.generator)
-        .bind(new.call_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            for mission in new.missions {
-                sqlx::query(
-                    "insert into missions (id, user_id, local_date, slot, key, title, description, points, \
-                     rubric, outdoor, state, attempts, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', 0, $11, $11)",
-                )
-                .bind(uuid::Uuid::now_v7().to_string())
-                .bind(new.user_id)
-                .bind(&new.day.local_date)
-                .bind(slot_name(mission.slot))
-                .bind(&mission.key)
-                .bind(&mission.title)
-                .bind(&mission.description)
-                .bind(i64::from(mission.points))
-                .bind(&mission.rubric)
-                .bind(i64::from(mission.outdoor))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
+        let new = &new;
+        self.db.write(|tx| Box::pin(store_day(tx, new, now))).await?;
         self.of_day(new.user_id, &new.day.local_date).await
     }
 
@@ -159,6 +120,50 @@ impl MissionStore {
         }
         Ok(keys)
     }
+}
+
+/// The day's transaction: its marker and, if this request put it there, its missions.
+async fn store_day(tx: &mut WriteTx<'_, '_>, new: &NewDay<'_>, now: i64) -> Result<(), sqlx::Error> {
+    let inserted = sqlx::query(
+        "insert into mission_days (user_id, local_date, region, lat, lon, weather_stale, generator, \
+         call_id, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         on conflict (user_id, local_date) do nothing",
+    )
+    .bind(new.user_id)
+    .bind(&new.day.local_date)
+    .bind(&new.day.region)
+    .bind(new.day.lat)
+    .bind(new.day.lon)
+    .bind(i64::from(new.day.weather_stale))
+    .bind(new.generator)
+    .bind(new.call_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        for mission in new.missions {
+            sqlx::query(
+                "insert into missions (id, user_id, local_date, slot, key, title, description, points, \
+                 rubric, outdoor, state, attempts, created_at, updated_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', 0, $11, $11)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(new.user_id)
+            .bind(&new.day.local_date)
+            .bind(slot_name(mission.slot))
+            .bind(&mission.key)
+            .bind(&mission.title)
+            .bind(&mission.description)
+            .bind(i64::from(mission.points))
+            .bind(&mission.rubric)
+            .bind(i64::from(mission.outdoor))
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn mission_from_row(row: &AnyRow) -> anyhow::Result<Mission> {

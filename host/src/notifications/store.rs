@@ -5,12 +5,9 @@
 //! seen number n has seen (or can still read) everything before it. Pruning deletes events, never
 //! counters, so a number is never reused.
 
-use crate::db::{Database, is_transient_conflict, now_ms};
+use crate::db::{Database, WriteTx, now_ms};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// Attempts of one append when it loses a lock conflict.
-const ATTEMPTS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -45,37 +42,33 @@ impl NotificationStore {
     /// Stores an event for `user_id` and prunes what falls out of the retention.
     #[tracing::instrument(skip_all)]
     pub async fn append(&self, user_id: &str, kind: &str, payload: &Value) -> Result<Event, sqlx::Error> {
-        let text = payload.to_string();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.try_append(user_id, kind, &text).await {
-                Err(err) if attempt < ATTEMPTS && is_transient_conflict(&err) => continue,
-                Err(err) => return Err(err),
-                Ok((seq, created_at)) => {
-                    return Ok(Event {
-                        user_id: user_id.to_owned(),
-                        seq,
-                        kind: kind.to_owned(),
-                        payload: payload.clone(),
-                        created_at,
-                    });
-                }
-            }
-        }
+        let text = &payload.to_string();
+        let (seq, created_at) = self.db.write(|tx| Box::pin(self.append_in(tx, user_id, kind, text))).await?;
+        Ok(Event {
+            user_id: user_id.to_owned(),
+            seq,
+            kind: kind.to_owned(),
+            payload: payload.clone(),
+            created_at,
+        })
     }
 
-    async fn try_append(&self, user_id: &str, kind: &str, payload: &str) -> Result<(i64, i64), sqlx::Error> {
-        let _turn = self.db.write_turn().await;
+    /// The event's transaction: its number from the user's counter, the event, the pruning.
+    async fn append_in(
+        &self,
+        tx: &mut WriteTx<'_, '_>,
+        user_id: &str,
+        kind: &str,
+        payload: &str,
+    ) -> Result<(i64, i64), sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.db.pool().begin().await?;
         let seq: i64 = sqlx::query_scalar(
             "insert into notification_counters (user_id, last_seq) values ($1, 1) \
              on conflict (user_id) do update set last_seq = notification_counters.last_seq + 1 \
              returning last_seq",
         )
         .bind(user_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         sqlx::query(
             "insert into notifications (user_id, seq, kind, payload, created_at) values ($1, $2, $3, $4, $5)",
@@ -85,15 +78,14 @@ impl NotificationStore {
         .bind(kind)
         .bind(payload)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         sqlx::query("delete from notifications where user_id = $1 and (seq <= $2 or created_at < $3)")
             .bind(user_id)
             .bind(seq - self.keep_per_user)
             .bind(now - self.keep_ms)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        tx.commit().await?;
         Ok((seq, now))
     }
 

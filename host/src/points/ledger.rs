@@ -2,6 +2,7 @@
 //! it, changed in the same transaction. The ledger's primary key is what credits a
 //! verification exactly once, whoever calls and however often.
 
+use crate::db::WriteError;
 use sqlx::AnyConnection;
 
 /// Most points one verification can credit (keeps totals far inside f64's exact integers).
@@ -38,6 +39,15 @@ pub enum PointsError {
     InvalidVerificationId,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl WriteError for PointsError {
+    fn database_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            Self::Database(err) => Some(err),
+            _ => None,
+        }
+    }
 }
 
 /// Credits `points` to `user_id` for `verification_id` at `at_ms`, inside the caller's

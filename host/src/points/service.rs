@@ -4,14 +4,12 @@
 use super::ledger::{self, Credit, Entry, HistoryCursor, PointsError, Standing};
 use super::ranking::{MAX_TOP, RankingStore};
 use crate::bus::{EventBus, topics};
-use crate::db::{Database, is_transient_conflict};
+use crate::db::Database;
 use crate::notifications::Notifier;
 use crate::tasks::Tasks;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Attempts of one credit when it loses a lock conflict.
-const ATTEMPTS: usize = 8;
 /// Longest nickname prefix searched, in characters (a nickname has at most 12).
 pub const MAX_PREFIX_CHARS: usize = 12;
 /// Most results of a nickname search.
@@ -54,31 +52,11 @@ impl PointsService {
         points: i64,
         at_ms: i64,
     ) -> Result<Credit, PointsError> {
-        let mut attempt = 0;
-        let credit = loop {
-            attempt += 1;
-            match self.try_credit(verification_id, user_id, points, at_ms).await {
-                Err(PointsError::Database(err)) if attempt < ATTEMPTS && is_transient_conflict(&err) => {
-                    continue;
-                }
-                other => break other?,
-            }
-        };
+        let credit = self
+            .db
+            .write(|tx| Box::pin(ledger::credit_in(tx, verification_id, user_id, points, at_ms)))
+            .await?;
         self.settle(&credit).await;
-        Ok(credit)
-    }
-
-    async fn try_credit(
-        &self,
-        verification_id: &str,
-        user_id: &str,
-        points: i64,
-        at_ms: i64,
-    ) -> Result<Credit, PointsError> {
-        let _turn = self.db.write_turn().await;
-        let mut tx = self.db.pool().begin().await?;
-        let credit = ledger::credit_in(&mut tx, verification_id, user_id, points, at_ms).await?;
-        tx.commit().await?;
         Ok(credit)
     }
 
@@ -248,13 +226,7 @@ impl PointsService {
 /// of ranked users. What `weatherwise ranking rebuild` runs, without a server.
 #[tracing::instrument(skip_all)]
 pub async fn rebuild(db: &Database, ranking: &dyn RankingStore) -> anyhow::Result<usize> {
-    let standings = {
-        let _turn = db.write_turn().await;
-        let mut tx = db.pool().begin().await?;
-        let standings = ledger::recompute_totals(&mut tx).await?;
-        tx.commit().await?;
-        standings
-    };
+    let standings = db.write(|tx| Box::pin(ledger::recompute_totals(tx))).await?;
     ranking.replace_all(&standings).await?;
     Ok(standings.len())
 }

@@ -19,6 +19,7 @@ mod points;
 mod python_plugin;
 mod races;
 mod rate_limits;
+mod schema_parity;
 mod shutdown;
 mod tidy;
 mod tokens;
