@@ -223,9 +223,10 @@ fn plugin_run_grades_a_photo_with_a_policy() {
 
 #[test]
 fn plugin_replay_reruns_a_recorded_call_from_the_database() {
+    use weatherwise::missions::GenerationContext;
     use weatherwise::plugins::calls::Target;
-    use weatherwise::plugins::dto::{UserContextDto, WeatherDto};
     use weatherwise::plugins::records::Purpose;
+    use weatherwise::weather::SlotWeather;
     let dir = tempfile::tempdir().expect("dir");
     let fixture: serde_json::Value = serde_json::from_slice(
         &std::fs::read(workspace_file("fixtures/cold-dry-day.json")).expect("fixture"),
@@ -237,15 +238,10 @@ fn plugin_replay_reruns_a_recorded_call_from_the_database() {
             weatherwise::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
         config.log.filter = "warn".into();
         let app = weatherwise::app::App::build(config).await.expect("app");
-        let weather: Vec<WeatherDto> = serde_json::from_value(fixture["weather"].clone()).expect("weather");
-        let user: UserContextDto = serde_json::from_value(fixture["user"].clone()).expect("user");
-        let weather: Vec<_> = weather.into_iter().map(Into::into).collect();
-        let run = app
-            .state()
-            .plugins
-            .generate(Target::Active, &weather, &user.into(), Purpose::Live)
-            .await
-            .expect("run");
+        let weather: Vec<SlotWeather> = serde_json::from_value(fixture["weather"].clone()).expect("weather");
+        let user: GenerationContext = serde_json::from_value(fixture["user"].clone()).expect("user");
+        let run =
+            app.state().plugins.generate(Target::Active, &weather, &user, Purpose::Live).await.expect("run");
         assert!(run.outcome.is_ok());
         app.state().db.close().await;
         run.call_id

@@ -6,5 +6,5 @@ pub mod routes;
 pub mod store;
 pub mod today;
 
-pub use model::{Mission, MissionDay, MissionState, MissionView};
+pub use model::{GenerationContext, Mission, MissionContent, MissionDay, MissionState, MissionView};
 pub use store::MissionStore;

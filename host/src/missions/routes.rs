@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Query;
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +89,11 @@ pub struct MissionPage {
     pub next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/missions/today", tag = "missions", security(("bearer" = [])), params(TodayParams),
+/// The first request of the day makes the missions, in the language the profile chose, else
+/// the one `Accept-Language` prefers (`ko` or `en`), else Korean; they keep that language all
+/// day.
+#[utoipa::path(get, path = "/api/v1/missions/today", tag = "missions", security(("bearer" = [])),
+    params(TodayParams, ("Accept-Language" = Option<String>, Header, description = "e.g. `en`; used when the profile chose no language")),
     responses((status = 200, body = TodayView), (status = 422, description = "missing or invalid location"),
               (status = 503, description = "no weather or no generator answer yet; try again")))]
 #[tracing::instrument(skip_all)]
@@ -96,9 +101,11 @@ pub async fn today(
     State(app): State<SharedState>,
     caller: AuthUser,
     Query(params): Query<TodayParams>,
+    headers: HeaderMap,
 ) -> ApiResult<axum::Json<TodayView>> {
     let location = params.location()?;
-    let today = missions_today(&app, &caller.user_id, location, crate::db::now_ms()).await?;
+    let accept_language = headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok());
+    let today = missions_today(&app, &caller.user_id, location, accept_language, crate::db::now_ms()).await?;
     let max = app.config.verification.max_daily_attempts;
     Ok(axum::Json(TodayView {
         local_date: today.day.local_date,

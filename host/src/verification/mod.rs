@@ -7,8 +7,10 @@ pub mod model;
 pub mod routes;
 pub mod store;
 pub mod upload;
+pub mod verdict;
 pub mod worker;
 
 pub use model::{Decision, Verification, VerificationState, VerificationView};
 pub use store::VerificationStore;
+pub use verdict::{PhotoFeatures, Verdict};
 pub use worker::JobSignal;

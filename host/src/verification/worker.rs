@@ -9,8 +9,9 @@
 use super::decided::after_decision;
 use super::model::{Decision, Verification, VerificationState};
 use super::store::{Claimed, Decider, DecisionInput};
+use super::verdict::PhotoFeatures;
 use crate::app::SharedState;
-use crate::plugins::bindings::{self, PhotoFeatures};
+use crate::language::Language;
 use crate::plugins::calls::Target;
 use crate::plugins::records::Purpose;
 use crate::vision::ImageInput;
@@ -74,11 +75,10 @@ async fn process(app: &SharedState, owner: &str, job: Claimed) {
         Ok(()) => {}
         Err(err) if job.attempts >= app.config.verification.max_job_attempts => {
             tracing::error!(error = ?err, "verification failed on its last attempt; sending it to review");
-            let reason = "the photo could not be checked automatically; a reviewer will decide";
             let input = DecisionInput {
                 decision: Decision::NeedsReview,
                 confidence: None,
-                reason,
+                reason: unchecked_reason(mission_language(app, &id).await),
                 decided_by: "policy",
                 policy_sha256: None,
                 call_id: None,
@@ -125,30 +125,28 @@ async fn attempt(app: &SharedState, job: &Claimed) -> anyhow::Result<()> {
         })?;
     let grader =
         app.vision.grader(HashMap::from([(PHOTO_HANDLE, ImageInput::new(photo.to_vec(), "image/jpeg"))]));
-    let mission: bindings::Mission = mission.content.into();
+    // The verdict's reason is written in the mission's language.
     let run = app
         .plugins
-        .verify(Target::Active, &mission, &features(&verification), grader, Purpose::Live)
+        .verify(
+            Target::Active,
+            &mission.content,
+            &features(&verification),
+            mission.language,
+            grader,
+            Purpose::Live,
+        )
         .await
         .map_err(|err| anyhow::anyhow!(err).context("resolving the active policy"))?;
     let (decision, confidence, reason) = match run.outcome {
         Ok(verified) => {
             let verdict = verified.verdict;
-            let decision = match verdict.decision {
-                bindings::Decision::Approved => Decision::Approved,
-                bindings::Decision::Rejected => Decision::Rejected,
-                bindings::Decision::NeedsReview => Decision::NeedsReview,
-            };
-            (decision, Some(f64::from(verdict.confidence)), verdict.reason)
+            (verdict.decision, Some(f64::from(verdict.confidence)), verdict.reason)
         }
         Err(err) => {
             // A policy that fails never approves; the photo waits for a person.
             tracing::warn!(kind = err.kind.as_str(), error = %err.message, "the verification policy failed");
-            (
-                Decision::NeedsReview,
-                None,
-                "the photo could not be checked automatically; a reviewer will decide".into(),
-            )
+            (Decision::NeedsReview, None, unchecked_reason(mission.language).into())
         }
     };
     let input = DecisionInput {
@@ -163,6 +161,25 @@ async fn attempt(app: &SharedState, job: &Claimed) -> anyhow::Result<()> {
         after_decision(app, &decided).await;
     }
     Ok(())
+}
+
+/// What the user reads when no policy verdict could be had, in the mission's language.
+fn unchecked_reason(language: Language) -> &'static str {
+    match language {
+        Language::Ko => "사진을 자동으로 확인하지 못했어요. 담당자가 확인할게요.",
+        Language::En => "the photo could not be checked automatically; a reviewer will decide",
+    }
+}
+
+/// The language of the verification's mission; Korean when it cannot be read.
+async fn mission_language(app: &SharedState, verification_id: &str) -> Language {
+    let Ok(Some(verification)) = app.verifications.get(verification_id).await else {
+        return Language::default();
+    };
+    match app.missions.get(&verification.mission_id).await {
+        Ok(Some(mission)) => mission.language,
+        _ => Language::default(),
+    }
 }
 
 fn features(verification: &Verification) -> PhotoFeatures {
