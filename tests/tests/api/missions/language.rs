@@ -3,7 +3,7 @@
 //! a day's missions keep the language they were made in; the verdict, the policy's prompt to
 //! the model and the reason follow the mission's language.
 
-use super::support::{COFFEE, SEOUL, decided, deployment, mission_like, spawn, submit};
+use super::support::{COFFEE, SEOUL, decided, deployment, distinct_photo, mission_like, spawn, submit};
 use serde_json::{Value, json};
 use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
 use weatherwise_tests::{Mode, TestApp, assert_problem, both_modes, component};
@@ -132,14 +132,14 @@ fn prompt(request: &Value) -> String {
 async fn a_verdict_speaks_the_language_of_its_mission(mode: Mode) {
     // The model is down: the policy sends each photo to review, with its own reason.
     let (app, vision) = spawn(mode, Behaviour::Status(500)).await;
-    for (accept, reason_starts, prompt_asks) in
-        [(None, "담당자가 확인할게요.", "한국어"), (Some("en"), "Sent to review:", "in English")]
+    for (seed, accept, reason_starts, prompt_asks) in
+        [(1, None, "담당자가 확인할게요.", "한국어"), (2, Some("en"), "Sent to review:", "in English")]
     {
         let user = app.new_user().await;
         let day = today(&app, &user.access, accept).await;
         let (mission, _) = mission_like(&app, &user.access, "tumbler").await;
         let before = vision.requests().len();
-        let response = submit(&app, &user.access, &mission, COFFEE.to_vec(), "image/png").await;
+        let response = submit(&app, &user.access, &mission, distinct_photo(seed), "image/jpeg").await;
         assert_eq!(response.status(), 202, "{day}");
         let id = response.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
         let verdict = decided(&app, &user.access, &id).await;
