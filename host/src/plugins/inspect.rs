@@ -113,3 +113,36 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|name| name.to_string()).collect()
+    }
+
+    #[test]
+    fn the_world_and_contract_come_from_the_plugin_interface_exported() {
+        let generator = names(&["wasi:cli/run@0.2.0", "weatherwise:plugins/generator@0.2.0"]);
+        assert!(matches!(implemented(&generator), Ok((World::MissionGenerator, Contract::V0_2))));
+        let policy = names(&["weatherwise:plugins/policy@0.1.0"]);
+        assert!(matches!(implemented(&policy), Ok((World::VerificationPolicy, Contract::V0_1))));
+    }
+
+    #[test]
+    fn an_unknown_contract_version_or_no_plugin_interface_is_refused_by_name() {
+        let future = names(&["weatherwise:plugins/generator@0.3.0"]);
+        let Err(err) = implemented(&future) else { panic!("0.3.0 accepted") };
+        assert!(matches!(err, InspectError::UnknownContract(_)));
+        assert_eq!(
+            err.to_string(),
+            "the component implements weatherwise:plugins/generator@0.3.0, a contract version this \
+             server does not run (it runs 0.1.0, 0.2.0)"
+        );
+        let command = names(&["wasi:cli/run@0.2.0"]);
+        let Err(err) = implemented(&command) else { panic!("a command accepted") };
+        assert!(err.to_string().contains("no known world"), "{err}");
+        assert!(implemented(&names(&["weatherwise:plugins/log@0.2.0"])).is_err(), "an import-like name");
+    }
+}
