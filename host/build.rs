@@ -1,7 +1,8 @@
-//! Builds the bundled plugins (`plugins/generator-default`, `plugins/policy-default`) for
-//! `wasm32-wasip2` and places them in `OUT_DIR` for `include_bytes!`. They get a target
-//! directory of their own (`target/plugins`) so this nested cargo never waits on the outer
-//! build's lock; the sandbox tests find the misbehaving test components there too.
+//! Builds the bundled plugins (`plugins/generator-default`, `plugins/policy-default`, both of
+//! contract 0.2.0) for `wasm32-wasip2` and places them in `OUT_DIR` for `include_bytes!`. They
+//! get a target directory of their own (`target/plugins`) so this nested cargo never waits on
+//! the outer build's lock; the tests find the other components there too: the misbehaving
+//! ones, and the kept 0.1.0 copies of the bundled generator and policy.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -9,9 +10,15 @@ use std::process::Command;
 /// Bundled into the binary.
 const PLUGINS: &[(&str, &str)] =
     &[("generator-default", "generator_default"), ("policy-default", "policy_default")];
-/// Built beside them for the sandbox tests, never bundled.
-const TEST_COMPONENTS: &[&str] =
-    &["hostile-generator", "hostile-policy", "not-a-plugin", "minimal-generator"];
+/// Built beside them for the tests, never bundled.
+const TEST_COMPONENTS: &[&str] = &[
+    "hostile-generator",
+    "hostile-policy",
+    "not-a-plugin",
+    "minimal-generator",
+    "generator-default-v0_1",
+    "policy-default-v0_1",
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));

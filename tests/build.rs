@@ -3,10 +3,11 @@
 //! `scripts/python-tools.sh` installs into `target/tools/python` (or the one named by
 //! `WEATHERWISE_COMPONENTIZE_PY`). Only the tests need Python; the server never does.
 //!
-//! The component is rebuilt only when its sources, the WIT or the pinned tool version change
-//! (a fingerprint of them is stored beside it). Without the pinned tool nothing is built and
-//! the reason is written to `generator_python.problem`, which the tests that need the
-//! component report when they fail.
+//! The example implements contract 0.1.0 (`wit/0.1.0`), which the server keeps running beside
+//! newer ones. The component is rebuilt only when its sources, that WIT or the pinned tool
+//! version change (a fingerprint of them is stored beside it). Without the pinned tool nothing
+//! is built and the reason is written to `generator_python.problem`, which the tests that need
+//! the component report when they fail.
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.parent().expect("workspace root").to_path_buf();
     let sources = workspace.join("plugins").join("generator-python");
-    let wit = workspace.join("wit");
+    let wit = workspace.join("wit").join("0.1.0");
     let tool = std::env::var_os("WEATHERWISE_COMPONENTIZE_PY").map(PathBuf::from).unwrap_or_else(|| {
         workspace.join("target").join("tools").join("python").join("bin").join("componentize-py")
     });

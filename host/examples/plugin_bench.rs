@@ -9,17 +9,19 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use weatherwise::plugins::bindings::{Precipitation, Sky, Slot, UserContext, WeatherSnapshot};
+use weatherwise::language::Language;
+use weatherwise::missions::GenerationContext;
 use weatherwise::plugins::generator::LoadedGenerator;
 use weatherwise::plugins::inspect::{self, Loaded};
 use weatherwise::plugins::{Limits, PluginEngine, bundled};
+use weatherwise::weather::{Precipitation, Sky, Slot, SlotWeather};
 
 const CALLS: usize = 5_000;
 
-fn weather() -> Vec<WeatherSnapshot> {
+fn weather() -> Vec<SlotWeather> {
     [Slot::Morning, Slot::Lunch, Slot::Evening]
         .into_iter()
-        .map(|slot| WeatherSnapshot {
+        .map(|slot| SlotWeather {
             slot,
             temperature_c: -3.0,
             sky: Sky::Clear,
@@ -46,10 +48,11 @@ async fn measure(engine: &Arc<PluginEngine>, label: &str, bytes: &[u8], region: 
     let Loaded::Generator(generator) = loaded else { anyhow::bail!("{label} is not a generator") };
     let generator = Arc::new(generator);
     let weather = Arc::new(weather());
-    let user = UserContext {
+    let user = GenerationContext {
         region: region.into(),
         local_date: "2026-11-23".into(),
         recent_mission_keys: Vec::new(),
+        language: Language::Ko,
     };
     for _ in 0..200 {
         generator.generate(engine, &weather, &user, 0).await?;
@@ -77,8 +80,8 @@ async fn measure(engine: &Arc<PluginEngine>, label: &str, bytes: &[u8], region: 
 async fn parallel_rate(
     engine: &Arc<PluginEngine>,
     generator: &Arc<LoadedGenerator>,
-    weather: &Arc<Vec<WeatherSnapshot>>,
-    user: &UserContext,
+    weather: &Arc<Vec<SlotWeather>>,
+    user: &GenerationContext,
 ) -> anyhow::Result<f64> {
     let tasks = std::thread::available_parallelism().map_or(2, |n| n.get());
     let started = Instant::now();

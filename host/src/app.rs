@@ -6,7 +6,7 @@
 //! `main` and the tests both go through [`App::build`] and [`App::serve`], so the tests
 //! exercise the exact server that ships.
 
-use crate::accounts::SqlUsers;
+use crate::accounts::{SqlUsers, UserStore};
 use crate::audit::AuditLog;
 use crate::auth::kakao::KakaoClient;
 use crate::auth::password::Passwords;
@@ -122,10 +122,11 @@ impl App {
         let audit = AuditLog::new(db.clone());
         let missions = MissionStore::new(db.clone());
         let verifications = VerificationStore::new(db.clone());
+        let users: Arc<dyn UserStore> = Arc::new(SqlUsers::new(db.clone()));
         let state = AppState {
             authenticator: Authenticator::new(tokens.clone(), state.clone()),
             auth: Arc::new(AuthService {
-                users: Arc::new(SqlUsers::new(db.clone())),
+                users: users.clone(),
                 sessions: Arc::new(SqlSessions::new(db.clone())),
                 tokens,
                 passwords: Passwords::new(config.auth.hash_concurrency),
@@ -146,6 +147,7 @@ impl App {
             },
             missions: Arc::new(MissionService {
                 store: missions.clone(),
+                users,
                 verifications: verifications.clone(),
                 weather: weather.clone(),
                 plugins: registry.clone(),

@@ -86,10 +86,19 @@ pub enum PluginCommand {
         gps_distance_m: Option<f32>,
         #[arg(long)]
         reused: bool,
+        /// The language a policy answers in, `ko` (default) or `en`; a generator's comes from
+        /// the fixture's `user.language`.
+        #[arg(long, value_parser = parse_language)]
+        language: Option<crate::language::Language>,
     },
     /// Re-run a recorded plugin call exactly (version, seed, inputs, vision answers from the
     /// record) against the configured database, and say whether the outcome is the same.
     Replay { call_id: String },
+}
+
+fn parse_language(code: &str) -> Result<crate::language::Language, String> {
+    crate::language::Language::parse(code)
+        .ok_or_else(|| format!("`{code}` is not a language the product writes in (ko, en)"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,7 +18,8 @@
 //!   hour).
 //! - [`points`] keeps the ledger and the ranking; [`notifications`] stores each user's
 //!   events and streams them as Server-Sent Events on every instance.
-//! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
+//! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`;
+//!   [`language`] is the language users read (Korean unless they ask for English).
 
 pub mod accounts;
 pub mod app;
@@ -33,6 +34,7 @@ pub mod error;
 pub mod files;
 pub mod geo;
 pub mod http;
+pub mod language;
 pub mod missions;
 pub mod notifications;
 pub mod ops;

@@ -113,7 +113,8 @@ fn plugin_check_and_run_for_authors() {
     assert_eq!(report["world"], "mission-generator");
     assert!(report["size_bytes"].as_u64().is_some_and(|size| size > 1000));
     assert!(report["compile_ms"].as_f64().is_some());
-    assert!(report["exports"].to_string().contains("weatherwise:plugins/generator@0.1.0"));
+    assert_eq!(report["contract"], "0.2.0");
+    assert!(report["exports"].to_string().contains("weatherwise:plugins/generator@0.2.0"));
 
     let run = weatherwise()
         .args(["plugin", "run"])
@@ -126,6 +127,10 @@ fn plugin_check_and_run_for_authors() {
     let output: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json output");
     assert_eq!(output["missions"].as_array().expect("missions").len(), 3);
     assert_eq!(output["missions"][0]["key"], "cold-tumbler");
+    assert_eq!(
+        output["missions"][0]["title"], "텀블러를 사용하세요",
+        "Korean unless the fixture's user asks"
+    );
 
     let command = workspace_file("target/plugins/wasm32-wasip2/plugin/not-a-plugin.wasm");
     let refused = weatherwise().args(["plugin", "check"]).arg(&command).output().expect("run");
@@ -135,14 +140,22 @@ fn plugin_check_and_run_for_authors() {
 
 #[test]
 fn plugin_check_reports_the_golden_corpus_scorecard() {
-    for (file, passes) in
-        [("generator_default", true), ("policy_default", true), ("hostile_generator", false)]
-    {
+    for (file, contract, passes) in [
+        ("generator_default", "0.2.0", true),
+        ("policy_default", "0.2.0", true),
+        ("generator_default_v0_1", "0.1.0", true),
+        ("policy_default_v0_1", "0.1.0", true),
+        ("hostile_generator", "0.1.0", false),
+    ] {
         let component = workspace_file(&format!("target/plugins/wasm32-wasip2/plugin/{file}.wasm"));
         let check = weatherwise().args(["plugin", "check"]).arg(&component).output().expect("run");
         assert!(check.status.success(), "{check:?}");
         let report: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json report");
         let scorecard = &report["scorecard"];
+        assert_eq!(
+            (report["contract"].as_str(), scorecard["contract"].as_str()),
+            (Some(contract), Some(contract))
+        );
         assert_eq!(scorecard["passed"] == scorecard["total"], passes, "{file}: {scorecard}");
         assert_eq!(scorecard["failures"].as_array().expect("failures").is_empty(), passes, "{file}");
     }
@@ -219,13 +232,15 @@ fn plugin_run_grades_a_photo_with_a_policy() {
     let request = vision.join().expect("vision server");
     assert!(request.starts_with("POST /v1/chat/completions"), "{}", &request[..80]);
     assert!(request.contains("data:image/jpeg;base64,"));
+    assert!(request.contains("한국어"), "the policy asks the model for its reason in Korean by default");
 }
 
 #[test]
 fn plugin_replay_reruns_a_recorded_call_from_the_database() {
+    use weatherwise::missions::GenerationContext;
     use weatherwise::plugins::calls::Target;
-    use weatherwise::plugins::dto::{UserContextDto, WeatherDto};
     use weatherwise::plugins::records::Purpose;
+    use weatherwise::weather::SlotWeather;
     let dir = tempfile::tempdir().expect("dir");
     let fixture: serde_json::Value = serde_json::from_slice(
         &std::fs::read(workspace_file("fixtures/cold-dry-day.json")).expect("fixture"),
@@ -237,14 +252,13 @@ fn plugin_replay_reruns_a_recorded_call_from_the_database() {
             weatherwise::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
         config.log.filter = "warn".into();
         let app = weatherwise::app::App::build(config).await.expect("app");
-        let weather: Vec<WeatherDto> = serde_json::from_value(fixture["weather"].clone()).expect("weather");
-        let user: UserContextDto = serde_json::from_value(fixture["user"].clone()).expect("user");
-        let weather: Vec<_> = weather.into_iter().map(Into::into).collect();
+        let weather: Vec<SlotWeather> = serde_json::from_value(fixture["weather"].clone()).expect("weather");
+        let user: GenerationContext = serde_json::from_value(fixture["user"].clone()).expect("user");
         let run = app
             .state()
             .plugins
             .registry
-            .generate(Target::Active, &weather, &user.into(), Purpose::Live)
+            .generate(Target::Active, &weather, &user, Purpose::Live)
             .await
             .expect("run");
         assert!(run.outcome.is_ok());
@@ -281,6 +295,10 @@ fn plugin_check_and_run_a_python_generator() {
     assert!(check.status.success(), "{check:?}");
     let report: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json report");
     assert_eq!(report["world"], "mission-generator");
+    assert_eq!(
+        (report["contract"].as_str(), report["scorecard"]["contract"].as_str()),
+        (Some("0.1.0"), Some("0.1.0"))
+    );
     let names = |list: &str| -> Vec<String> {
         report[list].as_array().expect("list").iter().map(|n| n.as_str().expect("name").to_owned()).collect()
     };

@@ -1,5 +1,5 @@
 """A mission generator written in Python: the `mission-generator` world of
-`wit/plugins.wit`, built into a component with componentize-py.
+`wit/0.1.0/plugins.wit` (contract 0.1.0), built into a component with componentize-py.
 
 For each slot the first candidate of the rule table (`rules.py`) that the user was not given
 recently, and that is not already chosen today, wins. When every candidate was given recently

@@ -1,5 +1,6 @@
 //! The user as the domain sees it, and as the API shows it.
 
+use crate::language::Language;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -30,6 +31,8 @@ pub struct User {
     pub password_hash: Option<String>,
     pub kakao_id: Option<String>,
     pub role: Role,
+    /// The language the user chose for missions and verdicts; `None` until they choose.
+    pub language: Option<Language>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -44,6 +47,9 @@ pub struct UserView {
     /// Whether the account can log in with a password (Kakao-only accounts cannot).
     pub has_password: bool,
     pub kakao_linked: bool,
+    /// The language chosen for missions and verdicts; null until chosen, when the client's
+    /// `Accept-Language` decides (Korean by default).
+    pub language: Option<Language>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -57,6 +63,7 @@ impl From<&User> for UserView {
             role: user.role,
             has_password: user.password_hash.is_some(),
             kakao_linked: user.kakao_id.is_some(),
+            language: user.language,
             created_at: chrono::DateTime::from_timestamp_millis(user.created_at).unwrap_or_default(),
         }
     }

@@ -1,4 +1,4 @@
-//! `/me`: read the profile, change the nickname or password, delete the account.
+//! `/me`: read the profile, change the nickname, language or password, delete the account.
 
 use super::model::UserView;
 use super::nickname::Nickname;
@@ -8,6 +8,7 @@ use crate::auth::service::{self, store_error};
 use crate::auth::{AuthState, Authenticator};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
+use crate::language::Language;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRef, State};
@@ -26,10 +27,25 @@ where
         .route("/me/password", put(change_password))
 }
 
+/// Changes what is given; at least one field.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMe {
-    pub nickname: String,
+    pub nickname: Option<String>,
+    /// `ko` or `en` for missions and verdicts; `null` to follow the client's `Accept-Language`
+    /// again (Korean by default).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Language>)]
+    pub language: Option<Option<Language>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from a field left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -63,20 +79,40 @@ pub async fn me(State(auth): State<AuthState>, caller: AuthUser) -> ApiResult<ax
 }
 
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = UpdateMe,
-    responses((status = 200, body = UserView), (status = 409, description = "nickname taken"), (status = 422, description = "invalid nickname")))]
+    responses((status = 200, body = UserView), (status = 409, description = "nickname taken"), (status = 422, description = "invalid nickname or language")))]
 #[tracing::instrument(skip_all)]
 pub async fn update_me(
     State(auth): State<AuthState>,
     caller: AuthUser,
     Json(body): Json<UpdateMe>,
 ) -> ApiResult<axum::Json<UserView>> {
-    let nickname = Nickname::parse(&body.nickname).map_err(|message| ApiError::field("nickname", message))?;
-    let user = auth
-        .users
-        .set_nickname(&caller.user_id, &nickname.display, &nickname.key)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(|| ApiError::unauthorized("account_deleted", "this account no longer exists"))?;
+    let nickname = match &body.nickname {
+        Some(raw) => Some(Nickname::parse(raw).map_err(|message| ApiError::field("nickname", message))?),
+        None if body.language.is_none() => {
+            return Err(ApiError::field("nickname", "give a nickname or a language"));
+        }
+        None => None,
+    };
+    let gone = || ApiError::unauthorized("account_deleted", "this account no longer exists");
+    let mut user = None;
+    if let Some(nickname) = nickname {
+        let updated = auth
+            .users
+            .set_nickname(&caller.user_id, &nickname.display, &nickname.key)
+            .await
+            .map_err(store_error)?;
+        user = Some(updated.ok_or_else(gone)?);
+    }
+    if let Some(language) = body.language {
+        user = Some(
+            auth.users
+                .set_language(&caller.user_id, language)
+                .await
+                .map_err(store_error)?
+                .ok_or_else(gone)?,
+        );
+    }
+    let user = user.ok_or_else(gone)?;
     Ok(axum::Json(UserView::from(&user)))
 }
 

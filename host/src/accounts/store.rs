@@ -2,6 +2,7 @@
 
 use super::model::{Role, User};
 use crate::db::{Database, is_unique_violation, now_ms, violated_constraint};
+use crate::language::Language;
 use async_trait::async_trait;
 
 #[derive(Debug, Clone)]
@@ -35,6 +36,13 @@ pub trait UserStore: Send + Sync + 'static {
     async fn set_nickname(&self, id: &str, nickname: &str, key: &str)
     -> Result<Option<User>, UserStoreError>;
     async fn set_password_hash(&self, id: &str, hash: &str) -> Result<bool, UserStoreError>;
+    /// Sets (or with `None` clears) the language chosen on the profile; returns the updated
+    /// user, or `None` when the user no longer exists.
+    async fn set_language(
+        &self,
+        id: &str,
+        language: Option<Language>,
+    ) -> Result<Option<User>, UserStoreError>;
     async fn set_role_by_email(&self, email: &str, role: Role) -> Result<bool, UserStoreError>;
     /// Removes the user and, by cascade, their sessions.
     async fn delete(&self, id: &str) -> Result<bool, UserStoreError>;
@@ -59,7 +67,7 @@ impl SqlUsers {
 macro_rules! select_user_where {
     ($column:literal) => {
         concat!(
-            "select id, email, nickname, password_hash, kakao_id, role, created_at, updated_at from users where ",
+            "select id, email, nickname, password_hash, kakao_id, role, language, created_at, updated_at from users where ",
             $column,
             " = $1"
         )
@@ -74,6 +82,7 @@ struct UserRow {
     password_hash: Option<String>,
     kakao_id: Option<String>,
     role: String,
+    language: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -87,6 +96,7 @@ impl From<UserRow> for User {
             password_hash: row.password_hash,
             kakao_id: row.kakao_id,
             role: Role::parse(&row.role),
+            language: row.language.as_deref().and_then(Language::parse),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -136,6 +146,7 @@ impl UserStore for SqlUsers {
             password_hash: user.password_hash,
             kakao_id: user.kakao_id,
             role: Role::User,
+            language: None,
             created_at: now,
             updated_at: now,
         })
@@ -187,6 +198,24 @@ impl UserStore for SqlUsers {
             .execute(self.db.pool())
             .await?;
         Ok(changed.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_language(
+        &self,
+        id: &str,
+        language: Option<Language>,
+    ) -> Result<Option<User>, UserStoreError> {
+        let changed = sqlx::query("update users set language = $1, updated_at = $2 where id = $3")
+            .bind(language.map(Language::as_str))
+            .bind(now_ms())
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.by_id(id).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -6,12 +6,14 @@ pub mod routes;
 pub mod store;
 pub mod today;
 
-pub use model::{Mission, MissionDay, MissionState, MissionView};
+pub use model::{GenerationContext, Mission, MissionContent, MissionDay, MissionState, MissionView};
 pub use store::MissionStore;
 
 /// What the mission routes and today's generation need.
 pub struct MissionService {
     pub store: MissionStore,
+    /// The profile's language choice is read on the first request of the day.
+    pub users: std::sync::Arc<dyn crate::accounts::UserStore>,
     /// A mission's page lists its verifications.
     pub verifications: crate::verification::VerificationStore,
     pub weather: crate::weather::WeatherService,

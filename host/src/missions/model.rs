@@ -1,7 +1,41 @@
-//! A mission as stored and shown, and the states it moves through.
+//! A mission as proposed, stored and shown, and the states it moves through; who missions are
+//! made for.
 
-use crate::plugins::dto::{MissionDto, SlotDto};
-use serde::Serialize;
+use crate::language::Language;
+use crate::weather::Slot;
+use serde::{Deserialize, Serialize};
+
+/// What a mission asks of the user: proposed by the mission generator, stored, shown, and
+/// given to the verification policy with the photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MissionContent {
+    /// Stable identifier of the kind of mission (`[a-z0-9-]`, 1–48), used to avoid repeats.
+    pub key: String,
+    pub title: String,
+    pub description: String,
+    pub points: u32,
+    pub slot: Slot,
+    /// What the photo must show.
+    pub rubric: String,
+    /// Whether the mission needs the user outdoors.
+    pub outdoor: bool,
+}
+
+/// Who missions are being made for, and what the generator needs to know about them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationContext {
+    /// Province-level region name, e.g. `서울특별시`.
+    pub region: String,
+    /// The local date, `YYYY-MM-DD` (Asia/Seoul).
+    pub local_date: String,
+    /// Mission keys given to this user in the last days, newest first.
+    #[serde(default)]
+    pub recent_mission_keys: Vec<String>,
+    /// The language to write the missions in (Korean unless asked otherwise).
+    #[serde(default)]
+    pub language: Language,
+}
 
 /// assigned → submitted → verifying → approved | rejected | needs_review; a rejected mission
 /// takes another photo while its daily attempts last.
@@ -44,21 +78,8 @@ impl MissionState {
     pub const OPEN: [MissionState; 2] = [Self::Assigned, Self::Rejected];
 }
 
-pub fn slot_name(slot: SlotDto) -> &'static str {
-    match slot {
-        SlotDto::Morning => "morning",
-        SlotDto::Lunch => "lunch",
-        SlotDto::Evening => "evening",
-    }
-}
-
-pub fn parse_slot(text: &str) -> anyhow::Result<SlotDto> {
-    Ok(match text {
-        "morning" => SlotDto::Morning,
-        "lunch" => SlotDto::Lunch,
-        "evening" => SlotDto::Evening,
-        other => anyhow::bail!("unknown slot {other:?}"),
-    })
+pub fn parse_slot(text: &str) -> anyhow::Result<Slot> {
+    Slot::parse(text).ok_or_else(|| anyhow::anyhow!("unknown slot {text:?}"))
 }
 
 #[derive(Debug, Clone)]
@@ -66,7 +87,9 @@ pub struct Mission {
     pub id: String,
     pub user_id: String,
     pub local_date: String,
-    pub content: MissionDto,
+    pub content: MissionContent,
+    /// The language the mission's texts are written in; its verification answers in it too.
+    pub language: Language,
     pub state: MissionState,
     pub attempts: i64,
     pub created_at: i64,
@@ -87,7 +110,7 @@ pub struct MissionDay {
 pub struct MissionView {
     pub id: String,
     pub local_date: String,
-    pub slot: SlotDto,
+    pub slot: Slot,
     pub key: String,
     pub title: String,
     pub description: String,
@@ -95,6 +118,8 @@ pub struct MissionView {
     /// What the photo must show.
     pub rubric: String,
     pub outdoor: bool,
+    /// The language of `title`, `description` and `rubric`.
+    pub language: Language,
     pub state: MissionState,
     /// Photos submitted today for this mission.
     pub attempts: i64,
@@ -118,6 +143,7 @@ impl MissionView {
             points: mission.content.points,
             rubric: mission.content.rubric,
             outdoor: mission.content.outdoor,
+            language: mission.language,
             state: mission.state,
             attempts: mission.attempts,
             created_at: chrono::DateTime::from_timestamp_millis(mission.created_at).unwrap_or_default(),

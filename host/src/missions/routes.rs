@@ -11,6 +11,7 @@ use crate::http::extract::{Query, parse_coordinate};
 use crate::http::pagination::{PageParams, next_page};
 use axum::Router;
 use axum::extract::{FromRef, Path, State};
+use axum::http::{HeaderMap, header};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -95,7 +96,11 @@ pub struct MissionPage {
     pub next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/missions/today", tag = "missions", security(("bearer" = [])), params(TodayParams),
+/// The first request of the day makes the missions, in the language the profile chose, else
+/// the one `Accept-Language` prefers (`ko` or `en`), else Korean; they keep that language all
+/// day.
+#[utoipa::path(get, path = "/api/v1/missions/today", tag = "missions", security(("bearer" = [])),
+    params(TodayParams, ("Accept-Language" = Option<String>, Header, description = "e.g. `en`; used when the profile chose no language")),
     responses((status = 200, body = TodayView), (status = 422, description = "missing or invalid location"),
               (status = 503, description = "no weather or no generator answer yet; try again")))]
 #[tracing::instrument(skip_all)]
@@ -103,9 +108,12 @@ pub async fn today(
     State(service): State<Arc<MissionService>>,
     caller: AuthUser,
     Query(params): Query<TodayParams>,
+    headers: HeaderMap,
 ) -> ApiResult<axum::Json<TodayView>> {
     let location = params.location()?;
-    let today = missions_today(&service, &caller.user_id, location, crate::db::now_ms()).await?;
+    let accept_language = headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok());
+    let today =
+        missions_today(&service, &caller.user_id, location, accept_language, crate::db::now_ms()).await?;
     let max = service.max_daily_attempts;
     Ok(axum::Json(TodayView {
         local_date: today.day.local_date,

@@ -1,14 +1,14 @@
 //! Missions in the database: the day marker that makes generation idempotent, the missions
 //! themselves, and the history a user pages through.
 
-use super::model::{Mission, MissionDay, MissionState, parse_slot, slot_name};
+use super::model::{Mission, MissionContent, MissionDay, MissionState, parse_slot};
 use crate::db::{Database, WriteTx, now_ms};
-use crate::plugins::dto::MissionDto;
+use crate::language::Language;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 const MISSION_COLUMNS: &str = "id, user_id, local_date, slot, key, title, description, points, rubric, \
-                               outdoor, state, attempts, created_at, updated_at";
+                               outdoor, language, state, attempts, created_at, updated_at";
 
 #[derive(Clone)]
 pub struct MissionStore {
@@ -21,7 +21,9 @@ pub struct NewDay<'a> {
     pub day: &'a MissionDay,
     pub generator: Option<&'a str>,
     pub call_id: Option<&'a str>,
-    pub missions: &'a [MissionDto],
+    pub missions: &'a [MissionContent],
+    /// The language the missions are written in.
+    pub language: Language,
 }
 
 impl MissionStore {
@@ -145,19 +147,20 @@ async fn store_day(tx: &mut WriteTx<'_, '_>, new: &NewDay<'_>, now: i64) -> Resu
         for mission in new.missions {
             sqlx::query(
                 "insert into missions (id, user_id, local_date, slot, key, title, description, points, \
-                 rubric, outdoor, state, attempts, created_at, updated_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', 0, $11, $11)",
+                 rubric, outdoor, language, state, attempts, created_at, updated_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'assigned', 0, $12, $12)",
             )
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(new.user_id)
             .bind(&new.day.local_date)
-            .bind(slot_name(mission.slot))
+            .bind(mission.slot.as_str())
             .bind(&mission.key)
             .bind(&mission.title)
             .bind(&mission.description)
             .bind(i64::from(mission.points))
             .bind(&mission.rubric)
             .bind(i64::from(mission.outdoor))
+            .bind(new.language.as_str())
             .bind(now)
             .execute(&mut **tx)
             .await?;
@@ -172,7 +175,7 @@ pub(crate) fn mission_from_row(row: &AnyRow) -> anyhow::Result<Mission> {
         id: row.get("id"),
         user_id: row.get("user_id"),
         local_date: row.get("local_date"),
-        content: MissionDto {
+        content: MissionContent {
             key: row.get("key"),
             title: row.get("title"),
             description: row.get("description"),
@@ -180,6 +183,10 @@ pub(crate) fn mission_from_row(row: &AnyRow) -> anyhow::Result<Mission> {
             slot: parse_slot(row.get("slot"))?,
             rubric: row.get("rubric"),
             outdoor: row.get::<i64, _>("outdoor") != 0,
+        },
+        language: {
+            let code: String = row.get("language");
+            Language::parse(&code).ok_or_else(|| anyhow::anyhow!("unknown mission language {code:?}"))?
         },
         state: MissionState::parse(row.get("state"))?,
         attempts: row.get("attempts"),

@@ -1,13 +1,17 @@
 //! Today's missions: generated on the user's first request of the (Asia/Seoul) day by the
 //! active generator component from that day's weather, then stored, so every later request
 //! of the day returns the same set.
+//!
+//! They are written in the language of that first request ([`Language::for_request`]: the
+//! profile's choice, else `Accept-Language`, else Korean) and keep it: a language chosen later
+//! applies from the next day's missions. (A generator of contract 0.1.0 is given no language;
+//! its missions are stored with the language they are written in.)
 
 use super::MissionService;
-use super::model::{Mission, MissionDay};
+use super::model::{GenerationContext, Mission, MissionDay};
 use super::store::NewDay;
-use crate::plugins::bindings::{UserContext, WeatherSnapshot};
+use crate::language::Language;
 use crate::plugins::calls::Target;
-use crate::plugins::dto::MissionDto;
 use crate::plugins::records::Purpose;
 use crate::weather::{self, WeatherError};
 
@@ -32,10 +36,12 @@ pub struct Today {
     pub missions: Vec<Mission>,
 }
 
+/// `accept_language` is the request's `Accept-Language` header, if any.
 pub async fn missions_today(
     service: &MissionService,
     user_id: &str,
     location: Option<(f64, f64)>,
+    accept_language: Option<&str>,
     now_ms: i64,
 ) -> Result<Today, TodayError> {
     let date = weather::seoul_date(now_ms);
@@ -48,19 +54,25 @@ pub async fn missions_today(
     let forecast = service.weather.day(lat, lon, date).await?;
     let since = (date - chrono::Days::new(RECENT_DAYS as u64)).format("%Y-%m-%d").to_string();
     let recent_mission_keys = service.store.recent_keys(user_id, &since, RECENT_KEYS).await?;
-    let snapshots: Vec<WeatherSnapshot> = forecast.slots.iter().cloned().map(Into::into).collect();
-    let user =
-        UserContext { region: forecast.region.clone(), local_date: local_date.clone(), recent_mission_keys };
+    let profile =
+        service.users.by_id(user_id).await.map_err(anyhow::Error::from)?.and_then(|user| user.language);
+    let language = Language::for_request(profile, accept_language);
+    let user = GenerationContext {
+        region: forecast.region.clone(),
+        local_date: local_date.clone(),
+        recent_mission_keys,
+        language,
+    };
     let run = service
         .plugins
-        .generate(Target::Active, &snapshots, &user, Purpose::Live)
+        .generate(Target::Active, &forecast.slots, &user, Purpose::Live)
         .await
         .map_err(|err| anyhow::anyhow!(err).context("resolving the active generator"))?;
     let generated = run.outcome.map_err(|err| {
         tracing::warn!(call_id = %run.call_id, error = %err.message, "mission generation failed");
         TodayError::GeneratorFailed
     })?;
-    let missions: Vec<MissionDto> = generated.missions.into_iter().map(Into::into).collect();
+    let (missions, language) = (generated.missions, generated.language);
     let day = MissionDay { local_date, region: forecast.region, lat, lon, weather_stale: forecast.stale };
     let missions = service
         .store
@@ -70,6 +82,7 @@ pub async fn missions_today(
             generator: Some(&run.sha256),
             call_id: Some(&run.call_id),
             missions: &missions,
+            language,
         })
         .await?;
     // Another request may have stored the day first; its record is the one that counts.

@@ -7,14 +7,19 @@
 //! background with the same inputs; its verdict is stored beside the applied one and never
 //! applied.
 
-use super::bindings::{Mission, PhotoFeatures, UserContext, WeatherSnapshot};
-use super::dto::{DecisionDto, VerdictDto};
+use super::World;
 use super::generator::{Generated, LoadedGenerator};
 use super::limits::CallError;
-use super::policy::{LoadedPolicy, Verified, Vision, VisionAnswer};
-use super::records::{CallInput, CallOutcome, CallRecord, Purpose, ShadowVerdict, VisionExchange};
+use super::policy::{LoadedPolicy, Verified};
+use super::records::{
+    CallInput, CallOutcome, CallRecord, PolicyDecision, PolicyVerdict, Purpose, ShadowVerdict, VisionExchange,
+};
 use super::registry::{PluginRegistry, RegistryError};
-use super::{World, bindings::VisionError};
+use crate::language::Language;
+use crate::missions::{GenerationContext, MissionContent};
+use crate::verification::PhotoFeatures;
+use crate::vision::{Vision, VisionAnswer, VisionError};
+use crate::weather::SlotWeather;
 use async_trait::async_trait;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -26,6 +31,14 @@ pub enum Target<'a> {
     /// The version active when the call starts (it keeps it to the end).
     Active,
     Version(&'a str),
+}
+
+/// What a policy call is about: the mission, the photo, and the language to answer in.
+#[derive(Clone, Copy)]
+struct PolicyCall<'a> {
+    mission: &'a MissionContent,
+    photo: &'a PhotoFeatures,
+    language: Language,
 }
 
 /// A finished call: its record id, the version it ran on, and its outcome.
@@ -56,7 +69,7 @@ impl Vision for RecordingVision {
             photo,
             prompt: prompt.to_owned(),
             json_schema: json_schema.to_owned(),
-            answer: answer.as_ref().map(|a| a.content.clone()).map_err(|err| (*err).into()),
+            answer: answer.as_ref().map(|a| a.content.clone()).map_err(|err| *err),
             tokens: answer.as_ref().map_or(0, |a| a.tokens),
         };
         self.exchanges.lock().unwrap_or_else(|p| p.into_inner()).push(exchange);
@@ -98,7 +111,7 @@ impl Vision for ReplayVision {
         }
         match exchange.answer {
             Ok(content) => Ok(VisionAnswer { content, tokens: exchange.tokens }),
-            Err(error) => Err(error.into()),
+            Err(error) => Err(error),
         }
     }
 }
@@ -123,7 +136,7 @@ fn failed(err: &CallError) -> CallOutcome {
 fn generated_outcome(outcome: &Result<Generated, CallError>) -> CallOutcome {
     match outcome {
         Ok(g) => CallOutcome::Missions {
-            missions: g.missions.iter().cloned().map(Into::into).collect(),
+            missions: g.missions.clone(),
             dropped_for_safety: g.dropped_for_safety.clone(),
         },
         Err(err) => failed(err),
@@ -132,7 +145,7 @@ fn generated_outcome(outcome: &Result<Generated, CallError>) -> CallOutcome {
 
 fn verified_outcome(outcome: &Result<Verified, CallError>) -> CallOutcome {
     match outcome {
-        Ok(v) => CallOutcome::Verdict { verdict: VerdictDto::from(v.verdict.clone()) },
+        Ok(v) => CallOutcome::Verdict { verdict: PolicyVerdict::from(v.verdict.clone()) },
         Err(err) => failed(err),
     }
 }
@@ -163,8 +176,8 @@ impl PluginRegistry {
     pub async fn generate(
         &self,
         target: Target<'_>,
-        weather: &[WeatherSnapshot],
-        user: &UserContext,
+        weather: &[SlotWeather],
+        user: &GenerationContext,
         purpose: Purpose,
     ) -> Result<Run<Generated>, RegistryError> {
         let (sha256, generator) = self.resolve_generator(target).await?;
@@ -177,10 +190,7 @@ impl PluginRegistry {
             sha256: sha256.clone(),
             purpose,
             seed,
-            input: CallInput::MissionGenerator {
-                weather: weather.iter().map(Into::into).collect(),
-                user: user.into(),
-            },
+            input: CallInput::MissionGenerator { weather: weather.to_vec(), user: user.clone() },
             exchanges: Vec::new(),
             outcome: generated_outcome(&outcome),
             fuel_used: outcome.as_ref().map_or(0, |g| g.fuel_used),
@@ -192,16 +202,19 @@ impl PluginRegistry {
     }
 
     /// Verifies a photo, records the call, and on the active policy runs the shadow candidate.
+    /// `language` is the one the mission is written in, for the verdict's reason.
     pub async fn verify(
         self: &Arc<Self>,
         target: Target<'_>,
-        mission: &Mission,
+        mission: &MissionContent,
         photo: &PhotoFeatures,
+        language: Language,
         vision: Arc<dyn Vision>,
         purpose: Purpose,
     ) -> Result<Run<Verified>, RegistryError> {
         let (sha256, policy) = self.resolve_policy(target).await?;
-        let run = self.verify_on(&sha256, &policy, mission, photo, vision.clone(), purpose).await?;
+        let call = PolicyCall { mission, photo, language };
+        let run = self.verify_on(&sha256, &policy, call, vision.clone(), purpose).await?;
         if let (Target::Active, Some((candidate, shadow))) = (target, self.shadow_policy())
             && candidate != sha256
             && let Ok(verified) = &run.outcome
@@ -211,8 +224,7 @@ impl PluginRegistry {
                 &sha256,
                 verified.verdict.decision.into(),
                 (candidate, shadow),
-                mission,
-                photo,
+                call,
                 vision,
             );
         }
@@ -223,15 +235,15 @@ impl PluginRegistry {
         &self,
         sha256: &str,
         policy: &LoadedPolicy,
-        mission: &Mission,
-        photo: &PhotoFeatures,
+        PolicyCall { mission, photo, language }: PolicyCall<'_>,
         vision: Arc<dyn Vision>,
         purpose: Purpose,
     ) -> Result<Run<Verified>, RegistryError> {
         let seed: u64 = rand::random();
         let recording = Arc::new(RecordingVision { inner: vision, exchanges: Mutex::new(Vec::new()) });
         let started = Instant::now();
-        let outcome = policy.verify(&self.engine, Some(recording.clone()), mission, *photo, seed).await;
+        let outcome =
+            policy.verify(&self.engine, Some(recording.clone()), mission, *photo, language, seed).await;
         let exchanges = std::mem::take(&mut *recording.exchanges.lock().unwrap_or_else(|p| p.into_inner()));
         let record = CallRecord {
             id: uuid::Uuid::now_v7().to_string(),
@@ -239,7 +251,7 @@ impl PluginRegistry {
             sha256: sha256.to_owned(),
             purpose,
             seed,
-            input: CallInput::VerificationPolicy { mission: mission.clone().into(), photo: photo.into() },
+            input: CallInput::VerificationPolicy { mission: mission.clone(), photo: *photo, language },
             exchanges,
             outcome: verified_outcome(&outcome),
             fuel_used: outcome.as_ref().map_or(0, |v| v.fuel_used),
@@ -250,15 +262,13 @@ impl PluginRegistry {
         Ok(Run { call_id: record.id, sha256: sha256.to_owned(), outcome })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn spawn_shadow(
         self: &Arc<Self>,
         call_id: &str,
         active: &str,
-        active_decision: DecisionDto,
+        active_decision: PolicyDecision,
         (candidate, shadow): (String, Arc<LoadedPolicy>),
-        mission: &Mission,
-        photo: &PhotoFeatures,
+        PolicyCall { mission, photo, language }: PolicyCall<'_>,
         vision: Arc<dyn Vision>,
     ) {
         let Ok(permit) = self.shadow_slots.clone().try_acquire_owned() else {
@@ -270,11 +280,11 @@ impl PluginRegistry {
             (call_id.to_owned(), active.to_owned(), mission.clone(), *photo);
         self.tasks.spawn_work("shadow run", move |_drain| async move {
             let _permit = permit;
-            let run =
-                registry.verify_on(&candidate, &shadow, &mission, &photo, vision, Purpose::Shadow).await;
+            let call = PolicyCall { mission: &mission, photo: &photo, language };
+            let run = registry.verify_on(&candidate, &shadow, call, vision, Purpose::Shadow).await;
             let (candidate_decision, candidate_error) = match run {
                 Ok(Run { outcome: Ok(verified), .. }) => {
-                    (Some(DecisionDto::from(verified.verdict.decision)), None)
+                    (Some(PolicyDecision::from(verified.verdict.decision)), None)
                 }
                 Ok(Run { outcome: Err(err), .. }) => (None, Some(err.to_string())),
                 Err(err) => (None, Some(err.to_string())),
@@ -309,25 +319,17 @@ impl PluginRegistry {
         let (replayed, divergence) = match &record.input {
             CallInput::MissionGenerator { weather, user } => {
                 let generator = self.version_generator(&record.sha256).await?;
-                let weather: Vec<WeatherSnapshot> = weather.iter().cloned().map(Into::into).collect();
-                let outcome =
-                    generator.generate(&self.engine, &weather, &user.clone().into(), record.seed).await;
+                let outcome = generator.generate(&self.engine, weather, user, record.seed).await;
                 (generated_outcome(&outcome), None)
             }
-            CallInput::VerificationPolicy { mission, photo } => {
+            CallInput::VerificationPolicy { mission, photo, language } => {
                 let policy = self.version_policy(&record.sha256).await?;
                 let vision = Arc::new(ReplayVision {
                     recorded: Mutex::new(record.exchanges.iter().cloned().collect()),
                     divergence: Mutex::new(None),
                 });
                 let outcome = policy
-                    .verify(
-                        &self.engine,
-                        Some(vision.clone()),
-                        &mission.clone().into(),
-                        photo.into(),
-                        record.seed,
-                    )
+                    .verify(&self.engine, Some(vision.clone()), mission, *photo, *language, record.seed)
                     .await;
                 let mut divergence = vision.divergence.lock().unwrap_or_else(|p| p.into_inner()).take();
                 let unused = vision.recorded.lock().unwrap_or_else(|p| p.into_inner()).len();

@@ -1,16 +1,15 @@
 //! `weatherwise plugin …`: what plugin authors and operators run from a shell.
 
-use super::bindings::Mission;
 use super::calls::ReplayReport;
 use super::dry_run::{PHOTO_HANDLE, StatedFeatures, prepare_photo};
-use super::dto::{MissionDto, VerdictDto};
 use super::inspect::{self, Loaded};
-use super::records::SqlRecordStore;
+use super::records::{PolicyVerdict, SqlRecordStore};
 use super::registry::PluginRegistry;
 use super::store::SqlPluginStore;
 use super::{PluginEngine, gate};
 use crate::cli::PluginCommand;
 use crate::config::Config;
+use crate::missions::MissionContent;
 use crate::vision::VisionService;
 use anyhow::Context;
 use std::collections::HashMap;
@@ -43,12 +42,10 @@ pub async fn run(command: PluginCommand, config: &Config) -> anyhow::Result<()> 
             };
             let fixture: super::dry_run::DryRunRequest = serde_json::from_slice(&read(&weather)?)
                 .with_context(|| format!("parsing {}", weather.display()))?;
-            let snapshots: Vec<_> = fixture.weather.into_iter().map(Into::into).collect();
             let generated =
-                generator.generate(&engine, &snapshots, &fixture.user.into(), rand::random()).await?;
-            let missions: Vec<MissionDto> = generated.missions.into_iter().map(Into::into).collect();
+                generator.generate(&engine, &fixture.weather, &fixture.user, rand::random()).await?;
             serde_json::json!({
-                "missions": missions,
+                "missions": generated.missions,
                 "dropped_for_safety": generated.dropped_for_safety,
                 "fuel_used": generated.fuel_used,
             })
@@ -62,15 +59,15 @@ pub async fn run(command: PluginCommand, config: &Config) -> anyhow::Result<()> 
             capture_age_seconds,
             gps_distance_m,
             reused,
+            language,
             ..
         } => {
             let (_, loaded) = inspect::load(&engine, "run", &read(&file)?)?;
             let Loaded::Policy(policy) = loaded else {
                 anyhow::bail!("{} is a mission generator: give --weather", file.display())
             };
-            let mission: MissionDto =
+            let mission: MissionContent =
                 serde_json::from_slice(&read(&mission)?).context("parsing the mission JSON")?;
-            let mission: Mission = mission.into();
             let stated = StatedFeatures { capture_age_seconds, gps_distance_m, reused };
             let (features, image) = prepare_photo(&read(&photo)?, stated)?;
             let mut vision_config = config.vision.clone();
@@ -83,9 +80,11 @@ pub async fn run(command: PluginCommand, config: &Config) -> anyhow::Result<()> 
             let service =
                 VisionService::from_config(&vision_config, Arc::new(crate::state::MemoryState::new()));
             let grader = service.grader(HashMap::from([(PHOTO_HANDLE, image)]));
-            let verified = policy.verify(&engine, Some(grader), &mission, features, rand::random()).await?;
+            let language = language.unwrap_or_default();
+            let verified =
+                policy.verify(&engine, Some(grader), &mission, features, language, rand::random()).await?;
             serde_json::json!({
-                "verdict": VerdictDto::from(verified.verdict),
+                "verdict": PolicyVerdict::from(verified.verdict),
                 "fuel_used": verified.fuel_used,
             })
         }

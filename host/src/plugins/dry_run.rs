@@ -4,16 +4,19 @@
 
 use super::PluginsState;
 use super::calls::Target;
-use super::dto::{MissionDto, PhotoFeaturesDto, UserContextDto, VerdictDto, WeatherDto};
-use super::records::Purpose;
+use super::records::{PolicyVerdict, Purpose};
 use super::validate;
 use crate::auth::Authenticator;
 use crate::auth::admin::AdminUser;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Json;
+use crate::language::Language;
+use crate::missions::{GenerationContext, MissionContent};
 use crate::photos::{self, MAX_PHOTO_BYTES};
 use crate::plugins::CallError;
+use crate::verification::PhotoFeatures;
 use crate::vision::ImageInput;
+use crate::weather::SlotWeather;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, FromRequest, Multipart, Path, Request, State};
 use axum::http::header;
@@ -42,8 +45,9 @@ where
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DryRunRequest {
-    pub weather: Vec<WeatherDto>,
-    pub user: UserContextDto,
+    pub weather: Vec<SlotWeather>,
+    /// `language` defaults to `ko`; a 0.1.0 generator does not receive it.
+    pub user: GenerationContext,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -51,7 +55,7 @@ pub struct DryRunResult {
     /// The call's record, for `…/plugin-calls/{id}` and its replay.
     pub call_id: String,
     pub sha256: String,
-    pub missions: Vec<MissionDto>,
+    pub missions: Vec<MissionContent>,
     pub dropped_for_safety: Vec<String>,
     pub fuel_used: u64,
 }
@@ -60,7 +64,10 @@ pub struct DryRunResult {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDryRunRequest {
-    pub mission: MissionDto,
+    pub mission: MissionContent,
+    /// The language the policy answers in (default `ko`; a 0.1.0 policy does not receive it).
+    #[serde(default)]
+    pub language: Language,
     /// What the upload pipeline would have measured besides the pixels.
     #[serde(default)]
     pub capture_age_seconds: Option<i64>,
@@ -74,8 +81,8 @@ pub struct PolicyDryRunRequest {
 pub struct PolicyDryRunResult {
     pub call_id: String,
     pub sha256: String,
-    pub verdict: VerdictDto,
-    pub features: PhotoFeaturesDto,
+    pub verdict: PolicyVerdict,
+    pub features: PhotoFeatures,
     pub fuel_used: u64,
 }
 
@@ -121,13 +128,12 @@ async fn generator_dry_run(
     if body.weather.len() > 3 {
         return Err(ApiError::field("weather", "at most one snapshot per slot (3)"));
     }
-    let weather: Vec<_> = body.weather.into_iter().map(Into::into).collect();
-    let run = plugins.registry.generate(target, &weather, &body.user.into(), Purpose::DryRun).await?;
+    let run = plugins.registry.generate(target, &body.weather, &body.user, Purpose::DryRun).await?;
     let generated = run.outcome.map_err(plugin_failed)?;
     Ok(DryRunResult {
         call_id: run.call_id,
         sha256: run.sha256,
-        missions: generated.missions.into_iter().map(Into::into).collect(),
+        missions: generated.missions,
         dropped_for_safety: generated.dropped_for_safety,
         fuel_used: generated.fuel_used,
     })
@@ -172,9 +178,9 @@ pub(super) struct StatedFeatures {
 pub(super) fn prepare_photo(
     bytes: &[u8],
     stated: StatedFeatures,
-) -> Result<(super::bindings::PhotoFeatures, ImageInput), photos::PhotoError> {
+) -> Result<(PhotoFeatures, ImageInput), photos::PhotoError> {
     let photo = photos::prepare(bytes, None)?;
-    let features = super::bindings::PhotoFeatures {
+    let features = PhotoFeatures {
         handle: PHOTO_HANDLE,
         width: photo.width,
         height: photo.height,
@@ -193,7 +199,7 @@ async fn policy_dry_run(
     multipart: Multipart,
 ) -> ApiResult<PolicyDryRunResult> {
     let (request, photo) = read_parts(multipart).await?;
-    let mission: super::bindings::Mission = request.mission.into();
+    let mission = request.mission;
     validate::missions(std::slice::from_ref(&mission))
         .map_err(|err| ApiError::field("mission", err.message))?;
     let stated = StatedFeatures {
@@ -206,13 +212,16 @@ async fn policy_dry_run(
         .map_err(anyhow::Error::from)?
         .map_err(|err| ApiError::field("photo", err.to_string()))?;
     let grader = plugins.vision.grader(HashMap::from([(PHOTO_HANDLE, image)]));
-    let run = plugins.registry.verify(target, &mission, &features, grader, Purpose::DryRun).await?;
+    let run = plugins
+        .registry
+        .verify(target, &mission, &features, request.language, grader, Purpose::DryRun)
+        .await?;
     let verified = run.outcome.map_err(plugin_failed)?;
     Ok(PolicyDryRunResult {
         call_id: run.call_id,
         sha256: run.sha256,
         verdict: verified.verdict.into(),
-        features: (&features).into(),
+        features,
         fuel_used: verified.fuel_used,
     })
 }

@@ -1,13 +1,14 @@
 //! One wasmtime `Engine` for the process: component model, fuel, epoch interruption and the
-//! pooling allocator; one `Linker` per world, holding only that world's imports (plus WASI with
-//! an authority-free context, which Rust and Python guests import through their runtimes).
+//! pooling allocator; one `Linker` per world, holding only that world's imports in every
+//! contract version (plus WASI with an authority-free context, which Rust and Python guests
+//! import through their runtimes).
 
-use super::bindings::{generator_world::MissionGenerator, policy_world::VerificationPolicy};
+use super::bindings;
 use super::limits::{CallError, CallErrorKind, Limits};
 use super::sandbox::Sandbox;
 use anyhow::Context;
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 /// How often the epoch advances; deadlines are counted in these ticks.
@@ -47,10 +48,9 @@ impl PluginEngine {
 
         let mut generator_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut generator_linker)?;
-        MissionGenerator::add_to_linker::<Sandbox, HasSelf<Sandbox>>(&mut generator_linker, |state| state)?;
         let mut policy_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut policy_linker)?;
-        VerificationPolicy::add_to_linker::<Sandbox, HasSelf<Sandbox>>(&mut policy_linker, |state| state)?;
+        bindings::add_to_linkers(&mut generator_linker, &mut policy_linker)?;
         Ok(Self { engine, generator_linker, policy_linker, limits })
     }
 

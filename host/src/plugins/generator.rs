@@ -1,12 +1,15 @@
 //! Running a mission generator: instantiate from the pre-linked component, call, validate, and
 //! apply the safety rule no generator can bypass.
 
-use super::bindings::generator_world::MissionGeneratorPre;
-use super::bindings::{AlertKind, AlertLevel, Mission, UserContext, WeatherSnapshot};
+use super::Contract;
+use super::bindings;
 use super::engine::PluginEngine;
 use super::limits::{CallError, CallErrorKind};
 use super::sandbox::Sandbox;
 use super::validate;
+use crate::language::Language;
+use crate::missions::{GenerationContext, MissionContent};
+use crate::weather::{AlertKind, AlertLevel, SlotWeather};
 use std::time::Instant;
 use wasmtime::component::Component;
 
@@ -20,16 +23,19 @@ const UNSAFE_OUTDOORS: &[AlertKind] = &[
     AlertKind::StrongWind,
 ];
 
-/// A generator version, compiled once and pre-linked.
-#[derive(Clone)]
+/// A generator version, compiled once and pre-linked for the contract version it implements.
 pub struct LoadedGenerator {
     pub name: String,
-    pre: MissionGeneratorPre<Sandbox>,
+    pub contract: Contract,
+    bindings: bindings::Generator,
 }
 
 #[derive(Debug)]
 pub struct Generated {
-    pub missions: Vec<Mission>,
+    pub missions: Vec<MissionContent>,
+    /// The language the missions are written in: the one asked of a generator whose contract
+    /// carries it; for one of 0.1.0, which is given none, the one its titles are written in.
+    pub language: Language,
     /// Keys of outdoor missions removed because of a warning in their slot.
     pub dropped_for_safety: Vec<String>,
     pub fuel_used: u64,
@@ -37,21 +43,26 @@ pub struct Generated {
 }
 
 impl LoadedGenerator {
-    pub fn new(engine: &PluginEngine, name: &str, component: &Component) -> anyhow::Result<Self> {
-        let instance_pre = engine.generator_linker.instantiate_pre(component)?;
-        Ok(Self { name: name.to_owned(), pre: MissionGeneratorPre::new(instance_pre)? })
+    pub fn new(
+        engine: &PluginEngine,
+        name: &str,
+        component: &Component,
+        contract: Contract,
+    ) -> anyhow::Result<Self> {
+        let bindings = bindings::Generator::new(&engine.generator_linker, component, contract)?;
+        Ok(Self { name: name.to_owned(), contract, bindings })
     }
 
     #[tracing::instrument(skip_all, fields(plugin = %self.name))]
     pub async fn generate(
         &self,
         engine: &PluginEngine,
-        weather: &[WeatherSnapshot],
-        user: &UserContext,
+        weather: &[SlotWeather],
+        context: &GenerationContext,
         seed: u64,
     ) -> Result<Generated, CallError> {
         let started = Instant::now();
-        let outcome = self.call(engine, weather, user, seed).await;
+        let outcome = self.call(engine, weather, context, seed).await;
         record_metrics(&self.name, "generate", started, outcome.as_ref().map(|g| g.fuel_used));
         outcome
     }
@@ -59,15 +70,12 @@ impl LoadedGenerator {
     async fn call(
         &self,
         engine: &PluginEngine,
-        weather: &[WeatherSnapshot],
-        user: &UserContext,
+        weather: &[SlotWeather],
+        context: &GenerationContext,
         seed: u64,
     ) -> Result<Generated, CallError> {
         let mut store = engine.store(Sandbox::new(&self.name, &engine.limits, None, seed))?;
-        let run = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            instance.weatherwise_plugins_generator().call_generate(&mut store, weather, user).await
-        };
+        let run = self.bindings.generate(&mut store, weather, context);
         let result = match tokio::time::timeout(engine.limits.timeout(), run).await {
             Err(_) => return Err(CallError::new(CallErrorKind::Timeout, "wall-time budget spent")),
             Ok(Err(err)) => return Err(engine.classify(&err, &store)),
@@ -83,13 +91,23 @@ impl LoadedGenerator {
                 .increment(1);
         }
         let peak_memory_bytes = store.data().peak_memory_bytes;
-        Ok(Generated { missions, dropped_for_safety, fuel_used, peak_memory_bytes })
+        let language = match self.contract {
+            Contract::V0_1 => {
+                let titles: Vec<&str> = missions.iter().map(|mission| mission.title.as_str()).collect();
+                Language::of_script(&titles.join(" "))
+            }
+            Contract::V0_2 => context.language,
+        };
+        Ok(Generated { missions, language, dropped_for_safety, fuel_used, peak_memory_bytes })
     }
 }
 
 /// Removes outdoor missions from slots under a dangerous-weather warning.
-pub fn enforce_safety(missions: Vec<Mission>, weather: &[WeatherSnapshot]) -> (Vec<Mission>, Vec<String>) {
-    let unsafe_slot = |mission: &Mission| {
+pub fn enforce_safety(
+    missions: Vec<MissionContent>,
+    weather: &[SlotWeather],
+) -> (Vec<MissionContent>, Vec<String>) {
+    let unsafe_slot = |mission: &MissionContent| {
         weather.iter().filter(|snapshot| snapshot.slot == mission.slot).any(|snapshot| {
             snapshot
                 .alerts
@@ -97,7 +115,7 @@ pub fn enforce_safety(missions: Vec<Mission>, weather: &[WeatherSnapshot]) -> (V
                 .any(|alert| alert.level == AlertLevel::Warning && UNSAFE_OUTDOORS.contains(&alert.kind))
         })
     };
-    let (dropped, kept): (Vec<Mission>, Vec<Mission>) =
+    let (dropped, kept): (Vec<MissionContent>, Vec<MissionContent>) =
         missions.into_iter().partition(|mission| mission.outdoor && unsafe_slot(mission));
     (kept, dropped.into_iter().map(|mission| mission.key).collect())
 }

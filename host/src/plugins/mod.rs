@@ -1,5 +1,8 @@
 //! The plugin runtime: mission generators and verification policies as sandboxed WebAssembly
-//! components (contracts in `wit/plugins.wit`).
+//! components. Their contracts are versioned WIT packages (`wit/<version>/plugins.wit`); a
+//! component implements one version ([`Contract`]), found from its exports at upload and
+//! stored with it. Outside this module only the host's own types are used: [`bindings`] holds
+//! one module per contract version, which converts them to that version's types and back.
 //!
 //! Invariants:
 //! - **plugins never touch the database, the network or the filesystem**: a store gets an empty
@@ -15,7 +18,6 @@ pub mod bundled;
 pub mod calls;
 pub mod cli;
 pub mod dry_run;
-pub mod dto;
 pub mod engine;
 pub mod gate;
 pub mod generator;
@@ -67,4 +69,38 @@ pub struct PluginsState {
     pub registry: std::sync::Arc<registry::PluginRegistry>,
     pub vision: crate::vision::VisionService,
     pub audit: crate::audit::AuditLog,
+}
+
+/// The versions of the plugin contracts the host runs (`wit/<version>/plugins.wit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum Contract {
+    /// `weatherwise:plugins@0.1.0`: the first contract; no language, alerts without area.
+    #[serde(rename = "0.1.0")]
+    V0_1,
+    /// `weatherwise:plugins@0.2.0`: the user's language reaches both worlds; alerts name
+    /// their area.
+    #[serde(rename = "0.2.0")]
+    V0_2,
+}
+
+impl Contract {
+    pub const ALL: [Contract; 2] = [Contract::V0_1, Contract::V0_2];
+
+    /// The WIT package version, e.g. `0.2.0`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V0_1 => "0.1.0",
+            Self::V0_2 => "0.2.0",
+        }
+    }
+
+    pub fn parse(version: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|contract| contract.as_str() == version)
+    }
+
+    /// Reads a contract column, which only [`Contract::as_str`] writes (and whose default for
+    /// versions stored before contracts were recorded is `0.1.0`).
+    pub fn from_column(text: &str) -> Self {
+        Self::parse(text).unwrap_or(Self::V0_1)
+    }
 }

@@ -1,42 +1,27 @@
-//! Running a verification policy; the vision capability it may import.
+//! Running a verification policy, pre-linked for its contract version; the vision capability it
+//! may import is [`crate::vision::Vision`].
 
-use super::bindings::policy_world::VerificationPolicyPre;
-use super::bindings::{Mission, PhotoFeatures, Verdict, VisionError};
+use super::Contract;
+use super::bindings;
 use super::engine::PluginEngine;
 use super::generator::record_metrics;
 use super::limits::{CallError, CallErrorKind};
 use super::sandbox::Sandbox;
 use super::validate;
-use async_trait::async_trait;
+use crate::language::Language;
+use crate::missions::MissionContent;
+use crate::verification::{PhotoFeatures, Verdict};
+use crate::vision::Vision;
 use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::component::Component;
 
-/// The host side of `vision.grade`: a model grading a photo the host holds.
-#[async_trait]
-pub trait Vision: Send + Sync + 'static {
-    /// `max_tokens` is what is left of the call's token budget.
-    async fn grade(
-        &self,
-        photo: u64,
-        prompt: &str,
-        json_schema: &str,
-        max_tokens: u32,
-    ) -> Result<VisionAnswer, VisionError>;
-}
-
-/// A schema-valid answer of the model, and the tokens it cost.
-#[derive(Debug, Clone)]
-pub struct VisionAnswer {
-    pub content: String,
-    pub tokens: u32,
-}
-
-/// A verification policy version, compiled once and pre-linked.
-#[derive(Clone)]
+/// A verification policy version, compiled once and pre-linked for the contract version it
+/// implements.
 pub struct LoadedPolicy {
     pub name: String,
-    pre: VerificationPolicyPre<Sandbox>,
+    pub contract: Contract,
+    bindings: bindings::Policy,
 }
 
 #[derive(Debug)]
@@ -47,9 +32,14 @@ pub struct Verified {
 }
 
 impl LoadedPolicy {
-    pub fn new(engine: &PluginEngine, name: &str, component: &Component) -> anyhow::Result<Self> {
-        let instance_pre = engine.policy_linker.instantiate_pre(component)?;
-        Ok(Self { name: name.to_owned(), pre: VerificationPolicyPre::new(instance_pre)? })
+    pub fn new(
+        engine: &PluginEngine,
+        name: &str,
+        component: &Component,
+        contract: Contract,
+    ) -> anyhow::Result<Self> {
+        let bindings = bindings::Policy::new(&engine.policy_linker, component, contract)?;
+        Ok(Self { name: name.to_owned(), contract, bindings })
     }
 
     #[tracing::instrument(skip_all, fields(plugin = %self.name))]
@@ -57,12 +47,13 @@ impl LoadedPolicy {
         &self,
         engine: &PluginEngine,
         vision: Option<Arc<dyn Vision>>,
-        mission: &Mission,
+        mission: &MissionContent,
         photo: PhotoFeatures,
+        language: Language,
         seed: u64,
     ) -> Result<Verified, CallError> {
         let started = Instant::now();
-        let outcome = self.call(engine, vision, mission, photo, seed).await;
+        let outcome = self.call(engine, vision, mission, photo, language, seed).await;
         record_metrics(&self.name, "verify", started, outcome.as_ref().map(|v| v.fuel_used));
         outcome
     }
@@ -71,16 +62,14 @@ impl LoadedPolicy {
         &self,
         engine: &PluginEngine,
         vision: Option<Arc<dyn Vision>>,
-        mission: &Mission,
+        mission: &MissionContent,
         photo: PhotoFeatures,
+        language: Language,
         seed: u64,
     ) -> Result<Verified, CallError> {
         let timeout = engine.limits.policy_timeout();
         let mut store = engine.store(Sandbox::new(&self.name, &engine.limits, vision, seed))?;
-        let run = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            instance.weatherwise_plugins_policy().call_verify(&mut store, mission, photo).await
-        };
+        let run = self.bindings.verify(&mut store, mission, &photo, language);
         let result = match tokio::time::timeout(timeout, run).await {
             Err(_) => return Err(CallError::new(CallErrorKind::Timeout, "wall-time budget spent")),
             Ok(Err(err)) => return Err(engine.classify(&err, &store)),

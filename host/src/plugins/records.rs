@@ -2,11 +2,13 @@
 //! replayable call records, scorecards from the activation gate, shadow candidates and the
 //! verdicts they gave.
 
-use super::World;
-use super::dto::{
-    DecisionDto, MissionDto, PhotoFeaturesDto, UserContextDto, VerdictDto, VisionErrorDto, WeatherDto,
-};
+use super::{Contract, World};
 use crate::db::{Database, now_ms};
+use crate::language::Language;
+use crate::missions::{GenerationContext, MissionContent};
+use crate::verification::{self, PhotoFeatures, Verdict};
+use crate::vision::VisionError;
+use crate::weather::SlotWeather;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -40,12 +42,56 @@ impl Purpose {
     }
 }
 
-/// The inputs of a call, exactly as the component received them.
+/// A policy's decision as the platform's records and admin API write it (the contracts'
+/// spelling, `needs-review`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyDecision {
+    Approved,
+    Rejected,
+    NeedsReview,
+}
+
+impl From<verification::Decision> for PolicyDecision {
+    fn from(decision: verification::Decision) -> Self {
+        match decision {
+            verification::Decision::Approved => Self::Approved,
+            verification::Decision::Rejected => Self::Rejected,
+            verification::Decision::NeedsReview => Self::NeedsReview,
+        }
+    }
+}
+
+/// A policy's verdict as the platform's records and admin API write it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PolicyVerdict {
+    pub decision: PolicyDecision,
+    pub confidence: f32,
+    pub reason: String,
+}
+
+impl From<Verdict> for PolicyVerdict {
+    fn from(verdict: Verdict) -> Self {
+        Self { decision: verdict.decision.into(), confidence: verdict.confidence, reason: verdict.reason }
+    }
+}
+
+/// The inputs of a call, as the host gave them; a component of contract 0.1.0 received them
+/// without the language.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "world", rename_all = "kebab-case")]
 pub enum CallInput {
-    MissionGenerator { weather: Vec<WeatherDto>, user: UserContextDto },
-    VerificationPolicy { mission: MissionDto, photo: PhotoFeaturesDto },
+    MissionGenerator {
+        weather: Vec<SlotWeather>,
+        user: GenerationContext,
+    },
+    VerificationPolicy {
+        mission: MissionContent,
+        photo: PhotoFeatures,
+        /// Absent from records made before contract 0.2.0, whose policies received no language.
+        #[serde(default)]
+        language: Language,
+    },
 }
 
 /// A vision request the component made and what the host answered.
@@ -56,7 +102,7 @@ pub struct VisionExchange {
     pub json_schema: String,
     /// `{"Ok": answer}` or `{"Err": vision-error}`.
     #[schema(value_type = Object)]
-    pub answer: Result<String, VisionErrorDto>,
+    pub answer: Result<String, VisionError>,
     /// Tokens the model spent (0 when the answer came from the cache).
     pub tokens: u32,
 }
@@ -65,13 +111,13 @@ pub struct VisionExchange {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CallOutcome {
-    Missions { missions: Vec<MissionDto>, dropped_for_safety: Vec<String> },
-    Verdict { verdict: VerdictDto },
+    Missions { missions: Vec<MissionContent>, dropped_for_safety: Vec<String> },
+    Verdict { verdict: PolicyVerdict },
     Failed { kind: String, message: String },
 }
 
 impl CallOutcome {
-    pub fn decision(&self) -> Option<DecisionDto> {
+    pub fn decision(&self) -> Option<PolicyDecision> {
         match self {
             Self::Verdict { verdict } => Some(verdict.decision),
             _ => None,
@@ -99,6 +145,10 @@ pub struct CallRecord {
 /// How a version did on its world's golden corpus.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Scorecard {
+    /// The contract version the component was measured as: a 0.2.0 component runs every case
+    /// in each language.
+    #[schema(value_type = String)]
+    pub contract: Contract,
     /// Digest of the corpus the version was measured on.
     pub corpus: String,
     pub passed: u32,
@@ -127,8 +177,8 @@ pub struct ShadowVerdict {
     pub call_id: String,
     pub candidate: String,
     pub active: String,
-    pub active_decision: DecisionDto,
-    pub candidate_decision: Option<DecisionDto>,
+    pub active_decision: PolicyDecision,
+    pub candidate_decision: Option<PolicyDecision>,
     pub candidate_error: Option<String>,
     pub agree: bool,
     pub created_at: i64,
@@ -173,11 +223,11 @@ impl SqlRecordStore {
 type CallRow = (String, String, String, String, i64, String, String, String, i64, i64, i64);
 type ShadowRow = (String, String, String, String, String, Option<String>, Option<String>, i32, i64);
 
-fn decision_of(text: &str) -> Option<DecisionDto> {
+fn decision_of(text: &str) -> Option<PolicyDecision> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 
-fn decision_text(decision: DecisionDto) -> String {
+fn decision_text(decision: PolicyDecision) -> String {
     serde_json::to_value(decision).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
@@ -198,7 +248,7 @@ fn to_shadow(row: ShadowRow) -> ShadowVerdict {
         call_id,
         candidate,
         active,
-        active_decision: decision_of(&active_decision).unwrap_or(DecisionDto::NeedsReview),
+        active_decision: decision_of(&active_decision).unwrap_or(PolicyDecision::NeedsReview),
         candidate_decision: candidate_decision.as_deref().and_then(decision_of),
         candidate_error,
         agree: agree != 0,
@@ -261,8 +311,10 @@ impl RecordStore for SqlRecordStore {
         // Instances starting together may score the same version at once: last write wins.
         sqlx::query(
             "insert into plugin_scorecards (sha256, corpus, passed, total, fuel_peak, time_peak_us, \
-             memory_peak_bytes, size_bytes, failures, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             on conflict (sha256) do update set corpus = excluded.corpus, passed = excluded.passed, \
+             memory_peak_bytes, size_bytes, failures, created_at, contract) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             on conflict (sha256) do update set contract = excluded.contract, corpus = excluded.corpus, \
+             passed = excluded.passed, \
              total = excluded.total, fuel_peak = excluded.fuel_peak, time_peak_us = excluded.time_peak_us, \
              memory_peak_bytes = excluded.memory_peak_bytes, size_bytes = excluded.size_bytes, \
              failures = excluded.failures, created_at = excluded.created_at",
@@ -277,25 +329,28 @@ impl RecordStore for SqlRecordStore {
         .bind(i64::try_from(s.size_bytes).unwrap_or(i64::MAX))
         .bind(serde_json::to_string(&s.failures)?)
         .bind(s.created_at)
+        .bind(s.contract.as_str())
         .execute(self.db.pool())
         .await?;
         Ok(())
     }
 
     async fn scorecard(&self, sha256: &str) -> anyhow::Result<Option<Scorecard>> {
-        type Row = (String, i32, i32, i64, i64, i64, i64, String, i64);
+        type Row = (String, String, i32, i32, i64, i64, i64, i64, String, i64);
         let row: Option<Row> = sqlx::query_as(
-            "select corpus, passed, total, fuel_peak, time_peak_us, memory_peak_bytes, size_bytes, failures, \
-             created_at from plugin_scorecards where sha256 = $1",
+            "select contract, corpus, passed, total, fuel_peak, time_peak_us, memory_peak_bytes, size_bytes, \
+             failures, created_at from plugin_scorecards where sha256 = $1",
         )
         .bind(sha256)
         .fetch_optional(self.db.pool())
         .await?;
-        let Some((corpus, passed, total, fuel, time, memory, size, failures, created_at)) = row else {
+        let Some((contract, corpus, passed, total, fuel, time, memory, size, failures, created_at)) = row
+        else {
             return Ok(None);
         };
         let (passed, total) = (u32::try_from(passed).unwrap_or(0), u32::try_from(total).unwrap_or(0));
         Ok(Some(Scorecard {
+            contract: Contract::from_column(&contract),
             corpus,
             passed,
             total,

@@ -167,6 +167,7 @@ impl PluginRegistry {
             .insert(NewVersion {
                 sha256: &sha256,
                 world: report.world,
+                contract: report.contract,
                 label,
                 note,
                 uploaded_by: actor,

@@ -42,7 +42,7 @@ impl From<RegistryError> for ApiError {
                 ApiError::BadRequest { code: "component_too_large", detail: err.to_string() }
             }
             RegistryError::Inspect(InspectError::Invalid(_)) => ApiError::field("component", err.to_string()),
-            RegistryError::Inspect(InspectError::UnknownWorld(_)) => {
+            RegistryError::Inspect(InspectError::UnknownWorld(_) | InspectError::UnknownContract(_)) => {
                 ApiError::Validation(vec![crate::error::FieldError {
                     field: "component".into(),
                     message: err.to_string(),

@@ -1,11 +1,10 @@
 //! What a component's store holds during one call: an authority-free WASI context, the log
-//! budget, the memory limiter and the vision budget (calls and tokens).
+//! budget, the memory limiter and the vision budget (calls and tokens). The host imports of
+//! every contract version ([`super::bindings`]) come down to [`Sandbox::log_line`] and
+//! [`Sandbox::grade_photo`].
 
-use super::bindings::generator_world::weatherwise::plugins::{log, types};
-use super::bindings::policy_world::weatherwise::plugins::vision;
-use super::bindings::{Level, VisionError};
-use super::policy::Vision;
 use super::rng::SeededRng;
+use crate::vision::{Vision, VisionError};
 use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
@@ -132,10 +131,19 @@ impl ResourceLimiter for Sandbox {
     }
 }
 
-impl types::Host for Sandbox {}
+/// A log line's level, whatever the contract version that sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
 
-impl log::Host for Sandbox {
-    async fn log(&mut self, level: Level, message: String) {
+impl Sandbox {
+    /// The `log` import: at most `max_log_lines` lines of at most 1 KiB per call, the rest
+    /// dropped and counted.
+    pub fn log_line(&mut self, level: LogLevel, message: &str) {
         if self.log_lines >= self.max_log_lines {
             self.dropped_log_lines += 1;
             return;
@@ -148,20 +156,19 @@ impl log::Host for Sandbox {
         let message = &message[..end];
         let plugin = self.plugin.as_str();
         match level {
-            Level::Debug => tracing::debug!(plugin, "{message}"),
-            Level::Info => tracing::info!(plugin, "{message}"),
-            Level::Warn => tracing::warn!(plugin, "{message}"),
-            Level::Error => tracing::error!(plugin, "{message}"),
+            LogLevel::Debug => tracing::debug!(plugin, "{message}"),
+            LogLevel::Info => tracing::info!(plugin, "{message}"),
+            LogLevel::Warn => tracing::warn!(plugin, "{message}"),
+            LogLevel::Error => tracing::error!(plugin, "{message}"),
         }
     }
-}
 
-impl vision::Host for Sandbox {
-    async fn grade(
+    /// The `vision.grade` import, within the call's budget of requests and tokens.
+    pub async fn grade_photo(
         &mut self,
         photo: u64,
-        prompt: String,
-        json_schema: String,
+        prompt: &str,
+        json_schema: &str,
     ) -> Result<String, VisionError> {
         if self.vision_calls >= self.max_vision_calls || self.vision_tokens >= self.max_vision_tokens {
             return Err(VisionError::BudgetExhausted);
@@ -173,7 +180,7 @@ impl vision::Host for Sandbox {
         }
         let remaining = self.max_vision_tokens - self.vision_tokens;
         let asked = std::time::Instant::now();
-        let outcome = vision.grade(photo, &prompt, &json_schema, remaining).await;
+        let outcome = vision.grade(photo, prompt, json_schema, remaining).await;
         self.vision_wait += asked.elapsed();
         let tokens = outcome.as_ref().map_or(0, |answer| answer.tokens);
         self.vision_tokens = self.vision_tokens.saturating_add(tokens);

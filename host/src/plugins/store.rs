@@ -1,6 +1,6 @@
 //! Storage of component versions and activations, one SQL text for both engines.
 
-use super::World;
+use super::{Contract, World};
 use crate::db::{Database, is_unique_violation, now_ms};
 use async_trait::async_trait;
 
@@ -9,6 +9,9 @@ pub struct VersionInfo {
     pub sha256: String,
     #[schema(value_type = String)]
     pub world: World,
+    /// The version of the plugin contracts it implements, e.g. `0.2.0`.
+    #[schema(value_type = String)]
+    pub contract: Contract,
     pub label: String,
     pub note: String,
     pub uploaded_by: Option<String>,
@@ -19,6 +22,7 @@ pub struct VersionInfo {
 pub struct NewVersion<'a> {
     pub sha256: &'a str,
     pub world: World,
+    pub contract: Contract,
     pub label: &'a str,
     pub note: &'a str,
     pub uploaded_by: Option<&'a str>,
@@ -52,12 +56,15 @@ impl SqlPluginStore {
     }
 }
 
-type InfoRow = (String, String, String, String, Option<String>, i64, i64);
+type InfoRow = (String, String, String, String, String, Option<String>, i64, i64);
 
-fn to_info((sha256, world, label, note, uploaded_by, size_bytes, created_at): InfoRow) -> VersionInfo {
+fn to_info(
+    (sha256, world, contract, label, note, uploaded_by, size_bytes, created_at): InfoRow,
+) -> VersionInfo {
     VersionInfo {
         sha256,
         world: World::from_column(&world),
+        contract: Contract::from_column(&contract),
         label,
         note,
         uploaded_by,
@@ -66,18 +73,19 @@ fn to_info((sha256, world, label, note, uploaded_by, size_bytes, created_at): In
     }
 }
 
-const INFO_COLUMNS: &str = "sha256, world, label, note, uploaded_by, size_bytes, created_at";
+const INFO_COLUMNS: &str = "sha256, world, contract, label, note, uploaded_by, size_bytes, created_at";
 
 #[async_trait]
 impl PluginStore for SqlPluginStore {
     #[tracing::instrument(skip_all)]
     async fn insert(&self, version: NewVersion<'_>) -> anyhow::Result<bool> {
         let inserted = sqlx::query(
-            "insert into plugin_versions (sha256, world, label, note, uploaded_by, size_bytes, component, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "insert into plugin_versions (sha256, world, contract, label, note, uploaded_by, size_bytes, component, \
+             created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(version.sha256)
         .bind(version.world.as_str())
+        .bind(version.contract.as_str())
         .bind(version.label)
         .bind(version.note)
         .bind(version.uploaded_by)

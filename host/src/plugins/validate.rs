@@ -1,8 +1,9 @@
 //! Host-side checks of what components return: the contract's lengths, counts, ranges and
 //! enum combinations. A component is untrusted; its output is input.
 
-use super::bindings::{Mission, Verdict};
 use super::limits::{CallError, CallErrorKind};
+use crate::missions::MissionContent;
+use crate::verification::Verdict;
 
 fn invalid(message: String) -> CallError {
     CallError::new(CallErrorKind::InvalidOutput, message)
@@ -19,7 +20,7 @@ fn check_text(field: &str, text: &str, max_chars: usize) -> Result<(), CallError
     Ok(())
 }
 
-pub fn missions(missions: &[Mission]) -> Result<(), CallError> {
+pub fn missions(missions: &[MissionContent]) -> Result<(), CallError> {
     if missions.len() > 3 {
         return Err(invalid(format!("at most 3 missions, got {}", missions.len())));
     }

@@ -8,9 +8,11 @@ pub mod routes;
 pub mod state;
 pub mod store;
 pub mod upload;
+pub mod verdict;
 pub mod worker;
 
 pub use model::{Decision, Verification, VerificationState, VerificationView};
 pub use state::Verifier;
 pub use store::VerificationStore;
+pub use verdict::{PhotoFeatures, Verdict};
 pub use worker::JobSignal;

@@ -10,7 +10,8 @@ use super::decided::after_decision;
 use super::model::{Decision, Verification, VerificationState};
 use super::state::Verifier;
 use super::store::{Claimed, Decider, DecisionInput};
-use crate::plugins::bindings::{self, PhotoFeatures};
+use super::verdict::PhotoFeatures;
+use crate::language::Language;
 use crate::plugins::calls::Target;
 use crate::plugins::records::Purpose;
 use crate::tasks::Tasks;
@@ -74,11 +75,10 @@ async fn process(verifier: &Arc<Verifier>, owner: &str, job: Claimed) {
         Ok(()) => {}
         Err(err) if job.attempts >= verifier.config.max_job_attempts => {
             tracing::error!(error = ?err, "verification failed on its last attempt; sending it to review");
-            let reason = "the photo could not be checked automatically; a reviewer will decide";
             let input = DecisionInput {
                 decision: Decision::NeedsReview,
                 confidence: None,
-                reason,
+                reason: unchecked_reason(mission_language(verifier, &id).await),
                 decided_by: "policy",
                 policy_sha256: None,
                 call_id: None,
@@ -128,30 +128,28 @@ async fn attempt(verifier: &Arc<Verifier>, job: &Claimed) -> anyhow::Result<()> 
     let grader = verifier
         .vision
         .grader(HashMap::from([(PHOTO_HANDLE, ImageInput::new(photo.to_vec(), "image/jpeg"))]));
-    let mission: bindings::Mission = mission.content.into();
+    // The verdict's reason is written in the mission's language.
     let run = verifier
         .plugins
-        .verify(Target::Active, &mission, &features(&verification), grader, Purpose::Live)
+        .verify(
+            Target::Active,
+            &mission.content,
+            &features(&verification),
+            mission.language,
+            grader,
+            Purpose::Live,
+        )
         .await
         .map_err(|err| anyhow::anyhow!(err).context("resolving the active policy"))?;
     let (decision, confidence, reason) = match run.outcome {
         Ok(verified) => {
             let verdict = verified.verdict;
-            let decision = match verdict.decision {
-                bindings::Decision::Approved => Decision::Approved,
-                bindings::Decision::Rejected => Decision::Rejected,
-                bindings::Decision::NeedsReview => Decision::NeedsReview,
-            };
-            (decision, Some(f64::from(verdict.confidence)), verdict.reason)
+            (verdict.decision, Some(f64::from(verdict.confidence)), verdict.reason)
         }
         Err(err) => {
             // A policy that fails never approves; the photo waits for a person.
             tracing::warn!(kind = err.kind.as_str(), error = %err.message, "the verification policy failed");
-            (
-                Decision::NeedsReview,
-                None,
-                "the photo could not be checked automatically; a reviewer will decide".into(),
-            )
+            (Decision::NeedsReview, None, unchecked_reason(mission.language).into())
         }
     };
     let input = DecisionInput {
@@ -166,6 +164,25 @@ async fn attempt(verifier: &Arc<Verifier>, job: &Claimed) -> anyhow::Result<()> 
         after_decision(verifier, &decided).await;
     }
     Ok(())
+}
+
+/// What the user reads when no policy verdict could be had, in the mission's language.
+fn unchecked_reason(language: Language) -> &'static str {
+    match language {
+        Language::Ko => "사진을 자동으로 확인하지 못했어요. 담당자가 확인할게요.",
+        Language::En => "the photo could not be checked automatically; a reviewer will decide",
+    }
+}
+
+/// The language of the verification's mission; Korean when it cannot be read.
+async fn mission_language(verifier: &Verifier, verification_id: &str) -> Language {
+    let Ok(Some(verification)) = verifier.verifications.get(verification_id).await else {
+        return Language::default();
+    };
+    match verifier.missions.get(&verification.mission_id).await {
+        Ok(Some(mission)) => mission.language,
+        _ => Language::default(),
+    }
 }
 
 fn features(verification: &Verification) -> PhotoFeatures {

@@ -12,8 +12,6 @@ pub mod schema;
 
 pub use crate::config::VisionConfig;
 
-use crate::plugins::bindings::VisionError;
-use crate::plugins::policy::{Vision, VisionAnswer};
 use crate::state::StateStore;
 use async_trait::async_trait;
 use schema::AnswerSchema;
@@ -35,6 +33,43 @@ impl ImageInput {
     pub fn new(bytes: Vec<u8>, mime: &'static str) -> Self {
         Self { sha256: hex::encode(Sha256::digest(&bytes)), mime, bytes: Arc::new(bytes) }
     }
+}
+
+/// Why a vision request got no answer. None of these may ever be treated as approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum VisionError {
+    /// The call's budget of vision requests or tokens is spent.
+    BudgetExhausted,
+    /// The model did not answer in time.
+    Timeout,
+    /// No model is configured, or it is down.
+    Unavailable,
+    /// The model refused to grade.
+    Refused,
+    /// The answer did not match the requested JSON schema.
+    InvalidAnswer,
+}
+
+/// A schema-valid answer of the model, and the tokens it cost.
+#[derive(Debug, Clone)]
+pub struct VisionAnswer {
+    pub content: String,
+    pub tokens: u32,
+}
+
+/// Grading a photo the host holds, as a verification policy asks for it: the photo by handle,
+/// the policy's prompt and JSON schema.
+#[async_trait]
+pub trait Vision: Send + Sync + 'static {
+    /// `max_tokens` is what is left of the call's token budget.
+    async fn grade(
+        &self,
+        photo: u64,
+        prompt: &str,
+        json_schema: &str,
+        max_tokens: u32,
+    ) -> Result<VisionAnswer, VisionError>;
 }
 
 #[async_trait]

@@ -5,9 +5,7 @@
 //! malformed, refused, truncated or late ever reaches a policy as an answer.
 
 use super::schema::AnswerSchema;
-use super::{ImageInput, VisionConfig, VisionModel};
-use crate::plugins::bindings::VisionError;
-use crate::plugins::policy::VisionAnswer;
+use super::{ImageInput, VisionAnswer, VisionConfig, VisionError, VisionModel};
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;

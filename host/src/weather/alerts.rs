@@ -2,7 +2,7 @@
 //! warning feed, which arrives with the alert scheduler. Until then no source reports any
 //! (fixtures may still carry alerts of their own).
 
-use crate::plugins::dto::{AlertDto, SlotDto};
+use super::model::{Alert, Slot};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 pub trait AlertSource: Send + Sync + 'static {
     /// Alerts in force in `region` (a province name from [`super::province_of`]) during one
     /// slot of `date`.
-    async fn alerts(&self, region: &str, date: NaiveDate, slot: SlotDto) -> anyhow::Result<Vec<AlertDto>>;
+    async fn alerts(&self, region: &str, date: NaiveDate, slot: Slot) -> anyhow::Result<Vec<Alert>>;
 }
 
 /// Reports no alerts.
@@ -18,7 +18,7 @@ pub struct NoAlerts;
 
 #[async_trait]
 impl AlertSource for NoAlerts {
-    async fn alerts(&self, _region: &str, _date: NaiveDate, _slot: SlotDto) -> anyhow::Result<Vec<AlertDto>> {
+    async fn alerts(&self, _region: &str, _date: NaiveDate, _slot: Slot) -> anyhow::Result<Vec<Alert>> {
         Ok(Vec::new())
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! A cache outage is a miss, never a failed request.
 
-use crate::plugins::dto::WeatherDto;
+use super::model::SlotWeather;
 use crate::state::StateStore;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ pub struct CachedDay {
     pub cell: String,
     pub issued_at_ms: i64,
     pub fetched_at_ms: i64,
-    pub slots: Vec<WeatherDto>,
+    pub slots: Vec<SlotWeather>,
 }
 
 /// The keys of one provider, cell and date.

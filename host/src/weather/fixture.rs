@@ -5,13 +5,13 @@
 //! - a recorded KMA `getVilageFcst` answer (the bundled one is a winter day in Seoul), put
 //!   through the same parser as live answers after moving its dates to the day asked: the day
 //!   of its first 06:00 forecast becomes the requested date;
-//! - `{"weather":[WeatherDto…], "user":…}`, the shape of `fixtures/*.json` used by
+//! - `{"weather":[SlotWeather…], "user":…}`, the shape of `fixtures/*.json` used by
 //!   `weatherwise plugin run`: its three slots, alerts included, are served for any date.
 
 use super::kma::{self, Item};
+use super::model::SlotWeather;
 use super::provider::{DayRequest, ProviderDay, ProviderError, WeatherProvider};
 use super::time::{SLOTS, seoul_millis};
-use crate::plugins::dto::WeatherDto;
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -25,7 +25,7 @@ const MAX_FIXTURE_BYTES: u64 = 4 * 1024 * 1024;
 
 enum Source {
     Forecast { items: Vec<Item>, day: NaiveDate },
-    Slots(Vec<WeatherDto>),
+    Slots(Vec<SlotWeather>),
 }
 
 pub struct FixtureProvider {
@@ -50,7 +50,7 @@ impl FixtureProvider {
     pub fn from_text(text: &str) -> anyhow::Result<Self> {
         #[derive(serde::Deserialize)]
         struct SlotsFile {
-            weather: Vec<WeatherDto>,
+            weather: Vec<SlotWeather>,
         }
         let value: serde_json::Value = serde_json::from_str(text).context("not JSON")?;
         if value.get("weather").is_some() {

@@ -1,6 +1,8 @@
-//! Weather: the day's three slot snapshots (morning, lunch, evening) at a place, in the shape
-//! mission generators receive (`plugins::dto::WeatherDto`).
+//! Weather: the day's three slot snapshots (morning, lunch, evening) at a place.
 //!
+//! - [`model`]: [`SlotWeather`] and its vocabulary (slots, sky, precipitation, alerts): the
+//!   host's own types, which providers fill, the cache keeps, `/weather` answers and the
+//!   plugin boundary converts for each contract version;
 //! - [`provider`]: the [`WeatherProvider`] trait; implementations [`kma`] (short-term forecast
 //!   and nowcast, with its envelopes, codes and publication schedule), [`open_meteo`], and
 //!   [`fixture`] (replayed recordings: the embedded default);
@@ -18,6 +20,7 @@ pub mod fetch;
 pub mod fixture;
 pub mod grid;
 pub mod kma;
+pub mod model;
 pub mod open_meteo;
 pub mod provider;
 pub mod region;
@@ -30,6 +33,7 @@ pub mod time;
 pub use alerts::{AlertSource, NoAlerts};
 pub use config::WeatherConfig;
 pub use grid::{GridCell, to_grid};
+pub use model::{Alert, AlertKind, AlertLevel, Precipitation, Sky, Slot, SlotWeather};
 pub use provider::{DayRequest, ProviderDay, ProviderError, WeatherProvider};
 pub use region::province_of;
 pub use service::{DayWeather, WeatherError, WeatherService};

@@ -7,9 +7,9 @@
 
 use super::fetch::{self, FetchError};
 use super::grid::cell_center;
+use super::model::{Precipitation, Sky};
 use super::provider::{DayRequest, ProviderDay, ProviderError, WeatherProvider};
 use super::slots::{self, HourWeather, Hours};
-use crate::plugins::dto::{PrecipitationDto, SkyDto};
 use async_trait::async_trait;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
@@ -36,27 +36,27 @@ pub enum OpenMeteoError {
 }
 
 /// Sky and precipitation of a WMO weather code; `None` for a code outside the table.
-pub fn wmo(code: u16) -> Option<(SkyDto, PrecipitationDto)> {
-    use PrecipitationDto as P;
+pub fn wmo(code: u16) -> Option<(Sky, Precipitation)> {
+    use Precipitation as P;
     Some(match code {
-        0 | 1 => (SkyDto::Clear, P::None),
-        2 => (SkyDto::MostlyCloudy, P::None),
-        3 | 45 | 48 => (SkyDto::Overcast, P::None),
-        51..=57 => (SkyDto::Overcast, P::Drizzle),
-        61..=67 => (SkyDto::Overcast, P::Rain),
-        71..=77 | 85 | 86 => (SkyDto::Overcast, P::Snow),
-        80..=82 | 95 | 96 | 99 => (SkyDto::Overcast, P::Shower),
+        0 | 1 => (Sky::Clear, P::None),
+        2 => (Sky::MostlyCloudy, P::None),
+        3 | 45 | 48 => (Sky::Overcast, P::None),
+        51..=57 => (Sky::Overcast, P::Drizzle),
+        61..=67 => (Sky::Overcast, P::Rain),
+        71..=77 | 85 | 86 => (Sky::Overcast, P::Snow),
+        80..=82 | 95 | 96 | 99 => (Sky::Overcast, P::Shower),
         _ => return None,
     })
 }
 
 /// Cloud cover in percent to KMA's three skies.
-pub fn sky_of_cloud_cover(percent: f64) -> SkyDto {
+pub fn sky_of_cloud_cover(percent: f64) -> Sky {
     match percent {
-        p if !(0.0..=100.0).contains(&p) => SkyDto::Unknown,
-        p if p <= 50.0 => SkyDto::Clear,
-        p if p <= 80.0 => SkyDto::MostlyCloudy,
-        _ => SkyDto::Overcast,
+        p if !(0.0..=100.0).contains(&p) => Sky::Unknown,
+        p if p <= 50.0 => Sky::Clear,
+        p if p <= 80.0 => Sky::MostlyCloudy,
+        _ => Sky::Overcast,
     }
 }
 
@@ -208,26 +208,25 @@ mod tests {
 
     #[test]
     fn wmo_codes() {
-        use PrecipitationDto as P;
-        let expect =
-            |code: u16, sky: SkyDto, kind: P| assert_eq!(wmo(code), Some((sky, kind)), "code {code}");
-        expect(0, SkyDto::Clear, P::None);
-        expect(1, SkyDto::Clear, P::None);
-        expect(2, SkyDto::MostlyCloudy, P::None);
-        expect(3, SkyDto::Overcast, P::None);
-        expect(45, SkyDto::Overcast, P::None);
-        expect(48, SkyDto::Overcast, P::None);
+        use Precipitation as P;
+        let expect = |code: u16, sky: Sky, kind: P| assert_eq!(wmo(code), Some((sky, kind)), "code {code}");
+        expect(0, Sky::Clear, P::None);
+        expect(1, Sky::Clear, P::None);
+        expect(2, Sky::MostlyCloudy, P::None);
+        expect(3, Sky::Overcast, P::None);
+        expect(45, Sky::Overcast, P::None);
+        expect(48, Sky::Overcast, P::None);
         for code in [51, 53, 55, 56, 57] {
-            expect(code, SkyDto::Overcast, P::Drizzle);
+            expect(code, Sky::Overcast, P::Drizzle);
         }
         for code in [61, 63, 65, 66, 67] {
-            expect(code, SkyDto::Overcast, P::Rain);
+            expect(code, Sky::Overcast, P::Rain);
         }
         for code in [71, 73, 75, 77, 85, 86] {
-            expect(code, SkyDto::Overcast, P::Snow);
+            expect(code, Sky::Overcast, P::Snow);
         }
         for code in [80, 81, 82, 95, 96, 99] {
-            expect(code, SkyDto::Overcast, P::Shower);
+            expect(code, Sky::Overcast, P::Shower);
         }
         assert_eq!(wmo(4), None);
         assert_eq!(wmo(100), None);
@@ -235,11 +234,11 @@ mod tests {
 
     #[test]
     fn cloud_cover_in_tenths() {
-        assert_eq!(sky_of_cloud_cover(0.0), SkyDto::Clear);
-        assert_eq!(sky_of_cloud_cover(50.0), SkyDto::Clear);
-        assert_eq!(sky_of_cloud_cover(75.0), SkyDto::MostlyCloudy);
-        assert_eq!(sky_of_cloud_cover(95.0), SkyDto::Overcast);
-        assert_eq!(sky_of_cloud_cover(-1.0), SkyDto::Unknown);
+        assert_eq!(sky_of_cloud_cover(0.0), Sky::Clear);
+        assert_eq!(sky_of_cloud_cover(50.0), Sky::Clear);
+        assert_eq!(sky_of_cloud_cover(75.0), Sky::MostlyCloudy);
+        assert_eq!(sky_of_cloud_cover(95.0), Sky::Overcast);
+        assert_eq!(sky_of_cloud_cover(-1.0), Sky::Unknown);
     }
 
     #[test]

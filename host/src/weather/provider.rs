@@ -2,9 +2,9 @@
 
 use super::grid::GridCell;
 use super::kma::KmaError;
+use super::model::SlotWeather;
 use super::open_meteo::OpenMeteoError;
 use super::slots::MissingSlot;
-use crate::plugins::dto::WeatherDto;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
@@ -30,7 +30,7 @@ pub struct ProviderDay {
     /// When the newest data used was issued (a forecast's base time, an observation's hour),
     /// unix ms.
     pub issued_at_ms: i64,
-    pub slots: Vec<WeatherDto>,
+    pub slots: Vec<SlotWeather>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

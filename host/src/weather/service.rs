@@ -8,12 +8,12 @@ use super::config::WeatherConfig;
 use super::fixture::FixtureProvider;
 use super::grid::to_grid;
 use super::kma::{KmaClient, KmaProvider};
+use super::model::SlotWeather;
 use super::open_meteo::OpenMeteoProvider;
 use super::provider::{DayRequest, ProviderError, WeatherProvider};
 use super::region::province_of;
 use super::single_flight::SingleFlight;
 use super::time::seoul_time;
-use crate::plugins::dto::WeatherDto;
 use crate::state::StateStore;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -30,7 +30,7 @@ pub struct DayWeather {
     #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
     /// Morning, lunch and evening, in that order.
-    pub slots: Vec<WeatherDto>,
+    pub slots: Vec<SlotWeather>,
     /// True when the provider failed and an earlier answer is served; every slot says so too.
     pub stale: bool,
     pub provider: &'static str,

@@ -11,8 +11,8 @@
 //! A slot with no temperature at all is missing and makes the whole day unavailable, rather
 //! than a snapshot that invents one.
 
+use super::model::{Precipitation, Sky, Slot, SlotWeather};
 use super::time::{SLOTS, slot_hours};
-use crate::plugins::dto::{PrecipitationDto, SkyDto, SlotDto, WeatherDto};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use std::collections::BTreeMap;
 
@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HourWeather {
     pub temperature_c: Option<f64>,
-    pub sky: Option<SkyDto>,
-    pub precipitation: Option<PrecipitationDto>,
+    pub sky: Option<Sky>,
+    pub precipitation: Option<Precipitation>,
     /// Millimetres in the hour.
     pub precipitation_mm: Option<f64>,
     pub humidity_pct: Option<f64>,
@@ -54,28 +54,28 @@ pub fn overlay(base: &mut Hours, newer: &Hours) {
 #[error("no forecast for the {slot:?} slot of {date}")]
 pub struct MissingSlot {
     pub date: NaiveDate,
-    pub slot: SlotDto,
+    pub slot: Slot,
 }
 
-fn severity(kind: PrecipitationDto) -> u8 {
+fn severity(kind: Precipitation) -> u8 {
     super::kma::codes::severity(kind)
 }
 
-fn cloudiness(sky: SkyDto) -> u8 {
+fn cloudiness(sky: Sky) -> u8 {
     match sky {
-        SkyDto::Unknown => 0,
-        SkyDto::Clear => 1,
-        SkyDto::MostlyCloudy => 2,
-        SkyDto::Overcast => 3,
+        Sky::Unknown => 0,
+        Sky::Clear => 1,
+        Sky::MostlyCloudy => 2,
+        Sky::Overcast => 3,
     }
 }
 
 /// The three slots of `date`, in slot order, from hourly weather.
-pub fn summarise(date: NaiveDate, hours: &Hours) -> Result<Vec<WeatherDto>, MissingSlot> {
+pub fn summarise(date: NaiveDate, hours: &Hours) -> Result<Vec<SlotWeather>, MissingSlot> {
     SLOTS.into_iter().map(|slot| summarise_slot(date, slot, hours)).collect()
 }
 
-fn summarise_slot(date: NaiveDate, slot: SlotDto, hours: &Hours) -> Result<WeatherDto, MissingSlot> {
+fn summarise_slot(date: NaiveDate, slot: Slot, hours: &Hours) -> Result<SlotWeather, MissingSlot> {
     let range = slot_hours(slot);
     let middle = range.start + (range.end - range.start) / 2;
     let in_slot: Vec<(u32, &HourWeather)> = range
@@ -98,22 +98,22 @@ fn summarise_slot(date: NaiveDate, slot: SlotDto, hours: &Hours) -> Result<Weath
         .iter()
         .filter_map(|(_, w)| w.precipitation)
         .max_by_key(|kind| severity(*kind))
-        .unwrap_or(PrecipitationDto::None);
-    let precipitation_mm = if precipitation == PrecipitationDto::None {
+        .unwrap_or(Precipitation::None);
+    let precipitation_mm = if precipitation == Precipitation::None {
         0.0
     } else {
         in_slot.iter().filter_map(|(_, w)| w.precipitation_mm).fold(0.0, f64::max)
     };
     let wind_speed_ms = in_slot.iter().filter_map(|(_, w)| w.wind_speed_ms).fold(0.0, f64::max);
-    let mut counts: BTreeMap<u8, (usize, SkyDto)> = BTreeMap::new();
+    let mut counts: BTreeMap<u8, (usize, Sky)> = BTreeMap::new();
     for sky in in_slot.iter().filter_map(|(_, w)| w.sky) {
         counts.entry(cloudiness(sky)).or_insert((0, sky)).0 += 1;
     }
     let sky = counts
         .into_iter()
         .max_by_key(|(cloudiness, (count, _))| (*count, *cloudiness))
-        .map_or(SkyDto::Unknown, |(_, (_, sky))| sky);
-    Ok(WeatherDto {
+        .map_or(Sky::Unknown, |(_, (_, sky))| sky);
+    Ok(SlotWeather {
         slot,
         temperature_c: round1(temperature_c),
         sky,
@@ -149,8 +149,8 @@ mod tests {
                 hour(date, h),
                 HourWeather {
                     temperature_c: Some(f64::from(h)),
-                    sky: Some(if h == 9 { SkyDto::Overcast } else { SkyDto::Clear }),
-                    precipitation: Some(PrecipitationDto::None),
+                    sky: Some(if h == 9 { Sky::Overcast } else { Sky::Clear }),
+                    precipitation: Some(Precipitation::None),
                     precipitation_mm: Some(0.0),
                     humidity_pct: Some(50.0 + f64::from(h)),
                     wind_speed_ms: Some(if h == 17 { 9.5 } else { 2.0 }),
@@ -159,31 +159,31 @@ mod tests {
         }
         // Rain at 14 h, snow with more at 15 h: the lunch slot is snow, 2.5 mm.
         hours.get_mut(&hour(date, 14)).expect("14").overlay(&HourWeather {
-            precipitation: Some(PrecipitationDto::Rain),
+            precipitation: Some(Precipitation::Rain),
             precipitation_mm: Some(1.0),
             ..HourWeather::default()
         });
         hours.get_mut(&hour(date, 15)).expect("15").overlay(&HourWeather {
-            precipitation: Some(PrecipitationDto::Snow),
+            precipitation: Some(Precipitation::Snow),
             precipitation_mm: Some(2.5),
             ..HourWeather::default()
         });
         // Evening: three overcast and three mostly cloudy hours: the tie goes to overcast.
         for h in 16..22 {
-            let sky = if h % 2 == 0 { SkyDto::Overcast } else { SkyDto::MostlyCloudy };
+            let sky = if h % 2 == 0 { Sky::Overcast } else { Sky::MostlyCloudy };
             hours.get_mut(&hour(date, h)).expect("h").sky = Some(sky);
         }
         let slots = summarise(date, &hours).expect("slots");
         assert_eq!(slots.iter().map(|s| s.slot).collect::<Vec<_>>(), SLOTS.to_vec());
         assert_eq!(slots[0].temperature_c, 8.0);
         assert_eq!(slots[0].humidity_pct, 58);
-        assert_eq!(slots[0].sky, SkyDto::Clear, "one overcast hour of five");
-        assert_eq!(slots[0].precipitation, PrecipitationDto::None);
+        assert_eq!(slots[0].sky, Sky::Clear, "one overcast hour of five");
+        assert_eq!(slots[0].precipitation, Precipitation::None);
         assert_eq!(slots[1].temperature_c, 13.0);
-        assert_eq!(slots[1].precipitation, PrecipitationDto::Snow);
+        assert_eq!(slots[1].precipitation, Precipitation::Snow);
         assert_eq!(slots[1].precipitation_mm, 2.5);
         assert_eq!(slots[2].temperature_c, 19.0);
-        assert_eq!(slots[2].sky, SkyDto::Overcast);
+        assert_eq!(slots[2].sky, Sky::Overcast);
         assert_eq!(slots[2].wind_speed_ms, 9.5);
     }
 
@@ -200,8 +200,8 @@ mod tests {
         let slots = missing.expect("slots");
         assert_eq!(slots[0].temperature_c, 6.0, "06 and 10 are both 2 h from 08: the earlier wins");
         assert_eq!(slots[1].temperature_c, 12.0);
-        assert_eq!(slots[2].sky, SkyDto::Unknown);
+        assert_eq!(slots[2].sky, Sky::Unknown);
         hours.remove(&hour(date, 16));
-        assert_eq!(summarise(date, &hours).err(), Some(MissingSlot { date, slot: SlotDto::Evening }));
+        assert_eq!(summarise(date, &hours).err(), Some(MissingSlot { date, slot: Slot::Evening }));
     }
 }

@@ -3,7 +3,7 @@
 //! Korea has kept standard time (UTC+09:00) all year since 1988, so a fixed offset is exact for
 //! every date the product handles; no time-zone database is needed.
 
-use crate::plugins::dto::SlotDto;
+use super::model::Slot;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Timelike};
 
 /// Korea Standard Time, UTC+09:00, no daylight saving.
@@ -30,19 +30,19 @@ pub fn seoul_millis(local: NaiveDateTime) -> i64 {
 }
 
 /// Every slot, in the order the generator receives them.
-pub const SLOTS: [SlotDto; 3] = [SlotDto::Morning, SlotDto::Lunch, SlotDto::Evening];
+pub const SLOTS: [Slot; 3] = [Slot::Morning, Slot::Lunch, Slot::Evening];
 
 /// The local hours a slot covers: morning 06–11, lunch 11–16, evening 16–22 (end excluded).
-pub fn slot_hours(slot: SlotDto) -> std::ops::Range<u32> {
+pub fn slot_hours(slot: Slot) -> std::ops::Range<u32> {
     match slot {
-        SlotDto::Morning => 6..11,
-        SlotDto::Lunch => 11..16,
-        SlotDto::Evening => 16..22,
+        Slot::Morning => 6..11,
+        Slot::Lunch => 11..16,
+        Slot::Evening => 16..22,
     }
 }
 
 /// The slot a local time falls in; `None` at night (22:00–06:00).
-pub fn slot_of(local: NaiveDateTime) -> Option<SlotDto> {
+pub fn slot_of(local: NaiveDateTime) -> Option<Slot> {
     SLOTS.into_iter().find(|slot| slot_hours(*slot).contains(&local.hour()))
 }
 
@@ -72,11 +72,11 @@ mod tests {
     #[test]
     fn slots_cover_six_to_twenty_two() {
         assert_eq!(slot_of(at("2026-11-23 05:59")), None);
-        assert_eq!(slot_of(at("2026-11-23 06:00")), Some(SlotDto::Morning));
-        assert_eq!(slot_of(at("2026-11-23 10:59")), Some(SlotDto::Morning));
-        assert_eq!(slot_of(at("2026-11-23 11:00")), Some(SlotDto::Lunch));
-        assert_eq!(slot_of(at("2026-11-23 16:00")), Some(SlotDto::Evening));
-        assert_eq!(slot_of(at("2026-11-23 21:59")), Some(SlotDto::Evening));
+        assert_eq!(slot_of(at("2026-11-23 06:00")), Some(Slot::Morning));
+        assert_eq!(slot_of(at("2026-11-23 10:59")), Some(Slot::Morning));
+        assert_eq!(slot_of(at("2026-11-23 11:00")), Some(Slot::Lunch));
+        assert_eq!(slot_of(at("2026-11-23 16:00")), Some(Slot::Evening));
+        assert_eq!(slot_of(at("2026-11-23 21:59")), Some(Slot::Evening));
         assert_eq!(slot_of(at("2026-11-23 22:00")), None);
     }
 }

@@ -1,15 +1,16 @@
-//! The bundled mission generator.
+//! The bundled mission generator (contract 0.2.0).
 //!
 //! A rule table maps each slot's weather to candidate missions, most specific first (alerts,
 //! then precipitation, dust, temperature, wind, sky, then missions for any day). The first
 //! candidate not given to the user recently wins the slot, so the same weather does not mean
 //! the same mission every day; a slot whose every candidate was given recently gets none.
+//! Missions are written in the user's language: Korean unless the user asked for English.
 
 mod rules;
 
 wit_bindgen::generate!({
     world: "mission-generator",
-    path: "../../wit",
+    path: "../../wit/0.2.0",
 });
 
 use exports::weatherwise::plugins::generator::{Guest, UserContext};
@@ -34,7 +35,7 @@ impl Guest for Generator {
                     && !chosen.iter().any(|mission| mission.key == candidate.key)
             });
             let Some(rule) = fresh else { continue };
-            chosen.push(rule.to_mission(snapshot.slot));
+            chosen.push(rule.to_mission(snapshot, user.language));
         }
         log(Level::Debug, &format!("{} missions for {} on {}", chosen.len(), user.region, user.local_date));
         Ok(chosen)

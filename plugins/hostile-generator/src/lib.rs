@@ -3,7 +3,7 @@
 
 wit_bindgen::generate!({
     world: "mission-generator",
-    path: "../../wit",
+    path: "../../wit/0.1.0",
 });
 
 use exports::weatherwise::plugins::generator::{Guest, UserContext};

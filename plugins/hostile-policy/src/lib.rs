@@ -3,7 +3,7 @@
 
 wit_bindgen::generate!({
     world: "verification-policy",
-    path: "../../wit",
+    path: "../../wit/0.1.0",
 });
 
 use exports::weatherwise::plugins::policy::{Decision, Guest, PhotoFeatures, Verdict};

@@ -8,7 +8,7 @@ extern crate alloc;
 
 wit_bindgen::generate!({
     world: "mission-generator",
-    path: "../../wit",
+    path: "../../wit/0.1.0",
 });
 
 use alloc::string::String;

@@ -154,27 +154,30 @@ async fn session_store_on_postgres() {
 }
 
 async fn plugin_store_contract(db: Database) {
-    use weatherwise::plugins::World;
     use weatherwise::plugins::store::{NewVersion, PluginStore, SqlPluginStore};
+    use weatherwise::plugins::{Contract, World};
     let store = SqlPluginStore::new(db);
-    let version = |sha: &'static str, world: World| NewVersion {
+    let version = |sha: &'static str, world: World, contract: Contract| NewVersion {
         sha256: sha,
         world,
+        contract,
         label: "1.0",
         note: "note",
         uploaded_by: None,
         component: b"\0asm bytes",
     };
-    assert!(store.insert(version("aa", World::MissionGenerator)).await.expect("insert"));
+    assert!(store.insert(version("aa", World::MissionGenerator, Contract::V0_1)).await.expect("insert"));
     assert!(
-        !store.insert(version("aa", World::MissionGenerator)).await.expect("insert again"),
+        !store.insert(version("aa", World::MissionGenerator, Contract::V0_1)).await.expect("insert again"),
         "content-addressed"
     );
-    assert!(store.insert(version("bb", World::MissionGenerator)).await.expect("insert"));
-    assert!(store.insert(version("cc", World::VerificationPolicy)).await.expect("insert"));
+    assert!(store.insert(version("bb", World::MissionGenerator, Contract::V0_2)).await.expect("insert"));
+    assert!(store.insert(version("cc", World::VerificationPolicy, Contract::V0_2)).await.expect("insert"));
     assert_eq!(store.component("aa").await.expect("component").as_deref(), Some(&b"\0asm bytes"[..]));
     let info = store.info("cc").await.expect("info").expect("exists");
     assert_eq!((info.world, info.size_bytes, info.label.as_str()), (World::VerificationPolicy, 10, "1.0"));
+    assert_eq!(info.contract, Contract::V0_2, "the contract version is kept with the version");
+    assert_eq!(store.info("aa").await.expect("info").expect("exists").contract, Contract::V0_1);
     assert_eq!(store.list().await.expect("list").len(), 3);
     assert!(store.active().await.expect("active").is_empty());
 
@@ -206,14 +209,20 @@ async fn plugin_store_on_postgres() {
 }
 
 async fn record_store_contract(db: Database) {
-    use weatherwise::plugins::World;
-    use weatherwise::plugins::dto::{DecisionDto, VerdictDto};
     use weatherwise::plugins::records::*;
     use weatherwise::plugins::store::{NewVersion, PluginStore, SqlPluginStore};
+    use weatherwise::plugins::{Contract, World};
     let versions = SqlPluginStore::new(db.clone());
     for (sha, world) in [("gen", World::MissionGenerator), ("pol", World::VerificationPolicy)] {
-        let version =
-            NewVersion { sha256: sha, world, label: "1", note: "", uploaded_by: None, component: b"\0asm" };
+        let version = NewVersion {
+            sha256: sha,
+            world,
+            contract: Contract::V0_1,
+            label: "1",
+            note: "",
+            uploaded_by: None,
+            component: b"\0asm",
+        };
         versions.insert(version).await.expect("insert");
     }
     let store = SqlRecordStore::new(db);
@@ -237,7 +246,7 @@ async fn record_store_contract(db: Database) {
             tokens: 77,
         }],
         outcome: CallOutcome::Verdict {
-            verdict: VerdictDto { decision: DecisionDto::NeedsReview, confidence: 0.25, reason: "r".into() },
+            verdict: PolicyVerdict { decision: PolicyDecision::NeedsReview, confidence: 0.25, reason: "r".into() },
         },
         fuel_used: 1234,
         duration_us: 56,
@@ -255,6 +264,7 @@ async fn record_store_contract(db: Database) {
     assert!(store.call("no-such-call").await.expect("read").is_none());
 
     let scorecard = |passed| Scorecard {
+        contract: Contract::V0_2,
         corpus: "c1".into(),
         passed,
         total: 6,
@@ -271,6 +281,7 @@ async fn record_store_contract(db: Database) {
     let read = store.scorecard("gen").await.expect("read").expect("exists");
     assert_eq!((read.passed, read.total, read.pass_rate), (6, 6, 1.0));
     assert_eq!(read.failures, ["case: why"]);
+    assert_eq!(read.contract, Contract::V0_2);
 
     assert_eq!(store.shadow(World::VerificationPolicy).await.expect("shadow"), None);
     store.set_shadow(World::VerificationPolicy, Some("pol"), Some("admin")).await.expect("set");
@@ -281,8 +292,8 @@ async fn record_store_contract(db: Database) {
             call_id: format!("call-{i}"),
             candidate: "pol".into(),
             active: "other".into(),
-            active_decision: DecisionDto::Approved,
-            candidate_decision: if agree { Some(DecisionDto::Approved) } else { None },
+            active_decision: PolicyDecision::Approved,
+            candidate_decision: if agree { Some(PolicyDecision::Approved) } else { None },
             candidate_error: if agree { None } else { Some("trap".into()) },
             agree,
             created_at: i as i64,

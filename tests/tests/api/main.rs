@@ -12,6 +12,7 @@ mod kakao;
 mod missions;
 mod operations;
 mod plugin_admin;
+mod plugin_contracts;
 mod plugin_platform;
 mod plugin_support;
 mod plugins;

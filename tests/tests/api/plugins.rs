@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use weatherwise::plugins::bindings::{
-    Alert, AlertKind, AlertLevel, Decision, Mission, PhotoFeatures, Precipitation, Sky, Slot, UserContext,
-    VisionError, WeatherSnapshot,
-};
+use weatherwise::language::Language;
+use weatherwise::missions::{GenerationContext, MissionContent};
 use weatherwise::plugins::generator::LoadedGenerator;
 use weatherwise::plugins::inspect::{self, InspectError, Loaded};
-use weatherwise::plugins::policy::{LoadedPolicy, Vision, VisionAnswer};
-use weatherwise::plugins::{CallErrorKind, Limits, PluginEngine, World, bundled};
+use weatherwise::plugins::policy::LoadedPolicy;
+use weatherwise::plugins::{CallErrorKind, Contract, Limits, PluginEngine, World, bundled};
+use weatherwise::verification::{Decision, PhotoFeatures};
+use weatherwise::vision::{Vision, VisionAnswer, VisionError};
+use weatherwise::weather::{Alert, AlertKind, AlertLevel, Precipitation, Sky, Slot, SlotWeather};
 use weatherwise_tests::component;
 
 fn test_limits() -> Limits {
@@ -23,8 +24,8 @@ fn snapshot(
     sky: Sky,
     precipitation: Precipitation,
     alerts: Vec<Alert>,
-) -> WeatherSnapshot {
-    WeatherSnapshot {
+) -> SlotWeather {
+    SlotWeather {
         slot,
         temperature_c,
         sky,
@@ -39,7 +40,7 @@ fn snapshot(
     }
 }
 
-fn cold_dry_day() -> Vec<WeatherSnapshot> {
+fn cold_dry_day() -> Vec<SlotWeather> {
     vec![
         snapshot(Slot::Morning, -4.0, Sky::Clear, Precipitation::None, vec![]),
         snapshot(Slot::Lunch, 1.0, Sky::Clear, Precipitation::None, vec![]),
@@ -47,11 +48,12 @@ fn cold_dry_day() -> Vec<WeatherSnapshot> {
     ]
 }
 
-fn user(region: &str, recent: &[&str]) -> UserContext {
-    UserContext {
+fn user(region: &str, recent: &[&str]) -> GenerationContext {
+    GenerationContext {
         region: region.into(),
         local_date: "2026-11-23".into(),
         recent_mission_keys: recent.iter().map(|key| key.to_string()).collect(),
+        language: Language::Ko,
     }
 }
 
@@ -101,8 +103,8 @@ async fn bundled_generator_follows_the_weather_and_avoids_repeats() {
 async fn outdoor_missions_are_dropped_under_a_warning_whatever_the_generator_says() {
     let engine = PluginEngine::new(test_limits()).expect("engine");
     let hostile = generator(&engine, "hostile_generator");
-    let typhoon = Alert { kind: AlertKind::Typhoon, level: AlertLevel::Warning };
-    let advisory = Alert { kind: AlertKind::HeatWave, level: AlertLevel::Advisory };
+    let typhoon = Alert { kind: AlertKind::Typhoon, level: AlertLevel::Warning, area: None };
+    let advisory = Alert { kind: AlertKind::HeatWave, level: AlertLevel::Advisory, area: None };
     let weather = vec![
         snapshot(Slot::Morning, 24.0, Sky::Overcast, Precipitation::Rain, vec![typhoon]),
         snapshot(Slot::Lunch, 31.0, Sky::Clear, Precipitation::None, vec![advisory]),
@@ -158,6 +160,7 @@ async fn wrong_world_and_corrupt_files_are_refused() {
 struct CountingVision {
     answer: Result<String, VisionError>,
     calls: std::sync::atomic::AtomicU32,
+    prompts: std::sync::Mutex<Vec<String>>,
 }
 
 #[async_trait::async_trait]
@@ -165,11 +168,12 @@ impl Vision for CountingVision {
     async fn grade(
         &self,
         _photo: u64,
-        _prompt: &str,
+        prompt: &str,
         _schema: &str,
         _max_tokens: u32,
     ) -> Result<VisionAnswer, VisionError> {
         self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.prompts.lock().expect("prompts").push(prompt.to_owned());
         self.answer.clone().map(|content| VisionAnswer { content, tokens: 100 })
     }
 }
@@ -187,8 +191,8 @@ fn photo() -> PhotoFeatures {
     }
 }
 
-fn mission(key: &str) -> Mission {
-    Mission {
+fn mission(key: &str) -> MissionContent {
+    MissionContent {
         key: key.into(),
         title: "Bring a tumbler".into(),
         description: "Use your own cup.".into(),
@@ -200,7 +204,11 @@ fn mission(key: &str) -> Mission {
 }
 
 fn vision(answer: Result<&str, VisionError>) -> Arc<CountingVision> {
-    Arc::new(CountingVision { answer: answer.map(str::to_owned), calls: Default::default() })
+    Arc::new(CountingVision {
+        answer: answer.map(str::to_owned),
+        calls: Default::default(),
+        prompts: Default::default(),
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,7 +242,7 @@ async fn bundled_policy_approves_only_a_confident_clean_match() {
     for (index, (answer, features, expected)) in cases.into_iter().enumerate() {
         let grader = vision(answer);
         let verified = policy
-            .verify(&engine, Some(grader.clone()), &mission("cold-tumbler"), features, 0)
+            .verify(&engine, Some(grader.clone()), &mission("cold-tumbler"), features, Language::Ko, 0)
             .await
             .expect("verify");
         assert_eq!(verified.verdict.decision, expected, "case {index}: {}", verified.verdict.reason);
@@ -251,18 +259,180 @@ async fn a_policy_cannot_exceed_its_vision_budget_or_bad_output() {
     let hostile = policy(&engine, "hostile_policy");
     let grader = vision(Ok("{}"));
     let verified = hostile
-        .verify(&engine, Some(grader.clone()), &mission("vision-loop"), photo(), 0)
+        .verify(&engine, Some(grader.clone()), &mission("vision-loop"), photo(), Language::Ko, 0)
         .await
         .expect("verify");
     assert_eq!(grader.calls.load(std::sync::atomic::Ordering::SeqCst), test_limits().max_vision_calls);
     assert_eq!(verified.verdict.reason, format!("{} answers", test_limits().max_vision_calls));
     let err = hostile
-        .verify(&engine, Some(vision(Ok("{}"))), &mission("bad-confidence"), photo(), 0)
+        .verify(&engine, Some(vision(Ok("{}"))), &mission("bad-confidence"), photo(), Language::Ko, 0)
         .await
         .expect_err("invalid");
     assert_eq!(err.kind, CallErrorKind::InvalidOutput);
-    let err = hostile.verify(&engine, None, &mission("spin"), photo(), 0).await.expect_err("spins");
+    let err =
+        hostile.verify(&engine, None, &mission("spin"), photo(), Language::Ko, 0).await.expect_err("spins");
     assert!(matches!(err.kind, CallErrorKind::OutOfFuel | CallErrorKind::Timeout));
+}
+
+fn has_hangul(text: &str) -> bool {
+    text.chars().any(|c| ('\u{ac00}'..='\u{d7a3}').contains(&c))
+}
+
+fn in_language(language: Language, region: &str) -> GenerationContext {
+    GenerationContext { language, ..user(region, &[]) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundled_generator_writes_korean_by_default_and_english_on_request() {
+    let engine = PluginEngine::new(Limits::default()).expect("engine");
+    let (report, loaded) = inspect::load(&engine, "bundled", bundled::GENERATOR).expect("bundled generator");
+    assert_eq!(report.contract, Contract::V0_2);
+    assert!(
+        report.exports.contains(&"weatherwise:plugins/generator@0.2.0".to_owned()),
+        "{:?}",
+        report.exports
+    );
+    let Loaded::Generator(generator) = loaded else { panic!("generator") };
+    let korean = generator
+        .generate(&engine, &cold_dry_day(), &in_language(Language::Ko, "서울특별시"), 0)
+        .await
+        .expect("ko");
+    let english = generator
+        .generate(&engine, &cold_dry_day(), &in_language(Language::En, "서울특별시"), 0)
+        .await
+        .expect("en");
+    let keys = |missions: &[MissionContent]| missions.iter().map(|m| m.key.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&korean.missions), keys(&english.missions), "the same missions, written twice");
+    assert_eq!(korean.missions[0].title, "텀블러를 사용하세요");
+    assert_eq!(english.missions[0].title, "Bring a tumbler");
+    for mission in &korean.missions {
+        assert!(has_hangul(&mission.title) && has_hangul(&mission.description), "{mission:?}");
+    }
+    for mission in &english.missions {
+        assert!(!has_hangul(&mission.title) && !has_hangul(&mission.description), "{mission:?}");
+    }
+
+    // The 0.1.0 copy kept beside it runs unchanged: English whatever the user reads.
+    let (report, loaded) =
+        inspect::load(&engine, "v0.1", &component("generator_default_v0_1")).expect("0.1.0 generator");
+    assert_eq!(report.contract, Contract::V0_1);
+    assert!(
+        report.exports.contains(&"weatherwise:plugins/generator@0.1.0".to_owned()),
+        "{:?}",
+        report.exports
+    );
+    let Loaded::Generator(old) = loaded else { panic!("generator") };
+    let old = old
+        .generate(&engine, &cold_dry_day(), &in_language(Language::Ko, "서울특별시"), 0)
+        .await
+        .expect("0.1.0");
+    assert_eq!(keys(&old.missions), keys(&english.missions));
+    assert_eq!(old.missions[0].title, "Bring a tumbler");
+}
+
+/// Contract 0.2.0 gives each alert its area: the one the warning names, else the user's region.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warning_reaches_a_0_2_generator_with_its_area() {
+    let engine = PluginEngine::new(Limits::default()).expect("engine");
+    let generator = generator(&engine, "generator_default");
+    let warning = |area: Option<&str>| Alert {
+        kind: AlertKind::Typhoon,
+        level: AlertLevel::Warning,
+        area: area.map(str::to_owned),
+    };
+    let day = |area: Option<&str>| {
+        vec![snapshot(Slot::Morning, 24.0, Sky::Overcast, Precipitation::Rain, vec![warning(area)])]
+    };
+    let named = generator
+        .generate(&engine, &day(Some("서울동남권")), &in_language(Language::Ko, "서울특별시"), 0)
+        .await
+        .expect("generate");
+    assert_eq!(named.missions[0].key, "alert-emergency-kit");
+    assert!(named.missions[0].description.starts_with("서울동남권에 기상 특보"), "{:?}", named.missions[0]);
+    let unnamed = generator
+        .generate(&engine, &day(None), &in_language(Language::En, "제주특별자치도"), 0)
+        .await
+        .expect("generate");
+    assert!(unnamed.missions[0].description.contains("for 제주특별자치도:"), "{:?}", unnamed.missions[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundled_policy_asks_and_answers_in_the_language_asked() {
+    let engine = PluginEngine::new(Limits::default()).expect("engine");
+    let (report, loaded) = inspect::load(&engine, "bundled", bundled::POLICY).expect("bundled policy");
+    assert_eq!(report.contract, Contract::V0_2);
+    let Loaded::Policy(policy) = loaded else { panic!("policy") };
+    let reused = PhotoFeatures { reused: true, ..photo() };
+    let yes =
+        r#"{"matches":true,"confidence":0.93,"reason":"텀블러가 보여요","text_instructions_seen":false}"#;
+    let cases = [
+        (
+            Language::Ko,
+            "이미 제출된 적이 있는 사진이에요.",
+            "담당자가 확인할게요. 심사가 제시간에 끝나지 않았어요.",
+            "한국어",
+        ),
+        (
+            Language::En,
+            "This photo was already submitted before.",
+            "Sent to review: the grader timed out.",
+            "write it in English",
+        ),
+    ];
+    for (language, reused_reason, timeout_reason, prompt_asks) in cases {
+        let refused = policy
+            .verify(&engine, Some(vision(Ok(yes))), &mission("cold-tumbler"), reused, language, 0)
+            .await
+            .expect("verify");
+        assert_eq!(
+            (refused.verdict.decision, refused.verdict.reason.as_str()),
+            (Decision::Rejected, reused_reason)
+        );
+        let timed_out = policy
+            .verify(
+                &engine,
+                Some(vision(Err(VisionError::Timeout))),
+                &mission("cold-tumbler"),
+                photo(),
+                language,
+                0,
+            )
+            .await
+            .expect("verify");
+        assert_eq!(
+            (timed_out.verdict.decision, timed_out.verdict.reason.as_str()),
+            (Decision::NeedsReview, timeout_reason)
+        );
+        let grader = vision(Ok(yes));
+        let approved = policy
+            .verify(&engine, Some(grader.clone()), &mission("cold-tumbler"), photo(), language, 0)
+            .await;
+        assert_eq!(approved.expect("verify").verdict.decision, Decision::Approved);
+        let prompts = grader.prompts.lock().expect("prompts").clone();
+        assert!(prompts[0].contains(prompt_asks), "{language:?}: {prompts:?}");
+        assert!(
+            prompts[0].contains("Photo of a reusable tumbler."),
+            "the rubric goes to the model: {prompts:?}"
+        );
+    }
+
+    // The 0.1.0 copy answers in English whatever the language.
+    let old = policy_v0_1(&engine);
+    let refused = old
+        .verify(&engine, Some(vision(Ok(yes))), &mission("cold-tumbler"), reused, Language::Ko, 0)
+        .await
+        .expect("verify");
+    assert_eq!(refused.verdict.reason, "This photo was already submitted before.");
+}
+
+fn policy_v0_1(engine: &PluginEngine) -> LoadedPolicy {
+    let (report, loaded) =
+        inspect::load(engine, "v0.1", &component("policy_default_v0_1")).expect("0.1.0 policy");
+    assert_eq!(report.contract, Contract::V0_1);
+    match loaded {
+        Loaded::Policy(policy) => policy,
+        Loaded::Generator(_) => panic!("not a policy"),
+    }
 }
 
 /// 1,000 hostile calls while a stream of normal calls runs beside them: every hostile call
@@ -325,7 +495,7 @@ async fn a_thousand_hostile_calls_leave_the_host_healthy() {
 async fn latencies(
     engine: &PluginEngine,
     generator: &LoadedGenerator,
-    weather: &[WeatherSnapshot],
+    weather: &[SlotWeather],
     count: usize,
 ) -> Vec<Duration> {
     let mut out = Vec::with_capacity(count);

@@ -75,8 +75,11 @@ async fn upload_and_activate(app: &TestApp, admin: &Session) -> String {
     let created: Value = response.json().await.expect("json");
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["version"]["world"], "mission-generator", "{created}");
+    assert_eq!(created["version"]["contract"], "0.1.0", "the example implements contract 0.1.0");
     let report = &created["report"];
     assert_eq!(report["world"], "mission-generator");
+    assert_eq!(report["contract"], "0.1.0");
+    assert_eq!(created["scorecard"]["contract"], "0.1.0");
     assert_eq!(report["size_bytes"], size);
     let names = |list: &str| -> Vec<String> {
         report[list]

@@ -5,12 +5,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::Value;
 use std::time::Duration;
 use weatherwise::config::Config;
-use weatherwise::plugins::dto::{PrecipitationDto, SkyDto, SlotDto, WeatherDto};
 use weatherwise::weather::kma::schedule::BaseTime;
 use weatherwise::weather::kma::{KmaClient, KmaError, KmaProvider};
 use weatherwise::weather::open_meteo::{OpenMeteoError, OpenMeteoProvider};
 use weatherwise::weather::time::{seoul_millis, seoul_time};
 use weatherwise::weather::{DayRequest, ProviderError, WeatherProvider, to_grid};
+use weatherwise::weather::{Precipitation, Sky, Slot, SlotWeather};
 use weatherwise_tests::fake_weather::{FakeWeather, NOWCAST, OPEN_METEO, Reply, ULTRA, VILAGE};
 use weatherwise_tests::{Mode, TestApp, assert_problem, both_modes};
 
@@ -55,11 +55,11 @@ fn request_at(date: NaiveDate, now: &str) -> DayRequest {
 
 #[track_caller]
 fn assert_slot(
-    slot: &WeatherDto,
-    which: SlotDto,
+    slot: &SlotWeather,
+    which: Slot,
     temperature_c: f32,
-    sky: SkyDto,
-    precipitation: PrecipitationDto,
+    sky: Sky,
+    precipitation: Precipitation,
     precipitation_mm: f32,
 ) {
     assert_eq!(slot.slot, which);
@@ -83,11 +83,11 @@ async fn kma_day_from_a_recorded_vilage_forecast() {
     assert_eq!(day.cell, "60:127");
     assert_eq!(day.issued_at_ms, seoul_millis(local("2026-07-14 02:00")));
     let [morning, lunch, evening] = &day.slots[..] else { panic!("three slots: {:?}", day.slots) };
-    assert_slot(morning, SlotDto::Morning, 24.0, SkyDto::Overcast, PrecipitationDto::Rain, 6.5);
+    assert_slot(morning, Slot::Morning, 24.0, Sky::Overcast, Precipitation::Rain, 6.5);
     assert_eq!((morning.humidity_pct, morning.wind_speed_ms), (92, 4.3));
-    assert_slot(lunch, SlotDto::Lunch, 28.0, SkyDto::MostlyCloudy, PrecipitationDto::Shower, 40.0);
+    assert_slot(lunch, Slot::Lunch, 28.0, Sky::MostlyCloudy, Precipitation::Shower, 40.0);
     assert_eq!((lunch.humidity_pct, lunch.wind_speed_ms), (75, 5.0));
-    assert_slot(evening, SlotDto::Evening, 24.0, SkyDto::Clear, PrecipitationDto::None, 0.0);
+    assert_slot(evening, Slot::Evening, 24.0, Sky::Clear, Precipitation::None, 0.0);
     assert_eq!((evening.humidity_pct, evening.wind_speed_ms), (80, 3.2));
 
     let requests = fake.requests(VILAGE);
@@ -133,10 +133,10 @@ async fn kma_today_lays_the_nowcast_and_ultra_short_forecast_over_the_run() {
     // The 14:00 observation (rain, 3.5 mm) and the 14:30 run (15–20 h) replace the 02:00 run
     // where they speak.
     let [morning, lunch, evening] = &day.slots[..] else { panic!("three slots") };
-    assert_slot(morning, SlotDto::Morning, 24.0, SkyDto::Overcast, PrecipitationDto::Rain, 6.5);
-    assert_slot(lunch, SlotDto::Lunch, 28.0, SkyDto::MostlyCloudy, PrecipitationDto::Rain, 40.0);
+    assert_slot(morning, Slot::Morning, 24.0, Sky::Overcast, Precipitation::Rain, 6.5);
+    assert_slot(lunch, Slot::Lunch, 28.0, Sky::MostlyCloudy, Precipitation::Rain, 40.0);
     assert_eq!(lunch.wind_speed_ms, 6.1);
-    assert_slot(evening, SlotDto::Evening, 25.0, SkyDto::Clear, PrecipitationDto::Rain, 2.0);
+    assert_slot(evening, Slot::Evening, 25.0, Sky::Clear, Precipitation::Rain, 2.0);
     assert_eq!((evening.humidity_pct, evening.wind_speed_ms), (75, 3.0));
     assert_eq!(day.issued_at_ms, seoul_millis(local("2026-07-14 14:30")));
 
@@ -234,11 +234,11 @@ async fn open_meteo_day_from_recorded_hours() {
     let day = provider.day(&request_at(july_14(), "2026-07-14 05:00")).await.expect("day");
     assert_eq!((day.provider, day.cell.as_str()), ("open-meteo", "60:127"));
     let [morning, lunch, evening] = &day.slots[..] else { panic!("three slots") };
-    assert_slot(morning, SlotDto::Morning, 23.4, SkyDto::Overcast, PrecipitationDto::Rain, 3.1);
+    assert_slot(morning, Slot::Morning, 23.4, Sky::Overcast, Precipitation::Rain, 3.1);
     assert_eq!((morning.humidity_pct, morning.wind_speed_ms), (92, 3.2));
-    assert_slot(lunch, SlotDto::Lunch, 27.3, SkyDto::MostlyCloudy, PrecipitationDto::Shower, 12.6);
+    assert_slot(lunch, Slot::Lunch, 27.3, Sky::MostlyCloudy, Precipitation::Shower, 12.6);
     assert_eq!((lunch.humidity_pct, lunch.wind_speed_ms), (73, 6.9));
-    assert_slot(evening, SlotDto::Evening, 24.6, SkyDto::Clear, PrecipitationDto::None, 0.0);
+    assert_slot(evening, Slot::Evening, 24.6, Sky::Clear, Precipitation::None, 0.0);
 
     let query = &fake.requests(OPEN_METEO)[0].query;
     assert_eq!(query["timezone"], "Asia/Seoul");

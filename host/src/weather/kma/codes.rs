@@ -1,6 +1,6 @@
 //! KMA category values: SKY and PTY codes, and the amount strings of PCP, RN1 and SNO.
 
-use crate::plugins::dto::{PrecipitationDto, SkyDto};
+use crate::weather::model::{Precipitation, Sky};
 
 /// KMA writes a missing measurement as a large sentinel (`-999`, `+900`, `-998.9`).
 pub fn is_missing(value: f64) -> bool {
@@ -14,39 +14,39 @@ pub fn number(raw: &str) -> Option<f64> {
 
 /// SKY: 1 clear, 3 mostly cloudy, 4 overcast (2 was retired in 2019 and meant partly cloudy,
 /// closest to clear).
-pub fn sky(raw: &str) -> SkyDto {
+pub fn sky(raw: &str) -> Sky {
     match raw.trim() {
-        "1" | "2" => SkyDto::Clear,
-        "3" => SkyDto::MostlyCloudy,
-        "4" => SkyDto::Overcast,
-        _ => SkyDto::Unknown,
+        "1" | "2" => Sky::Clear,
+        "3" => Sky::MostlyCloudy,
+        "4" => Sky::Overcast,
+        _ => Sky::Unknown,
     }
 }
 
 /// PTY: 0 none, 1 rain, 2 rain and snow, 3 snow, 4 shower; the nowcast adds 5 drizzle,
 /// 6 drizzle and snow flurries, 7 snow flurries. Flurries are light snow, so 6 counts as rain
 /// and snow and 7 as snow. An unknown code is `None`: the caller keeps what it had.
-pub fn precipitation(raw: &str) -> Option<PrecipitationDto> {
+pub fn precipitation(raw: &str) -> Option<Precipitation> {
     Some(match raw.trim() {
-        "0" => PrecipitationDto::None,
-        "1" => PrecipitationDto::Rain,
-        "2" | "6" => PrecipitationDto::RainAndSnow,
-        "3" | "7" => PrecipitationDto::Snow,
-        "4" => PrecipitationDto::Shower,
-        "5" => PrecipitationDto::Drizzle,
+        "0" => Precipitation::None,
+        "1" => Precipitation::Rain,
+        "2" | "6" => Precipitation::RainAndSnow,
+        "3" | "7" => Precipitation::Snow,
+        "4" => Precipitation::Shower,
+        "5" => Precipitation::Drizzle,
         _ => return None,
     })
 }
 
 /// How bad a precipitation type is for being outside, to pick a slot's worst hour.
-pub fn severity(kind: PrecipitationDto) -> u8 {
+pub fn severity(kind: Precipitation) -> u8 {
     match kind {
-        PrecipitationDto::None => 0,
-        PrecipitationDto::Drizzle => 1,
-        PrecipitationDto::Shower => 2,
-        PrecipitationDto::Rain => 3,
-        PrecipitationDto::RainAndSnow => 4,
-        PrecipitationDto::Snow => 5,
+        Precipitation::None => 0,
+        Precipitation::Drizzle => 1,
+        Precipitation::Shower => 2,
+        Precipitation::Rain => 3,
+        Precipitation::RainAndSnow => 4,
+        Precipitation::Snow => 5,
     }
 }
 
@@ -81,24 +81,24 @@ mod tests {
 
     #[test]
     fn sky_codes() {
-        assert_eq!(sky("1"), SkyDto::Clear);
-        assert_eq!(sky("3"), SkyDto::MostlyCloudy);
-        assert_eq!(sky("4"), SkyDto::Overcast);
-        assert_eq!(sky("9"), SkyDto::Unknown);
-        assert_eq!(sky(""), SkyDto::Unknown);
+        assert_eq!(sky("1"), Sky::Clear);
+        assert_eq!(sky("3"), Sky::MostlyCloudy);
+        assert_eq!(sky("4"), Sky::Overcast);
+        assert_eq!(sky("9"), Sky::Unknown);
+        assert_eq!(sky(""), Sky::Unknown);
     }
 
     #[test]
     fn precipitation_codes_zero_to_seven() {
         let expected = [
-            PrecipitationDto::None,
-            PrecipitationDto::Rain,
-            PrecipitationDto::RainAndSnow,
-            PrecipitationDto::Snow,
-            PrecipitationDto::Shower,
-            PrecipitationDto::Drizzle,
-            PrecipitationDto::RainAndSnow,
-            PrecipitationDto::Snow,
+            Precipitation::None,
+            Precipitation::Rain,
+            Precipitation::RainAndSnow,
+            Precipitation::Snow,
+            Precipitation::Shower,
+            Precipitation::Drizzle,
+            Precipitation::RainAndSnow,
+            Precipitation::Snow,
         ];
         for (code, kind) in expected.into_iter().enumerate() {
             assert_eq!(precipitation(&code.to_string()), Some(kind), "PTY {code}");

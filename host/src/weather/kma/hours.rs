@@ -7,7 +7,7 @@
 
 use super::codes;
 use super::envelope::Item;
-use crate::plugins::dto::PrecipitationDto;
+use crate::weather::model::Precipitation;
 use crate::weather::slots::{HourWeather, Hours};
 use chrono::NaiveDateTime;
 use std::collections::BTreeMap;
@@ -40,8 +40,7 @@ fn build(items: &[Item], at: impl Fn(&Item) -> Option<NaiveDateTime>) -> Hours {
     }
     for (hour, cm) in snow_cm {
         let Some(weather) = hours.get_mut(&hour) else { continue };
-        let snowy =
-            matches!(weather.precipitation, Some(PrecipitationDto::Snow | PrecipitationDto::RainAndSnow));
+        let snowy = matches!(weather.precipitation, Some(Precipitation::Snow | Precipitation::RainAndSnow));
         if snowy && weather.precipitation_mm.unwrap_or(0.0) <= 0.0 && cm > 0.0 {
             weather.precipitation_mm = Some(cm);
         }
@@ -63,7 +62,7 @@ pub fn observation_hours(items: &[Item]) -> Hours {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::dto::SkyDto;
+    use crate::weather::model::Sky;
 
     fn forecast(category: &str, time: &str, value: &str) -> Item {
         Item {
@@ -93,8 +92,8 @@ mod tests {
         let hours = forecast_hours(&items);
         let six = hours[&local_hour("20261123", "0600").expect("hour")];
         assert_eq!(six.temperature_c, Some(-4.0));
-        assert_eq!(six.sky, Some(SkyDto::MostlyCloudy));
-        assert_eq!(six.precipitation, Some(PrecipitationDto::Snow));
+        assert_eq!(six.sky, Some(Sky::MostlyCloudy));
+        assert_eq!(six.precipitation, Some(Precipitation::Snow));
         assert_eq!(six.precipitation_mm, Some(1.0), "snow depth stands in for a missing amount");
         assert_eq!(six.humidity_pct, Some(60.0));
         assert_eq!(six.wind_speed_ms, Some(3.1));

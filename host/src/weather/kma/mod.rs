@@ -35,7 +35,7 @@ impl KmaProvider {
 pub fn day_from_forecast(
     items: &[Item],
     date: NaiveDate,
-) -> Result<Vec<crate::plugins::dto::WeatherDto>, ProviderError> {
+) -> Result<Vec<crate::weather::model::SlotWeather>, ProviderError> {
     Ok(slots::summarise(date, &hours::forecast_hours(items))?)
 }
 

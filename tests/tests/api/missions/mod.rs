@@ -3,6 +3,7 @@
 mod bad_uploads;
 mod durability;
 mod journey;
+mod language;
 mod review;
 mod shadow;
 pub mod support;
