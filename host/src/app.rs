@@ -10,7 +10,8 @@ use crate::accounts::{SqlUsers, UserStore};
 use crate::audit::AuditLog;
 use crate::auth::kakao::KakaoClient;
 use crate::auth::password::Passwords;
-use crate::auth::sessions::SqlSessions;
+use crate::auth::live_sessions::LiveSessions;
+use crate::auth::sessions::{SessionStore, SqlSessions};
 use crate::auth::tokens::TokenService;
 use crate::auth::{AuthService, AuthState, Authenticator};
 use crate::community::vote_notices::VoteNotices;
@@ -20,7 +21,7 @@ use crate::db::Database;
 use crate::http::client_ip::TrustForwardedFor;
 use crate::missions::{MissionService, MissionStore};
 use crate::notifications::Notifier;
-use crate::ops::Adapters;
+use crate::ops::{Adapters, OpsAccess};
 use crate::photos::PhotoPipeline;
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
@@ -54,6 +55,7 @@ pub struct AppState {
     pub plugins: PluginsState,
     pub weather: WeatherService,
     pub adapters: Adapters,
+    pub ops_access: OpsAccess,
     pub trust_forwarded_for: TrustForwardedFor,
 }
 
@@ -123,11 +125,16 @@ impl App {
         let missions = MissionStore::new(db.clone());
         let verifications = VerificationStore::new(db.clone());
         let users: Arc<dyn UserStore> = Arc::new(SqlUsers::new(db.clone()));
+        let sessions: Arc<dyn SessionStore> = Arc::new(SqlSessions::new(db.clone()));
+        let live_sessions =
+            Arc::new(LiveSessions::new(sessions.clone(), state.clone(), config.auth.access_ttl_secs));
+        let authenticator = Authenticator::new(tokens.clone(), live_sessions.clone(), users.clone());
         let state = AppState {
-            authenticator: Authenticator::new(tokens.clone(), state.clone()),
+            authenticator,
             auth: Arc::new(AuthService {
                 users: users.clone(),
-                sessions: Arc::new(SqlSessions::new(db.clone())),
+                sessions,
+                live_sessions,
                 tokens,
                 passwords: Passwords::new(config.auth.hash_concurrency),
                 kakao,
@@ -171,6 +178,7 @@ impl App {
             plugins: PluginsState { registry, vision, audit },
             weather,
             adapters: Adapters { db, state, bus, files },
+            ops_access: OpsAccess::from_config(&config.ops),
             trust_forwarded_for: TrustForwardedFor(config.http.trust_forwarded_for),
         };
         Ok(Self { config, state, tasks })

@@ -12,10 +12,16 @@
 //!
 //! Only then are the pools closed, so no task meets a closed pool.
 
+use futures::FutureExt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+/// The first pause before a panicked task is started again, and the longest.
+const RESTART_PAUSE: Duration = Duration::from_millis(50);
+const MAX_RESTART_PAUSE: Duration = Duration::from_secs(5);
 
 /// A handle to start background tasks; cheap to clone.
 #[derive(Clone, Default)]
@@ -49,6 +55,29 @@ impl Tasks {
         self.work.spawn(async move {
             future.await;
             tracing::debug!(task = name, "background work finished");
+        });
+    }
+
+    /// Starts work as [`Tasks::spawn_work`] does, and starts it again (after a pause that grows
+    /// with repeated failures) whenever it panics, until a run returns.
+    pub fn spawn_supervised_work<F, Fut>(&self, name: &'static str, mut run: F)
+    where
+        F: FnMut(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.spawn_work(name, move |drain| async move {
+            let mut pause = RESTART_PAUSE;
+            loop {
+                match AssertUnwindSafe(run(drain.clone())).catch_unwind().await {
+                    Ok(()) => break,
+                    Err(_panic) => {
+                        tracing::error!(task = name, "background work panicked; starting it again");
+                        metrics::counter!("task_restarts_total", "task" => name).increment(1);
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(MAX_RESTART_PAUSE);
+                    }
+                }
+            }
         });
     }
 

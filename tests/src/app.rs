@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use weatherwise::accounts::NewUser;
 use weatherwise::accounts::nickname::Nickname;
+use weatherwise::auth::sessions::new_refresh_token;
 use weatherwise::app::{App, AppState};
 use weatherwise::config::Config;
 
@@ -169,7 +170,14 @@ impl TestApp {
             })
             .await
             .expect("create user");
-        let session = uuid::Uuid::now_v7().to_string();
+        let (_, refresh_hash) = new_refresh_token();
+        let session = state
+            .auth
+            .sessions
+            .open(&user.id, &refresh_hash, 3_600_000)
+            .await
+            .expect("open a session")
+            .expect("the user exists");
         let (token, _) = state.auth.tokens.issue(&user.id, "user", &session).expect("issue a token");
         Session::stored(user.id, nickname.display, email, token)
     }

@@ -5,6 +5,7 @@ use crate::{fresh_postgres_database, kafka_brokers, redis_url, s3_files_config};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use weatherwise::accounts::Role;
 use weatherwise::config::{Config, JwtKey, RateLimit, Secret};
 
 /// One deployment's configuration: a private data directory, and in the scaled mode a private
@@ -44,16 +45,19 @@ impl Deployment {
 
     /// A signed-up user with the admin role (granted as `weatherwise admin grant` does).
     pub async fn admin(&self, app: &TestApp) -> Session {
-        use weatherwise::accounts::UserStore as _;
         let user = app.new_user().await;
-        let db = weatherwise::db::Database::connect(&self.config.database_url(), 1).await.expect("db");
-        let users = weatherwise::accounts::SqlUsers::new(db.clone());
-        assert!(
-            users.set_role_by_email(&user.email, weatherwise::accounts::Role::Admin).await.expect("grant")
-        );
-        db.close().await;
+        self.set_role(&user.email, Role::Admin).await;
         let body: Value = app.login_json(&user.email, user.password()).await;
         Session::from_tokens(&body, user.email.clone(), user.password().to_owned())
+    }
+
+    /// Sets a user's role from outside the server, as `weatherwise admin grant|revoke` does.
+    pub async fn set_role(&self, email: &str, role: Role) {
+        use weatherwise::accounts::UserStore as _;
+        let db = weatherwise::db::Database::connect(&self.config.database_url(), 1).await.expect("db");
+        let users = weatherwise::accounts::SqlUsers::new(db.clone());
+        assert!(users.set_role_by_email(email, role).await.expect("set role"), "no user {email}");
+        db.close().await;
     }
 
     /// Starts one instance of this deployment inside the test process, its state at hand.

@@ -76,6 +76,19 @@ impl SseStream {
         }
     }
 
+    /// True when the server ends the stream within `wait`; events and comments meanwhile are
+    /// passed over.
+    pub async fn closes_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Err(_) => return false,
+                Ok(Ok(Some(_))) => continue,
+                Ok(Ok(None) | Err(_)) => return true,
+            }
+        }
+    }
+
     /// The next event, which must come within 10 seconds.
     pub async fn next(&mut self) -> SseEvent {
         self.next_within(Duration::from_secs(10)).await.expect("an event within 10 s")

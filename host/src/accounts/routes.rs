@@ -165,8 +165,8 @@ pub async fn delete_me(
             });
         }
     }
-    service::end_other_sessions(&auth, &user.id, None).await?;
-    auth.users.delete(&user.id).await.map_err(store_error)?;
+    let ended = auth.users.delete(&user.id).await.map_err(store_error)?.unwrap_or_default();
+    service::end_sessions(&auth, &user.id, &ended).await?;
     service::announce(&auth, "account.deleted", &user.id).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,10 @@
 //! Storage of users, one SQL text for both engines.
 
 use super::model::{Role, User};
-use crate::db::{Database, is_unique_violation, now_ms, violated_constraint};
+use crate::db::{Database, RowLock, is_unique_violation, now_ms, violated_constraint};
 use crate::language::Language;
 use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -45,7 +46,10 @@ pub trait UserStore: Send + Sync + 'static {
     ) -> Result<Option<User>, UserStoreError>;
     async fn set_role_by_email(&self, email: &str, role: Role) -> Result<bool, UserStoreError>;
     /// Removes the user and, by cascade, their sessions.
-    async fn delete(&self, id: &str) -> Result<bool, UserStoreError>;
+    /// Deletes the user and, in the same transaction, its sessions, so no session can be opened
+    /// for the account once this returns. Returns the ids of the sessions that were live (their
+    /// access tokens must be refused from now on), or `None` when there was no such user.
+    async fn delete(&self, id: &str) -> Result<Option<Vec<String>>, UserStoreError>;
 }
 
 #[derive(Debug, Clone)]
@@ -230,8 +234,31 @@ impl UserStore for SqlUsers {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn delete(&self, id: &str) -> Result<bool, UserStoreError> {
-        let deleted = sqlx::query("delete from users where id = $1").bind(id).execute(self.db.pool()).await?;
-        Ok(deleted.rows_affected() == 1)
+    async fn delete(&self, id: &str) -> Result<Option<Vec<String>>, UserStoreError> {
+        let now = now_ms();
+        let ended = self
+            .db
+            .write(|tx| {
+                Box::pin(async move {
+                    // The user's row first: a login opening a session for it waits for this
+                    // transaction (and then finds no user), so every session is in the list below.
+                    let lock = format!("select id from users where id = $1 {}", tx.lock_rows(RowLock::Wait));
+                    let found: Option<(String,)> = sqlx::query_as(AssertSqlSafe(lock)).bind(id).fetch_optional(&mut **tx).await?;
+                    if found.is_none() {
+                        return Ok::<_, sqlx::Error>(None);
+                    }
+                    let live: Vec<(String,)> = sqlx::query_as(
+                        "select id from sessions where user_id = $1 and revoked_at is null and expires_at > $2",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    sqlx::query("delete from users where id = $1").bind(id).execute(&mut **tx).await?;
+                    Ok(Some(live.into_iter().map(|(id,)| id).collect()))
+                })
+            })
+            .await?;
+        Ok(ended)
     }
 }

@@ -2,7 +2,6 @@
 
 use super::state::Authenticator;
 use super::tokens::TokenError;
-use crate::accounts::Role;
 use crate::error::ApiError;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -11,15 +10,9 @@ use axum::http::request::Parts;
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user_id: String,
-    pub role: Role,
     pub session_id: String,
     /// Expiry of the presented token (unix seconds).
     pub expires_at: i64,
-}
-
-/// State-store key marking a session revoked for as long as its access tokens could live.
-pub fn revoked_session_key(session_id: &str) -> String {
-    format!("revoked-session:{session_id}")
 }
 
 /// The token from `Authorization: Bearer …` (scheme case-insensitive).
@@ -46,21 +39,24 @@ where
     }
 }
 
-/// Verifies an access token and checks its session against the revocation marks. Shared by
-/// every transport that carries the token (REST, SSE, STOMP CONNECT).
+/// Verifies an access token and checks that its session is still live. Shared by every
+/// transport that carries the token (REST, SSE, STOMP CONNECT).
 pub async fn authenticate(auth: &Authenticator, token: &str) -> Result<AuthUser, ApiError> {
     let claims = auth.tokens.verify(token).map_err(|err| match err {
         TokenError::Expired => ApiError::unauthorized("token_expired", err.to_string()),
         TokenError::Invalid => ApiError::unauthorized("invalid_token", err.to_string()),
     })?;
-    let revoked = auth.revocations.get_many(&[&revoked_session_key(&claims.sid)]).await?;
-    if revoked.first().is_some_and(Option::is_some) {
-        return Err(ApiError::unauthorized("token_revoked", "this session has ended; log in again"));
+    if !auth.sessions.is_live(&claims.sid).await? {
+        return Err(session_ended());
     }
-    Ok(AuthUser {
-        user_id: claims.sub,
-        role: Role::parse(&claims.role),
-        session_id: claims.sid,
-        expires_at: claims.exp,
-    })
+    Ok(AuthUser { user_id: claims.sub, session_id: claims.sid, expires_at: claims.exp })
+}
+
+/// Whether the caller's session is still live (a long-lived stream asks again from time to time).
+pub async fn still_live(auth: &Authenticator, caller: &AuthUser) -> anyhow::Result<bool> {
+    auth.sessions.is_live(&caller.session_id).await
+}
+
+pub fn session_ended() -> ApiError {
+    ApiError::unauthorized("token_revoked", "this session has ended; log in again")
 }

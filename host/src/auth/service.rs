@@ -1,7 +1,7 @@
 //! The rules of signing up, logging in, refreshing and ending sessions, as plain functions of
 //! the shared state; the routes only translate HTTP to these.
 
-use super::extract::{AuthUser, revoked_session_key};
+use super::extract::AuthUser;
 use super::password::check_strength;
 use super::rate_limit;
 use super::sessions::{Rotation, hash_refresh_token, new_refresh_token};
@@ -10,10 +10,10 @@ use crate::accounts::model::{UserView, normalize_email};
 use crate::accounts::nickname::Nickname;
 use crate::accounts::{NewUser, User, UserStoreError};
 use crate::bus::topics;
+use crate::bus::topics::SessionsEnded;
 use crate::error::{ApiError, ApiResult, FieldError};
 use serde::Serialize;
 use std::net::IpAddr;
-use std::time::Duration;
 
 /// What a successful sign-up, login, refresh or Kakao login returns.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -103,9 +103,11 @@ pub async fn refresh(auth: &AuthService, refresh_token: &str) -> ApiResult<Token
             })?;
             token_pair(auth, &user, &session_id, new_token)
         }
-        Rotation::Reused => {
+        Rotation::Reused { user_id, session_id } => {
             tracing::warn!("refresh token reused: session revoked");
             metrics::counter!("refresh_token_reuse_total").increment(1);
+            // Both holders' access tokens die with the session, not only the refresh tokens.
+            end_sessions(auth, &user_id, std::slice::from_ref(&session_id)).await?;
             Err(ApiError::unauthorized(
                 "refresh_token_reused",
                 "this refresh token was already used; the session has been revoked",
@@ -121,19 +123,37 @@ pub async fn refresh(auth: &AuthService, refresh_token: &str) -> ApiResult<Token
 /// Ends the caller's session: its refresh family and every access token issued for it.
 pub async fn logout(auth: &AuthService, caller: &AuthUser) -> ApiResult<()> {
     auth.sessions.revoke(&caller.session_id).await?;
-    mark_revoked(auth, std::slice::from_ref(&caller.session_id)).await
+    end_sessions(auth, &caller.user_id, std::slice::from_ref(&caller.session_id)).await
 }
 
-/// Ends every session of a user except `keep` (password change, account deletion).
+/// Ends every session of a user except `keep` (password change).
 pub async fn end_other_sessions(auth: &AuthService, user_id: &str, keep: Option<&str>) -> ApiResult<()> {
     let revoked = auth.sessions.revoke_all(user_id, keep).await?;
-    mark_revoked(auth, &revoked).await
+    end_sessions(auth, user_id, &revoked).await
+}
+
+/// After the database has ended the sessions: their access tokens are refused from now on, on
+/// every instance, and every instance closes their event streams.
+pub async fn end_sessions(auth: &AuthService, user_id: &str, session_ids: &[String]) -> ApiResult<()> {
+    if session_ids.is_empty() {
+        return Ok(());
+    }
+    auth.live_sessions.ended(session_ids).await?;
+    let ended = SessionsEnded { user_id: user_id.to_owned(), session_ids: session_ids.to_vec() };
+    let message = serde_json::to_vec(&ended).map_err(anyhow::Error::from)?;
+    if let Err(err) = auth.bus.publish(topics::SESSIONS, user_id, &message).await {
+        // Streams also re-check their session periodically, so they close a little later.
+        tracing::warn!(error = %err, "could not announce ended sessions");
+    }
+    Ok(())
 }
 
 pub async fn start_session(auth: &AuthService, user: &User) -> ApiResult<TokenPair> {
     let (refresh_token, hash) = new_refresh_token();
     let ttl_ms = i64::try_from(auth.config.refresh_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let session_id = auth.sessions.open(&user.id, &hash, ttl_ms).await?;
+    let session_id = auth.sessions.open(&user.id, &hash, ttl_ms).await?.ok_or_else(|| {
+        ApiError::unauthorized("account_deleted", "this account no longer exists")
+    })?;
     token_pair(auth, user, &session_id, refresh_token)
 }
 
@@ -152,16 +172,6 @@ fn token_pair(
         refresh_expires_in: i64::try_from(auth.config.refresh_ttl_secs).unwrap_or(i64::MAX),
         user: UserView::from(user),
     })
-}
-
-/// Access tokens are stateless, so a revoked session is remembered for as long as one of its
-/// access tokens could still be presented.
-async fn mark_revoked(auth: &AuthService, session_ids: &[String]) -> ApiResult<()> {
-    let ttl = Duration::from_secs(auth.config.access_ttl_secs + 60);
-    for session_id in session_ids {
-        auth.state.put(&revoked_session_key(session_id), "1", ttl).await?;
-    }
-    Ok(())
 }
 
 /// Tells other domains about an account change. The account itself is already committed, so

@@ -3,7 +3,7 @@
 //! Presenting a token that was already used revokes the whole family, because either the
 //! client or a thief holds a stolen copy.
 
-use crate::db::{Database, WriteTx, now_ms};
+use crate::db::{Database, WriteTx, is_foreign_key_violation, now_ms};
 use async_trait::async_trait;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -13,15 +13,16 @@ pub enum Rotation {
     /// The token was current; `new_token` replaces it.
     Rotated { user_id: String, session_id: String },
     /// The token had been used before: the family is now revoked.
-    Reused,
+    Reused { user_id: String, session_id: String },
     /// Unknown, expired, or its session was revoked (logout, password change).
     Invalid,
 }
 
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    /// Opens a session whose first refresh token has hash `token_hash`.
-    async fn open(&self, user_id: &str, token_hash: &str, ttl_ms: i64) -> anyhow::Result<String>;
+    /// Opens a session whose first refresh token has hash `token_hash`; `None` when the user no
+    /// longer exists (a login that raced the account's deletion).
+    async fn open(&self, user_id: &str, token_hash: &str, ttl_ms: i64) -> anyhow::Result<Option<String>>;
     /// Consumes `token_hash` and, if it was current, stores `new_hash` in the same session.
     async fn rotate(&self, token_hash: &str, new_hash: &str) -> anyhow::Result<Rotation>;
     async fn revoke(&self, session_id: &str) -> anyhow::Result<()>;
@@ -56,22 +57,36 @@ impl SqlSessions {
 #[async_trait]
 impl SessionStore for SqlSessions {
     #[tracing::instrument(skip_all)]
-    async fn open(&self, user_id: &str, token_hash: &str, ttl_ms: i64) -> anyhow::Result<String> {
+    async fn open(&self, user_id: &str, token_hash: &str, ttl_ms: i64) -> anyhow::Result<Option<String>> {
         let now = now_ms();
         let session_id = uuid::Uuid::now_v7().to_string();
         let id = &session_id;
-        self.db
+        let opened = self
+            .db
             .write(|tx| {
                 Box::pin(async move {
-                    sqlx::query(
-                        "insert into sessions (id, user_id, created_at, expires_at) values ($1, $2, $3, $4)",
+                    // Conditional on the user, so a deletion committed first leaves nothing to
+                    // open; one committing meanwhile holds the user's row until it is done.
+                    let inserted = sqlx::query(
+                        "insert into sessions (id, user_id, created_at, expires_at) \
+                         select $1, id, $3, $4 from users where id = $2",
                     )
                     .bind(id)
                     .bind(user_id)
                     .bind(now)
                     .bind(now + ttl_ms)
                     .execute(&mut **tx)
-                    .await?;
+                    .await;
+                    match inserted {
+                        Ok(done) if done.rows_affected() == 1 => {}
+                        Ok(_) => return Ok::<_, sqlx::Error>(false),
+                        // The user's deletion committed between the read and the insert.
+                        Err(err) if is_foreign_key_violation(&err) => {
+                            tx.roll_back();
+                            return Ok(false);
+                        }
+                        Err(err) => return Err(err),
+                    }
                     sqlx::query(
                         "insert into refresh_tokens (token_hash, session_id, created_at) values ($1, $2, $3)",
                     )
@@ -80,11 +95,11 @@ impl SessionStore for SqlSessions {
                     .bind(now)
                     .execute(&mut **tx)
                     .await?;
-                    Ok::<_, sqlx::Error>(())
+                    Ok(true)
                 })
             })
             .await?;
-        Ok(session_id)
+        Ok(opened.then_some(session_id))
     }
 
     #[tracing::instrument(skip_all)]
@@ -150,15 +165,18 @@ async fn rotate_in(
                 .bind(token_hash)
                 .fetch_optional(&mut **tx)
                 .await?;
-        let outcome = match known {
-            Some((session_id,)) => {
-                sqlx::query("update sessions set revoked_at = $1 where id = $2 and revoked_at is null")
-                    .bind(now)
-                    .bind(&session_id)
-                    .execute(&mut **tx)
-                    .await?;
-                Rotation::Reused
-            }
+        let Some((session_id,)) = known else {
+            return Ok(Rotation::Invalid);
+        };
+        let revoked: Option<(String,)> = sqlx::query_as(
+            "update sessions set revoked_at = coalesce(revoked_at, $1) where id = $2 returning user_id",
+        )
+        .bind(now)
+        .bind(&session_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let outcome = match revoked {
+            Some((user_id,)) => Rotation::Reused { user_id, session_id },
             None => Rotation::Invalid,
         };
         return Ok(outcome);

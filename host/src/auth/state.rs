@@ -2,6 +2,7 @@
 //! [`Authenticator`] every authenticated route reaches through `FromRef`.
 
 use super::kakao::KakaoClient;
+use super::live_sessions::LiveSessions;
 use super::password::Passwords;
 use super::sessions::SessionStore;
 use super::tokens::TokenService;
@@ -11,17 +12,18 @@ use crate::config::{AuthConfig, RateLimitConfig};
 use crate::state::StateStore;
 use std::sync::Arc;
 
-/// Proves callers: verifies access tokens and checks their session against the revocation
-/// marks. Cheap to clone.
+/// Proves callers: verifies access tokens, checks their session is still live, and asks the
+/// database whether a caller is an admin. Cheap to clone.
 #[derive(Clone)]
 pub struct Authenticator {
     pub(super) tokens: Arc<TokenService>,
-    pub(super) revocations: Arc<dyn StateStore>,
+    pub(super) sessions: Arc<LiveSessions>,
+    pub(super) users: Arc<dyn UserStore>,
 }
 
 impl Authenticator {
-    pub fn new(tokens: Arc<TokenService>, revocations: Arc<dyn StateStore>) -> Self {
-        Self { tokens, revocations }
+    pub fn new(tokens: Arc<TokenService>, sessions: Arc<LiveSessions>, users: Arc<dyn UserStore>) -> Self {
+        Self { tokens, sessions, users }
     }
 }
 
@@ -32,9 +34,11 @@ pub struct AuthService {
     pub tokens: Arc<TokenService>,
     pub passwords: Passwords,
     pub kakao: Option<KakaoClient>,
-    /// Revocation marks, rate-limit windows and Kakao login states (shared by instances).
+    /// Rate-limit windows and Kakao login states (shared by instances).
     pub state: Arc<dyn StateStore>,
-    /// Account events (`account.signed_up`, `account.deleted`) go out here.
+    /// Which sessions are live; told when one ends.
+    pub live_sessions: Arc<LiveSessions>,
+    /// Account events (`account.signed_up`, `account.deleted`) and ended sessions go out here.
     pub bus: Arc<dyn EventBus>,
     pub config: AuthConfig,
     pub rate_limits: RateLimitConfig,

@@ -31,7 +31,18 @@ pub mod topics {
     /// to its own streams.
     pub const NOTIFICATIONS: &str = "notifications";
 
-    pub const ALL: &[&str] = &[ACCOUNTS, PLUGINS, COMMUNITY, NOTIFICATIONS];
+    /// Ended sessions (logout, password change, refresh-token reuse, deletion), keyed by user
+    /// id; every instance listens and closes the sessions' event streams.
+    pub const SESSIONS: &str = "sessions";
+
+    pub const ALL: &[&str] = &[ACCOUNTS, PLUGINS, COMMUNITY, NOTIFICATIONS, SESSIONS];
+
+    /// A message on [`SESSIONS`].
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+    pub struct SessionsEnded {
+        pub user_id: String,
+        pub session_ids: Vec<String>,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

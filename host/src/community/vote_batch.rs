@@ -15,6 +15,7 @@ use crate::db::{Database, KeptConnection, RowLock, WriteTx, now_ms};
 use crate::tasks::Tasks;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
@@ -49,8 +50,14 @@ impl VoteBatcher {
         let shards = (0..count)
             .map(|_| {
                 let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+                // The queue outlives a run of the shard: a shard that panics is started again
+                // on the same queue, and the votes waiting in it are applied.
+                let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
                 let db = db.clone();
-                tasks.spawn_work("vote shard", move |drain| run_shard(db, receiver, drain));
+                tasks.spawn_supervised_work("vote shard", move |drain| {
+                    let (db, receiver) = (db.clone(), receiver.clone());
+                    async move { run_shard(&db, &mut *receiver.lock().await, drain).await }
+                });
                 sender
             })
             .collect();
@@ -92,7 +99,7 @@ fn shard_of(post_id: &str, shards: usize) -> usize {
 
 /// Applies batches until every sender is gone or `drain` fires; on drain the queue is closed
 /// and what it holds is still applied, so every vote taken is committed or answered as failed.
-async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>, drain: CancellationToken) {
+async fn run_shard(db: &Database, receiver: &mut mpsc::Receiver<Request>, drain: CancellationToken) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // The shard keeps its connection between batches (its page cache stays valid), and gives
     // it back when idle, so the pool can close.
@@ -104,7 +111,7 @@ async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>, drain: C
                 receiver.close();
                 continue;
             }
-            received = receive(&mut receiver, &mut batch, &mut kept) => received,
+            received = receive(receiver, &mut batch, &mut kept) => received,
         };
         if received == 0 {
             break;
@@ -120,15 +127,30 @@ async fn run_shard(db: Database, mut receiver: mpsc::Receiver<Request>, drain: C
                     let _ = request.reply.send(Ok(outcome));
                 }
             }
-            Err(err) => {
-                tracing::warn!(error = %err, votes = requests.len(), "a batch of votes failed");
-                let message = err.to_string();
+            Err(err) if requests.len() > 1 => {
+                // One bad vote must not fail its neighbours: each goes again on its own, and
+                // only those that fail alone are answered with their error.
+                tracing::warn!(error = %err, votes = requests.len(), "a batch of votes failed; applying them one by one");
                 for request in requests {
-                    let _ = request.reply.send(Err(sqlx::Error::Protocol(message.clone())));
+                    let alone = std::slice::from_ref(&request);
+                    let outcome = db.write_on(&mut kept, |tx| Box::pin(apply(tx, alone))).await;
+                    answer(request, outcome.map(|mut outcomes| outcomes.pop().flatten()));
+                }
+            }
+            Err(err) => {
+                if let Some(request) = requests.into_iter().next() {
+                    answer(request, Err(err));
                 }
             }
         }
     }
+}
+
+fn answer(request: Request, outcome: Reply) {
+    if let Err(err) = &outcome {
+        tracing::warn!(error = %err, post = %request.post_id, "a vote failed");
+    }
+    let _ = request.reply.send(outcome);
 }
 
 /// The batch's transaction (committed by the caller); answers in request order. A lock

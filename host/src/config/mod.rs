@@ -38,6 +38,8 @@ pub struct Config {
     pub log: LogConfig,
     pub weather: crate::weather::WeatherConfig,
     pub notifications: crate::notifications::NotificationsConfig,
+    /// Who may read `/metrics` and `/readyz`.
+    pub ops: crate::ops::OpsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -270,6 +272,7 @@ impl Default for Config {
             log: LogConfig::default(),
             weather: crate::weather::WeatherConfig::default(),
             notifications: crate::notifications::NotificationsConfig::default(),
+            ops: crate::ops::OpsConfig::default(),
         }
     }
 }
@@ -405,6 +408,7 @@ impl Config {
         }
         self.weather.validate()?;
         self.notifications.validate()?;
+        self.ops.validate()?;
         let files = self.files.url.trim();
         if !(files.is_empty() || files.starts_with("file://") || files.starts_with("s3://")) {
             return Err("files.url must be empty, file://PATH or s3://BUCKET[/PREFIX]".into());

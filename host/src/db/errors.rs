@@ -5,6 +5,11 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error().is_some_and(|db| db.is_unique_violation())
 }
 
+/// True when the error is a foreign-key violation: the row referred to is gone.
+pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error().is_some_and(|db| db.is_foreign_key_violation())
+}
+
 /// The name of the violated constraint (PostgreSQL) or the message naming the table and
 /// column (`users.nickname_key`, SQLite): either way the column's name is in it.
 pub fn violated_constraint(err: &sqlx::Error) -> String {

@@ -14,7 +14,7 @@
 mod errors;
 mod write;
 
-pub use errors::{WriteError, is_unique_violation, violated_constraint};
+pub use errors::{WriteError, is_foreign_key_violation, is_unique_violation, violated_constraint};
 pub use write::{KeptConnection, RowLock, WriteFuture, WriteTx};
 
 use anyhow::Context;

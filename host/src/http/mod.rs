@@ -4,6 +4,7 @@
 
 pub mod client_ip;
 pub mod cursor;
+pub mod edge;
 pub mod extract;
 pub mod metrics;
 pub mod pagination;
@@ -14,7 +15,6 @@ use crate::config::HttpConfig;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
-use axum::middleware;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -24,8 +24,8 @@ use tower_http::trace::TraceLayer;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the application's routes in the stack every request passes: the problem fallback for
-/// unknown paths, panics caught as 500, the timeout (408), the body limit, problem rendering,
-/// metrics, tracing and the request id.
+/// unknown paths, panics caught as 500, the timeout (408), the body limit, the edge (problem
+/// rendering, metrics, `Connection: close` for unread bodies), tracing and the request id.
 pub fn with_middleware(routes: Router, config: &HttpConfig) -> Router {
     routes
         .fallback(problem::not_found)
@@ -35,9 +35,7 @@ pub fn with_middleware(routes: Router, config: &HttpConfig) -> Router {
             Duration::from_secs(config.request_timeout_secs.max(1)),
         ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(middleware::from_fn(problem::render))
-        .layer(middleware::from_fn(unread_body::close_if_unread))
-        .layer(middleware::from_fn(metrics::record))
+        .layer(edge::EdgeLayer)
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)

@@ -7,9 +7,7 @@
 use super::REQUEST_ID;
 use crate::error::Problem;
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{HeaderValue, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -17,10 +15,22 @@ pub const CONTENT_TYPE: &str = "application/problem+json";
 /// How much of an unstructured error body is kept as the problem's detail.
 const MAX_DETAIL_BYTES: usize = 512;
 
-pub async fn render(request: Request, next: Next) -> Response {
-    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let instance = request.uri().path().to_owned();
-    let mut response = next.run(request).await;
+/// What an error's problem document names besides the error: the path asked for and the
+/// request's id. Taken from the request before it is handed on (cheap clones of shared bytes).
+pub struct Origin {
+    path: Uri,
+    request_id: Option<HeaderValue>,
+}
+
+impl Origin {
+    pub fn of<B>(request: &Request<B>) -> Self {
+        Self { path: request.uri().clone(), request_id: request.headers().get(&REQUEST_ID).cloned() }
+    }
+}
+
+/// Gives `response` its problem document if it is an error: from the [`Problem`] a handler
+/// attached, or from its bare status.
+pub async fn render(origin: Origin, mut response: Response) -> Response {
     let problem = response.extensions_mut().remove::<Problem>();
     let status = response.status();
     let needs_rendering = problem.is_some()
@@ -33,6 +43,7 @@ pub async fn render(request: Request, next: Next) -> Response {
         Some(problem) => problem,
         None => from_status(status, body).await,
     };
+    let request_id = origin.request_id.as_ref().and_then(|value| value.to_str().ok());
     let mut body = Map::new();
     body.insert("type".into(), json!(format!("https://weatherwise.dev/problems/{}", problem.code)));
     body.insert("title".into(), json!(problem.title));
@@ -40,7 +51,7 @@ pub async fn render(request: Request, next: Next) -> Response {
     if let Some(detail) = problem.detail {
         body.insert("detail".into(), json!(detail));
     }
-    body.insert("instance".into(), json!(instance));
+    body.insert("instance".into(), json!(origin.path.path()));
     body.insert("code".into(), json!(problem.code));
     body.insert("request_id".into(), json!(request_id));
     if let Some(Value::Object(extra)) = problem.extra {

@@ -8,13 +8,16 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
-use axum::middleware::Next;
 use axum::response::Response;
 use futures::StreamExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub async fn close_if_unread(request: Request, next: Next) -> Response {
+/// Set once the request's body has been read to its end.
+pub struct BodyRead(Option<Arc<AtomicBool>>);
+
+/// Wraps a request that has a body so the end of its reading is seen.
+pub fn track(request: Request) -> (Request, BodyRead) {
     let has_body = request.headers().contains_key(TRANSFER_ENCODING)
         || request
             .headers()
@@ -22,7 +25,7 @@ pub async fn close_if_unread(request: Request, next: Next) -> Response {
             .and_then(|value| value.to_str().ok())
             .is_some_and(|length| length != "0");
     if !has_body {
-        return next.run(request).await;
+        return (request, BodyRead(None));
     }
     let finished = Arc::new(AtomicBool::new(false));
     let (parts, body) = request.into_parts();
@@ -31,9 +34,12 @@ pub async fn close_if_unread(request: Request, next: Next) -> Response {
         end.store(true, Ordering::Release);
         std::task::Poll::Ready(None)
     }));
-    let mut response = next.run(Request::from_parts(parts, Body::from_stream(tracked))).await;
-    if !finished.load(Ordering::Acquire) {
+    (Request::from_parts(parts, Body::from_stream(tracked)), BodyRead(Some(finished)))
+}
+
+/// Adds `Connection: close` to the answer of a request whose body was left unread.
+pub fn close_if_unread(read: &BodyRead, response: &mut Response) {
+    if read.0.as_ref().is_some_and(|finished| !finished.load(Ordering::Acquire)) {
         response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
     }
-    response
 }

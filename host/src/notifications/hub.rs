@@ -12,6 +12,8 @@ const STREAM_QUEUE: usize = 256;
 
 struct Listener {
     id: u64,
+    /// The session whose access token opened the stream; the stream ends with it.
+    session_id: String,
     sender: mpsc::Sender<Event>,
 }
 
@@ -51,7 +53,7 @@ impl Hub {
         self.listeners.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn register(self: &Arc<Self>, user_id: &str) -> Result<Registration, Refusal> {
+    pub fn register(self: &Arc<Self>, user_id: &str, session_id: &str) -> Result<Registration, Refusal> {
         let mut listeners = self.lock();
         if listeners.closed {
             return Err(Refusal::ShuttingDown);
@@ -62,7 +64,7 @@ impl Hub {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(STREAM_QUEUE);
-        streams.push(Listener { id, sender });
+        streams.push(Listener { id, session_id: session_id.to_owned(), sender });
         Ok(Registration { hub: self.clone(), user_id: user_id.to_owned(), id, receiver })
     }
 
@@ -75,6 +77,18 @@ impl Hub {
         streams.retain(|listener| listener.sender.try_send(event.clone()).is_ok());
         if streams.is_empty() {
             listeners.by_user.remove(&event.user_id);
+        }
+    }
+
+    /// Ends the streams opened with any of `session_ids` (the sessions have ended).
+    pub fn end_sessions(&self, user_id: &str, session_ids: &[String]) {
+        let mut listeners = self.lock();
+        let Some(streams) = listeners.by_user.get_mut(user_id) else {
+            return;
+        };
+        streams.retain(|listener| !session_ids.contains(&listener.session_id));
+        if streams.is_empty() {
+            listeners.by_user.remove(user_id);
         }
     }
 

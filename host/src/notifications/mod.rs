@@ -23,6 +23,10 @@ pub struct NotificationsConfig {
     pub max_streams_per_user: usize,
     /// Interval of the keep-alive comments that stop proxies from closing an idle stream.
     pub keep_alive_secs: u64,
+    /// How often a stream re-checks that its session is live. An ended session's streams are
+    /// closed at once on every instance through the bus; this bounds the delay if that
+    /// announcement is lost. A stream also ends when its access token expires.
+    pub session_check_secs: u64,
     /// Events kept per user for resuming (the newest ones).
     pub keep_per_user: i64,
     /// Events older than this are pruned whatever their number.
@@ -31,7 +35,13 @@ pub struct NotificationsConfig {
 
 impl Default for NotificationsConfig {
     fn default() -> Self {
-        Self { max_streams_per_user: 4, keep_alive_secs: 15, keep_per_user: 500, keep_days: 7 }
+        Self {
+            max_streams_per_user: 4,
+            keep_alive_secs: 15,
+            session_check_secs: 30,
+            keep_per_user: 500,
+            keep_days: 7,
+        }
     }
 }
 
@@ -39,6 +49,9 @@ impl NotificationsConfig {
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=64).contains(&self.max_streams_per_user) || self.keep_alive_secs == 0 {
             return Err("notifications: max_streams_per_user 1 to 64, keep_alive_secs above zero".into());
+        }
+        if !(1..=3600).contains(&self.session_check_secs) {
+            return Err("notifications: session_check_secs 1 to 3600".into());
         }
         if !(1..=100_000).contains(&self.keep_per_user) || !(1..=365).contains(&self.keep_days) {
             return Err("notifications: keep_per_user 1 to 100000, keep_days 1 to 365".into());

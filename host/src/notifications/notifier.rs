@@ -8,6 +8,7 @@
 use super::NotificationsConfig;
 use super::hub::{Hub, Refusal, Registration};
 use super::store::{Event, NotificationStore};
+use crate::bus::topics::SessionsEnded;
 use crate::bus::{EventBus, topics};
 use crate::db::Database;
 use crate::tasks::Tasks;
@@ -26,6 +27,7 @@ pub struct Notifier {
     bus: Arc<dyn EventBus>,
     hub: Arc<Hub>,
     keep_alive: Duration,
+    session_check: Duration,
 }
 
 impl Notifier {
@@ -41,8 +43,10 @@ impl Notifier {
             bus,
             hub: Hub::new(config.max_streams_per_user),
             keep_alive: Duration::from_secs(config.keep_alive_secs),
+            session_check: Duration::from_secs(config.session_check_secs),
         };
         notifier.follow(tasks).await?;
+        notifier.follow_ended_sessions(tasks).await?;
         Ok(notifier)
     }
 
@@ -76,9 +80,9 @@ impl Notifier {
         &self.store
     }
 
-    /// Opens a local stream for `user_id`.
-    pub fn register(&self, user_id: &str) -> Result<Registration, Refusal> {
-        self.hub.register(user_id)
+    /// Opens a local stream for `user_id`, ending when `session_id` does.
+    pub fn register(&self, user_id: &str, session_id: &str) -> Result<Registration, Refusal> {
+        self.hub.register(user_id, session_id)
     }
 
     /// Streams open on this instance for `user_id`.
@@ -89,6 +93,12 @@ impl Notifier {
     /// How often an idle stream sends a keep-alive comment.
     pub fn keep_alive(&self) -> Duration {
         self.keep_alive
+    }
+
+    /// How often a stream asks whether its session is still live, in case the announcement of
+    /// its end was lost.
+    pub fn session_check(&self) -> Duration {
+        self.session_check
     }
 
     /// Ends this instance's streams (at shutdown; clients reconnect elsewhere and resume).
@@ -111,6 +121,28 @@ impl Notifier {
                 match serde_json::from_slice::<Event>(&message.payload) {
                     Ok(event) => hub.deliver(&event),
                     Err(err) => tracing::warn!(error = %err, "an unreadable notification on the bus"),
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Every instance hears of ended sessions and closes their streams here.
+    async fn follow_ended_sessions(&self, tasks: &Tasks) -> anyhow::Result<()> {
+        let group = format!("sessions-{}", uuid::Uuid::new_v4().simple());
+        let mut subscription = self.bus.subscribe(topics::SESSIONS, &group).await?;
+        let hub = Arc::downgrade(&self.hub);
+        tasks.spawn_follower("ended sessions", move |stop| async move {
+            loop {
+                let message = tokio::select! {
+                    message = subscription.next() => message,
+                    () = stop.cancelled() => break,
+                };
+                let Some(message) = message else { break };
+                let Some(hub) = hub.upgrade() else { break };
+                match serde_json::from_slice::<SessionsEnded>(&message.payload) {
+                    Ok(ended) => hub.end_sessions(&ended.user_id, &ended.session_ids),
+                    Err(err) => tracing::warn!(error = %err, "an unreadable ended-sessions message"),
                 }
             }
         });

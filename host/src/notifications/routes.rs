@@ -10,7 +10,9 @@
 use super::hub::{Refusal, Registration};
 use super::notifier::Notifier;
 use super::store::Event;
+use crate::auth::extract::still_live;
 use crate::auth::{AuthUser, Authenticator};
+use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult};
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -20,6 +22,8 @@ use axum::routing::get;
 use futures::Stream;
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Events read from the backlog per query.
 const BACKLOG_PAGE: i64 = 100;
@@ -43,11 +47,12 @@ where
 #[tracing::instrument(skip_all)]
 pub async fn stream(
     State(notifier): State<Notifier>,
+    State(authenticator): State<Authenticator>,
     caller: AuthUser,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>> {
     let resume_after = last_event_id(&headers)?;
-    let registration = notifier.register(&caller.user_id).map_err(|refusal| match refusal {
+    let registration = notifier.register(&caller.user_id, &caller.session_id).map_err(|refusal| match refusal {
         Refusal::TooManyStreams => ApiError::RateLimited { retry_after_secs: 5 },
         Refusal::ShuttingDown => {
             ApiError::Unavailable { code: "shutting_down", detail: "this instance is shutting down".into() }
@@ -59,9 +64,10 @@ pub async fn stream(
         Some(seq) => seq,
         None => notifier.store().last_seq(&caller.user_id).await?,
     };
+    let session = SessionWatch::new(authenticator, caller, notifier.session_check());
     let feed = Feed {
         notifier: notifier.clone(),
-        user_id: caller.user_id,
+        session,
         last_sent,
         pending: VecDeque::new(),
         read_backlog: resume_after.is_some(),
@@ -91,7 +97,7 @@ fn last_event_id(headers: &HeaderMap) -> ApiResult<Option<i64>> {
 
 struct Feed {
     notifier: Notifier,
-    user_id: String,
+    session: SessionWatch,
     last_sent: i64,
     pending: VecDeque<Event>,
     read_backlog: bool,
@@ -110,7 +116,7 @@ impl Feed {
             }
             if self.read_backlog {
                 let page =
-                    match self.notifier.store().after(&self.user_id, self.last_sent, BACKLOG_PAGE).await {
+                    match self.notifier.store().after(&self.session.caller.user_id, self.last_sent, BACKLOG_PAGE).await {
                         Ok(page) => page,
                         Err(err) => {
                             // Ending the stream is safe: the client resumes from what it received.
@@ -122,14 +128,57 @@ impl Feed {
                 self.pending.extend(page);
                 continue;
             }
-            // `None`: the hub closed this stream (too slow, or shutting down).
-            let event = self.registration.receiver.recv().await?;
+            // `None`: the hub closed this stream (too slow, its session ended, or shutting down).
+            let event = tokio::select! {
+                event = self.registration.receiver.recv() => event?,
+                () = self.session.next_check() => {
+                    if self.session.is_over().await {
+                        return None;
+                    }
+                    continue;
+                }
+            };
             if event.seq == self.last_sent + 1 {
                 self.pending.push_back(event);
             } else if event.seq > self.last_sent {
                 self.read_backlog = true;
             }
         }
+    }
+}
+
+/// When a stream must end because its session did: the access token's expiry, and a periodic
+/// re-check in case the announcement of the session's end was lost.
+struct SessionWatch {
+    authenticator: Authenticator,
+    caller: AuthUser,
+    token_expires: Instant,
+    every: Duration,
+    next: Instant,
+}
+
+impl SessionWatch {
+    fn new(authenticator: Authenticator, caller: AuthUser, every: Duration) -> Self {
+        let left = caller.expires_at.saturating_sub(now_ms() / 1000).max(0);
+        let now = Instant::now();
+        let token_expires = now + Duration::from_secs(left.unsigned_abs());
+        Self { authenticator, caller, token_expires, every, next: now + every }
+    }
+
+    /// Sleeps until the next check is due.
+    async fn next_check(&self) {
+        tokio::time::sleep_until(self.next.min(self.token_expires)).await;
+    }
+
+    /// True once the token has expired or the session has ended (or cannot be checked: the
+    /// client resumes from what it received, with a token that can be).
+    async fn is_over(&mut self) -> bool {
+        let now = Instant::now();
+        if now >= self.token_expires {
+            return true;
+        }
+        self.next = now + self.every;
+        !still_live(&self.authenticator, &self.caller).await.unwrap_or(false)
     }
 }
 

@@ -1,6 +1,9 @@
 //! Operations endpoints, outside `/api/v1`: liveness, readiness, metrics, the API description.
 
+mod access;
 mod openapi;
+
+pub use access::{OpsAccess, OpsConfig, Operator};
 
 use crate::bus::EventBus;
 use crate::db::Database;
@@ -31,6 +34,7 @@ pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Adapters: FromRef<S>,
+    OpsAccess: FromRef<S>,
 {
     Router::new()
         .route("/healthz", get(healthz))
@@ -44,13 +48,14 @@ async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(json!({ "status": "ok" }))
 }
 
-/// Every adapter answers: database, state store, event bus, file store. 503 names the failing ones.
-async fn readyz(State(adapters): State<Adapters>) -> Response {
+/// Every adapter answers: database, state store, event bus, file store. 503 names the failing
+/// ones; why they fail goes to the log only (an error can carry hosts, paths and bucket names).
+async fn readyz(_operator: Operator, State(adapters): State<Adapters>) -> Response {
     let (database, state, bus, files) = tokio::join!(
-        check(adapters.db.ping()),
-        check(adapters.state.ping()),
-        check(adapters.bus.ping()),
-        check(adapters.files.ping()),
+        check("database", adapters.db.ping()),
+        check("state", adapters.state.ping()),
+        check("bus", adapters.bus.ping()),
+        check("files", adapters.files.ping()),
     );
     let checks = json!({
         "database": { "backend": adapters.db.engine().name(), "status": database },
@@ -58,7 +63,7 @@ async fn readyz(State(adapters): State<Adapters>) -> Response {
         "bus": { "backend": adapters.bus.backend(), "status": bus },
         "files": { "backend": adapters.files.backend(), "status": files },
     });
-    if [&database, &state, &bus, &files].iter().all(|status| status.as_str() == "ok") {
+    if [database, state, bus, files].iter().all(|status| *status == "ok") {
         return (StatusCode::OK, axum::Json(json!({ "status": "ready", "checks": checks }))).into_response();
     }
     tracing::warn!(%checks, "not ready");
@@ -68,15 +73,22 @@ async fn readyz(State(adapters): State<Adapters>) -> Response {
     response
 }
 
-async fn check(probe: impl std::future::Future<Output = anyhow::Result<()>>) -> String {
+/// `ok`, `failing` or `timed out`; a failure is logged with its reason.
+async fn check(adapter: &str, probe: impl std::future::Future<Output = anyhow::Result<()>>) -> &'static str {
     match tokio::time::timeout(CHECK_TIMEOUT, probe).await {
-        Ok(Ok(())) => "ok".into(),
-        Ok(Err(err)) => format!("error: {err}"),
-        Err(_) => "error: timed out".into(),
+        Ok(Ok(())) => "ok",
+        Ok(Err(err)) => {
+            tracing::warn!(adapter, error = %err, "readiness check failed");
+            "failing"
+        }
+        Err(_) => {
+            tracing::warn!(adapter, "readiness check timed out");
+            "timed out"
+        }
     }
 }
 
-async fn metrics() -> Response {
+async fn metrics(_operator: Operator) -> Response {
     let body = crate::http::metrics::handle().render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

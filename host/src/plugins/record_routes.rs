@@ -37,10 +37,13 @@ fn call_id(id: &str) -> ApiResult<&str> {
     responses((status = 200, body = CallRecord), (status = 404, description = "no such call")))]
 pub async fn call(
     State(plugins): State<PluginsState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<CallRecord>> {
-    Ok(axum::Json(plugins.registry.call_record(call_id(&id)?).await?))
+    let record = plugins.registry.call_record(call_id(&id)?).await?;
+    // A call's record holds what a user's photo showed; reading it is an admin action.
+    plugins.audit.record(Some(&admin.user_id), "plugin.call.read", &id, "").await?;
+    Ok(axum::Json(record))
 }
 
 /// Re-runs a recorded call exactly: same version, seed and inputs, vision answered from the

@@ -59,6 +59,17 @@ impl StateStore for MemoryState {
         Ok(())
     }
 
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        if inner.live(key, now).is_some() {
+            return Ok(false);
+        }
+        inner.entries.insert(key.to_owned(), Entry { value: value.to_owned(), expires: now + ttl });
+        inner.wrote(now);
+        Ok(true)
+    }
+
     async fn get_many(&self, keys: &[&str]) -> anyhow::Result<Vec<Option<String>>> {
         let now = Instant::now();
         let inner = self.lock();

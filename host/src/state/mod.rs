@@ -24,6 +24,9 @@ pub struct WindowCount {
 pub trait StateStore: Send + Sync + 'static {
     /// Sets `key` to `value`, expiring after `ttl`.
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()>;
+    /// Sets `key` only if it holds no live value; returns whether it was set. A cache filled
+    /// from the database uses this so it never overwrites a newer value written by `put`.
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool>;
     /// Reads several keys in one round trip; absent or expired keys are `None`.
     async fn get_many(&self, keys: &[&str]) -> anyhow::Result<Vec<Option<String>>>;
     /// Reads and deletes atomically: of concurrent callers, exactly one gets the value.

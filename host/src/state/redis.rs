@@ -66,6 +66,19 @@ impl StateStore for RedisState {
         Ok(())
     }
 
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
+    }
+
     async fn get_many(&self, keys: &[&str]) -> anyhow::Result<Vec<Option<String>>> {
         if keys.is_empty() {
             return Ok(Vec::new());

@@ -143,7 +143,7 @@ pub struct ReviewPage {
 #[tracing::instrument(skip_all)]
 pub async fn review_queue(
     State(verifier): State<Arc<Verifier>>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     Query(params): Query<QueueParams>,
 ) -> ApiResult<axum::Json<ReviewPage>> {
     let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
@@ -164,6 +164,8 @@ pub async fn review_queue(
         let Some(mission) = verifier.missions.get(&verification.mission_id).await? else { continue };
         items.push(review_item(verification, mission, max));
     }
+    let shown: Vec<&str> = items.iter().map(|item| item.verification.id.as_str()).collect();
+    verifier.audit.record(Some(&admin.user_id), "verification.queue.read", "review-queue", &shown.join(",")).await?;
     Ok(axum::Json(ReviewPage { items, next_cursor }))
 }
 
@@ -217,11 +219,13 @@ pub async fn review(
               (status = 404, description = "no such verification")))]
 pub async fn admin_photo(
     State(verifier): State<Arc<Verifier>>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     let verification =
         verifier.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+    // A user's photo seen by an admin is on the record, like every other admin action.
+    verifier.audit.record(Some(&admin.user_id), "verification.photo.read", &id, &verification.user_id).await?;
     photo_response(&verifier, &verification.normalised_key).await
 }
 
@@ -230,11 +234,12 @@ pub async fn admin_photo(
               (status = 404, description = "no such verification")))]
 pub async fn admin_verification(
     State(verifier): State<Arc<Verifier>>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ReviewItem>> {
     let verification =
         verifier.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
+    verifier.audit.record(Some(&admin.user_id), "verification.read", &id, &verification.user_id).await?;
     let mission = verifier
         .missions
         .get(&verification.mission_id)

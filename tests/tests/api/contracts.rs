@@ -80,8 +80,8 @@ async fn user_store_contract(db: Database) {
     });
     assert_eq!(join_all(racers).await.into_iter().filter(|ok| *ok).count(), 1);
 
-    assert!(users.delete(&created.id).await.expect("delete"));
-    assert!(!users.delete(&created.id).await.expect("delete twice"));
+    assert_eq!(users.delete(&created.id).await.expect("delete"), Some(Vec::new()));
+    assert_eq!(users.delete(&created.id).await.expect("delete twice"), None);
     assert!(users.by_id(&created.id).await.expect("by id").is_none());
 }
 
@@ -89,7 +89,7 @@ async fn session_store_contract(db: Database) {
     let users = SqlUsers::new(db.clone());
     let sessions = SqlSessions::new(db.clone());
     let user = users.create(new_user("s@example.com", "Sess")).await.expect("user");
-    let session = sessions.open(&user.id, "hash-1", 60_000).await.expect("open");
+    let session = sessions.open(&user.id, "hash-1", 60_000).await.expect("open").expect("user exists");
     assert!(sessions.is_active(&session).await.expect("active"));
 
     assert_eq!(
@@ -98,12 +98,15 @@ async fn session_store_contract(db: Database) {
     );
     assert_eq!(sessions.rotate("hash-unknown", "x").await.expect("rotate"), Rotation::Invalid);
     // Reuse of hash-1 revokes the family, so hash-2 dies too.
-    assert_eq!(sessions.rotate("hash-1", "hash-3").await.expect("rotate"), Rotation::Reused);
+    assert_eq!(
+        sessions.rotate("hash-1", "hash-3").await.expect("rotate"),
+        Rotation::Reused { user_id: user.id.clone(), session_id: session.clone() }
+    );
     assert!(!sessions.is_active(&session).await.expect("active"));
     assert_eq!(sessions.rotate("hash-2", "hash-4").await.expect("rotate"), Rotation::Invalid);
 
     // Concurrent rotations of one token: one winner.
-    let live = sessions.open(&user.id, "race", 60_000).await.expect("open");
+    let live = sessions.open(&user.id, "race", 60_000).await.expect("open").expect("user exists");
     let racers = (0..30).map(|i| {
         let sessions = sessions.clone();
         async move { sessions.rotate("race", &format!("race-next-{i}")).await.expect("rotate") }
@@ -113,11 +116,11 @@ async fn session_store_contract(db: Database) {
     assert!(!sessions.is_active(&live).await.expect("active"), "the losers' reuse revoked it");
 
     // Expired sessions do not rotate.
-    let _expired = sessions.open(&user.id, "old", -1).await.expect("open");
+    let _expired = sessions.open(&user.id, "old", -1).await.expect("open").expect("user exists");
     assert_eq!(sessions.rotate("old", "old-2").await.expect("rotate"), Rotation::Invalid);
 
-    let keep = sessions.open(&user.id, "keep", 60_000).await.expect("open");
-    let drop_me = sessions.open(&user.id, "drop", 60_000).await.expect("open");
+    let keep = sessions.open(&user.id, "keep", 60_000).await.expect("open").expect("user exists");
+    let drop_me = sessions.open(&user.id, "drop", 60_000).await.expect("open").expect("user exists");
     let revoked = sessions.revoke_all(&user.id, Some(&keep)).await.expect("revoke all");
     assert!(revoked.contains(&drop_me) && !revoked.contains(&keep));
     assert!(sessions.is_active(&keep).await.expect("active"));
@@ -125,10 +128,13 @@ async fn session_store_contract(db: Database) {
     assert!(!sessions.is_active(&keep).await.expect("active"));
 
     // Deleting the user removes its sessions.
-    let last = sessions.open(&user.id, "last", 60_000).await.expect("open");
-    users.delete(&user.id).await.expect("delete");
+    let last = sessions.open(&user.id, "last", 60_000).await.expect("open").expect("user exists");
+    let ended = users.delete(&user.id).await.expect("delete").expect("the user existed");
+    assert_eq!(ended, vec![last.clone()], "the deletion names the sessions it ended");
     assert!(!sessions.is_active(&last).await.expect("active"));
     assert_eq!(sessions.rotate("last", "x").await.expect("rotate"), Rotation::Invalid);
+    // A session cannot be opened for an account that no longer exists.
+    assert_eq!(sessions.open(&user.id, "after", 60_000).await.expect("open"), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -359,6 +365,21 @@ async fn state_contract(state: Arc<dyn StateStore>) {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(state.get_many(&["short"]).await.expect("get"), vec![None], "expired");
+
+    // put_if_absent: never overwrites a live value; of simultaneous callers exactly one sets it;
+    // an expired value counts as absent.
+    state.put("newer", "ended", Duration::from_secs(30)).await.expect("put");
+    assert!(!state.put_if_absent("newer", "live", Duration::from_secs(30)).await.expect("nx"));
+    assert_eq!(state.get_many(&["newer"]).await.expect("get"), vec![Some("ended".into())]);
+    let set = all_at_once(50, || {
+        let state = state.clone();
+        async move { state.put_if_absent("fresh", "v", Duration::from_millis(150)).await.expect("nx") }
+    })
+    .await;
+    assert_eq!(set.iter().filter(|set| **set).count(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(state.put_if_absent("fresh", "again", Duration::from_secs(30)).await.expect("nx"));
+    assert_eq!(state.get_many(&["fresh"]).await.expect("get"), vec![Some("again".into())]);
 
     // take: exactly one of many simultaneous callers gets the value.
     state.put("once", "token", Duration::from_secs(30)).await.expect("put");

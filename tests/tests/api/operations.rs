@@ -4,10 +4,12 @@ use super::plugin_support::{COFFEE, cup_mission};
 use serde_json::{Value, json};
 use std::time::Duration;
 use weatherwise_tests::fake_vision::{Behaviour, FakeVision};
-use weatherwise_tests::{Deployment, Mode, TestApp, both_modes};
+use weatherwise_tests::{Deployment, Mode, TestApp, assert_problem, both_modes};
 
 both_modes!(
     health_and_readiness_name_every_adapter,
+    metrics_and_readiness_can_require_a_token,
+    a_failing_adapter_is_named_without_its_reason,
     metrics_have_latency_by_route_and_status,
     openapi_and_docs_are_served,
     request_ids_are_echoed,
@@ -32,6 +34,46 @@ async fn health_and_readiness_name_every_adapter(mode: Mode) {
     for adapter in ["database", "state", "bus", "files"] {
         assert_eq!(ready["checks"][adapter]["status"], "ok", "{adapter}");
     }
+}
+
+async fn metrics_and_readiness_can_require_a_token(mode: Mode) {
+    const TOKEN: &str = "ops-token-0123456789abcdef";
+    let app = TestApp::spawn_with(mode, |config| {
+        config.ops.token = Some(weatherwise::config::Secret::new(TOKEN.into()));
+    })
+    .await;
+    for path in ["/metrics", "/readyz"] {
+        let anonymous = app.http.get(app.url(path)).send().await.expect("request");
+        assert_problem(anonymous, 401, "ops_token_required").await;
+        let wrong = app.http.get(app.url(path)).bearer_auth("ops-token-0123456789abcdeX").send().await;
+        assert_problem(wrong.expect("request"), 401, "ops_token_required").await;
+        let user = app.user().await;
+        let user_token = app.http.get(app.url(path)).bearer_auth(&user.access).send().await;
+        assert_problem(user_token.expect("request"), 401, "ops_token_required").await;
+        let allowed = app.http.get(app.url(path)).bearer_auth(TOKEN).send().await.expect("request");
+        assert_eq!(allowed.status(), 200, "{path} with the token");
+    }
+    let health = app.http.get(app.url("/healthz")).send().await.expect("request");
+    assert_eq!(health.status(), 200, "liveness tells nothing and stays public");
+
+    // Without a token configured they are public, as probes and scrapers expect by default.
+    let open = TestApp::spawn(mode).await;
+    assert_eq!(open.http.get(open.url("/metrics")).send().await.expect("request").status(), 200);
+}
+
+async fn a_failing_adapter_is_named_without_its_reason(mode: Mode) {
+    let mut deployment = Deployment::new(mode).await;
+    // A file store whose root disappears fails its check with an error naming the path.
+    let root = deployment.data_dir.path().join("doomed-files");
+    deployment.config.files.url = format!("file://{}", root.display());
+    let app = deployment.start().await;
+    assert_eq!(app.http.get(app.url("/readyz")).send().await.expect("request").status(), 200);
+    std::fs::remove_dir_all(&root).expect("remove the file store's root");
+    let ready = app.http.get(app.url("/readyz")).send().await.expect("request");
+    let problem = assert_problem(ready, 503, "not_ready").await;
+    let text = problem.to_string();
+    assert!(text.contains("failing"), "the failing adapter is named: {text}");
+    assert!(!text.contains("doomed-files") && !text.contains("os error"), "no reason leaks: {text}");
 }
 
 async fn metrics_have_latency_by_route_and_status(mode: Mode) {

@@ -8,12 +8,14 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use weatherwise::bus::topics;
+use weatherwise::community::Vote;
 use weatherwise_tests::{Mode, Session, TestApp, assert_problem, both_modes};
 
 both_modes!(
     community_votes_switch_and_withdraw_with_exact_counts,
     community_five_hundred_voters_race_on_one_post,
     community_votes_notify_the_author_on_the_bus,
+    community_a_failing_vote_fails_only_itself,
 );
 
 async fn counts(server: &TestApp, caller: &Session, id: &str) -> (i64, i64, Value) {
@@ -147,4 +149,34 @@ async fn community_votes_notify_the_author_on_the_bus(mode: Mode) {
     let second = next().await;
     assert_eq!((second["vote"].as_str(), second["helpful"].as_i64()), (Some("not_helpful"), Some(1)));
     assert_eq!(second["not_helpful"], 1);
+}
+
+async fn community_a_failing_vote_fails_only_itself(mode: Mode) {
+    let server = Arc::new(TestApp::spawn(mode).await);
+    let author = server.user().await;
+    let post = server.create_post(&author, "hot post", 37.5665, 126.978).await;
+    let id: Arc<str> = post["id"].as_str().expect("id").into();
+    let voters = server.users(200).await;
+    // Votes that cannot be stored (PostgreSQL refuses text with a NUL character) race the real
+    // ones, so they land in the same batches.
+    let bad = (0..40).map(|i| {
+        let server = server.clone();
+        tokio::spawn(async move {
+            let posts = server.state().community.posts.clone();
+            posts.vote(&format!("bad\0post-{i}"), &format!("ghost-{i}"), Some(Vote::Helpful)).await.is_ok()
+        })
+    });
+    let good = voters.iter().map(|voter| {
+        let (server, id, voter) = (server.clone(), id.clone(), voter.clone());
+        tokio::spawn(async move { server.vote(&voter, &id, Some("helpful")).await.status().as_u16() })
+    });
+    let (good, bad) = tokio::join!(join_all(good), join_all(bad));
+    let statuses: Vec<u16> = good.into_iter().map(|task| task.expect("voter")).collect();
+    assert!(statuses.iter().all(|status| *status == 200), "every well-formed vote is applied: {statuses:?}");
+    let refused = bad.into_iter().filter(|task| !*task.as_ref().expect("bad voter")).count();
+    // SQLite stores such text, so there the bad votes merely find no post.
+    let expected_refused = if mode == Mode::Scaled { 40 } else { 0 };
+    assert_eq!(refused, expected_refused, "each bad vote is answered on its own");
+    let (helpful, not_helpful, _) = counts(&server, &author, &id).await;
+    assert_eq!((helpful, not_helpful), (200, 0));
 }

@@ -72,8 +72,21 @@ async fn missions_without_a_model_wait_for_review_and_an_admin_decides(mode: Mod
     let mission_points = get(&app, &user.access, &format!("/missions/{mission}")).await["points"].clone();
     assert_eq!(points["total"], mission_points);
     assert!(queue(&app, &admin).await.is_empty());
+    let inspected = get(&app, &admin.access, &format!("/admin/verifications/{id}")).await;
+    assert_eq!(inspected["user_id"], user.user_id.as_str());
+
+    // Every read of the user's verification, photo and queue entry is on the record.
     let audit = get(&app, &admin.access, "/admin/audit").await;
-    assert!(audit.to_string().contains("verification.review"), "{audit}");
+    let entries = audit["entries"].as_array().unwrap_or_else(|| panic!("audit entries: {audit}"));
+    let recorded = |action: &str, target: &str| {
+        entries.iter().any(|entry| {
+            entry["action"] == action && entry["target"] == target && entry["actor"] == admin.user_id.as_str()
+        })
+    };
+    assert!(recorded("verification.review", &id), "{audit}");
+    assert!(recorded("verification.photo.read", &id), "{audit}");
+    assert!(recorded("verification.read", &id), "{audit}");
+    assert!(recorded("verification.queue.read", "review-queue"), "{audit}");
 }
 
 async fn missions_rejections_are_retried_within_the_daily_bound(mode: Mode) {
