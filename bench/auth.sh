@@ -65,13 +65,15 @@ for MODE in embedded scaled; do
   # The middleware stack alone, without storage or authentication.
   run_wrk http://127.0.0.1:18080/healthz > /tmp/ww-bench-healthz.txt
   summarise "$MODE GET /healthz" /tmp/ww-bench-healthz.txt
+  HEALTHZ_RPS=$(awk '/Requests\/sec/ {print $2}' /tmp/ww-bench-healthz.txt)
   run_wrk -H "Authorization: Bearer $TOKEN" http://127.0.0.1:18080/api/v1/me > /tmp/ww-bench-me.txt
   summarise "$MODE GET /api/v1/me" /tmp/ww-bench-me.txt
   ME_RPS=$(awk '/Requests\/sec/ {print $2}' /tmp/ww-bench-me.txt)
   run_wrk -s bench/login.lua http://127.0.0.1:18080/api/v1/auth/login > /tmp/ww-bench-login.txt
   summarise "$MODE POST /api/v1/auth/login" /tmp/ww-bench-login.txt
   non2xx=$(awk '/Non-2xx/ {print $NF}' /tmp/ww-bench-login.txt /tmp/ww-bench-me.txt | paste -sd+ | bc 2>/dev/null || echo 0)
-  echo "  $MODE: GET /me at $(python3 -c "print(round($ME_RPS/$HELLO_RPS, 3))")x hello-world; non-2xx answers: ${non2xx:-0}" | tee -a "$OUT"
+  ratio() { python3 -c "print(round($1/$HELLO_RPS, 3))"; }
+  echo "  $MODE: /healthz at $(ratio "$HEALTHZ_RPS")x, GET /me at $(ratio "$ME_RPS")x hello-world; non-2xx answers: ${non2xx:-0}" | tee -a "$OUT"
   kill $SERVER; wait $SERVER 2>/dev/null || true
   rm -rf "$DATA"
 done

@@ -6,11 +6,12 @@
 //! `main` and the tests both go through [`App::build`] and [`App::serve`], so the tests
 //! exercise the exact server that ships.
 
+use crate::accounts::cached_profiles::CachedProfiles;
 use crate::accounts::{SqlUsers, UserStore};
 use crate::audit::AuditLog;
 use crate::auth::kakao::KakaoClient;
-use crate::auth::password::Passwords;
 use crate::auth::live_sessions::LiveSessions;
+use crate::auth::password::Passwords;
 use crate::auth::sessions::{SessionStore, SqlSessions};
 use crate::auth::tokens::TokenService;
 use crate::auth::{AuthService, AuthState, Authenticator};
@@ -41,10 +42,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// The router's state: one field per domain state, each reachable by `FromRef`. Cloning it
-/// clones a handful of `Arc`s.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// The router's state. Axum clones it for every request, so it is one `Arc`: a clone is one
+/// count, not one per domain. Each domain's state is reached by `FromRef` (see [`Domains`]).
+#[derive(Clone)]
+pub struct AppState(Arc<Domains>);
+
+/// One field per domain state.
+pub struct Domains {
     pub authenticator: Authenticator,
     pub auth: AuthState,
     pub community: CommunityState,
@@ -58,6 +62,40 @@ pub struct AppState {
     pub ops_access: OpsAccess,
     pub trust_forwarded_for: TrustForwardedFor,
 }
+
+impl std::ops::Deref for AppState {
+    type Target = Domains;
+
+    fn deref(&self) -> &Domains {
+        &self.0
+    }
+}
+
+/// `FromRef<AppState>` for each domain state, cloning only that one.
+macro_rules! reach_domains {
+    ($($field:ident: $state:ty),* $(,)?) => {
+        $(impl FromRef<AppState> for $state {
+            fn from_ref(app: &AppState) -> Self {
+                app.0.$field.clone()
+            }
+        })*
+    };
+}
+
+reach_domains!(
+    authenticator: Authenticator,
+    auth: AuthState,
+    community: CommunityState,
+    missions: Arc<MissionService>,
+    verification: Arc<Verifier>,
+    points: PointsService,
+    notifier: Notifier,
+    plugins: PluginsState,
+    weather: WeatherService,
+    adapters: Adapters,
+    ops_access: OpsAccess,
+    trust_forwarded_for: TrustForwardedFor,
+);
 
 /// Votes on one post within this long reach its author as one notice.
 const VOTE_NOTICE_WINDOW: Duration = Duration::from_secs(2);
@@ -124,12 +162,13 @@ impl App {
         let audit = AuditLog::new(db.clone());
         let missions = MissionStore::new(db.clone());
         let verifications = VerificationStore::new(db.clone());
-        let users: Arc<dyn UserStore> = Arc::new(SqlUsers::new(db.clone()));
+        let users: Arc<dyn UserStore> =
+            Arc::new(CachedProfiles::new(SqlUsers::new(db.clone()), state.clone()));
         let sessions: Arc<dyn SessionStore> = Arc::new(SqlSessions::new(db.clone()));
         let live_sessions =
             Arc::new(LiveSessions::new(sessions.clone(), state.clone(), config.auth.access_ttl_secs));
         let authenticator = Authenticator::new(tokens.clone(), live_sessions.clone(), users.clone());
-        let state = AppState {
+        let state = AppState(Arc::new(Domains {
             authenticator,
             auth: Arc::new(AuthService {
                 users: users.clone(),
@@ -180,7 +219,7 @@ impl App {
             adapters: Adapters { db, state, bus, files },
             ops_access: OpsAccess::from_config(&config.ops),
             trust_forwarded_for: TrustForwardedFor(config.http.trust_forwarded_for),
-        };
+        }));
         Ok(Self { config, state, tasks })
     }
 

@@ -148,7 +148,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin { command } => {
             let db = crate::db::Database::connect(&config.database_url(), 1).await?;
             db.migrate().await?;
-            let users = crate::accounts::SqlUsers::new(db);
+            // Through the profile cache of the deployment's state store, so a scaled
+            // deployment's `/me` shows the new role at once.
+            let state = crate::state::connect(config.state.url.expose(), &config.state.key_prefix).await?;
+            let users = crate::accounts::cached_profiles::CachedProfiles::new(
+                crate::accounts::SqlUsers::new(db),
+                state,
+            );
             let (email, role) = match &command {
                 AdminCommand::Grant { email } => (email, Role::Admin),
                 AdminCommand::Revoke { email } => (email, Role::User),

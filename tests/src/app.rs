@@ -11,8 +11,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use weatherwise::accounts::NewUser;
 use weatherwise::accounts::nickname::Nickname;
-use weatherwise::auth::sessions::new_refresh_token;
 use weatherwise::app::{App, AppState};
+use weatherwise::auth::sessions::new_refresh_token;
 use weatherwise::config::Config;
 
 pub struct TestApp {

@@ -2,6 +2,7 @@
 //!
 //! Credentials and sessions belong to [`crate::auth`]; this domain owns the `users` table.
 
+pub mod cached_profiles;
 pub mod model;
 pub mod nickname;
 pub mod routes;

@@ -63,19 +63,19 @@ pub struct DeleteMe {
 }
 
 async fn current_user(auth: &AuthState, caller: &AuthUser) -> ApiResult<super::User> {
-    auth.users
-        .by_id(&caller.user_id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(|| ApiError::unauthorized("account_deleted", "this account no longer exists"))
+    auth.users.by_id(&caller.user_id).await.map_err(store_error)?.ok_or_else(account_gone)
+}
+
+fn account_gone() -> ApiError {
+    ApiError::unauthorized("account_deleted", "this account no longer exists")
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, description = "not authenticated")))]
 #[tracing::instrument(skip_all)]
 pub async fn me(State(auth): State<AuthState>, caller: AuthUser) -> ApiResult<axum::Json<UserView>> {
-    let user = current_user(&auth, &caller).await?;
-    Ok(axum::Json(UserView::from(&user)))
+    let view = auth.users.view(&caller.user_id).await.map_err(store_error)?;
+    Ok(axum::Json(view.ok_or_else(account_gone)?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = UpdateMe,

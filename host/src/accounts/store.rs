@@ -1,6 +1,6 @@
 //! Storage of users, one SQL text for both engines.
 
-use super::model::{Role, User};
+use super::model::{Role, User, UserView};
 use crate::db::{Database, RowLock, is_unique_violation, now_ms, violated_constraint};
 use crate::language::Language;
 use async_trait::async_trait;
@@ -31,6 +31,10 @@ pub enum UserStoreError {
 pub trait UserStore: Send + Sync + 'static {
     async fn create(&self, user: NewUser) -> Result<User, UserStoreError>;
     async fn by_id(&self, id: &str) -> Result<Option<User>, UserStoreError>;
+    /// What `/me` shows of the user (a cache may answer it).
+    async fn view(&self, id: &str) -> Result<Option<UserView>, UserStoreError> {
+        Ok(self.by_id(id).await?.as_ref().map(UserView::from))
+    }
     async fn by_email(&self, email: &str) -> Result<Option<User>, UserStoreError>;
     async fn by_kakao_id(&self, kakao_id: &str) -> Result<Option<User>, UserStoreError>;
     /// Returns the updated user, or `None` when the user no longer exists.
@@ -45,7 +49,6 @@ pub trait UserStore: Send + Sync + 'static {
         language: Option<Language>,
     ) -> Result<Option<User>, UserStoreError>;
     async fn set_role_by_email(&self, email: &str, role: Role) -> Result<bool, UserStoreError>;
-    /// Removes the user and, by cascade, their sessions.
     /// Deletes the user and, in the same transaction, its sessions, so no session can be opened
     /// for the account once this returns. Returns the ids of the sessions that were live (their
     /// access tokens must be refused from now on), or `None` when there was no such user.

@@ -33,7 +33,11 @@ fn key(session_id: &str) -> String {
 }
 
 impl LiveSessions {
-    pub fn new(sessions: Arc<dyn SessionStore>, remembered: Arc<dyn StateStore>, access_ttl_secs: u64) -> Self {
+    pub fn new(
+        sessions: Arc<dyn SessionStore>,
+        remembered: Arc<dyn StateStore>,
+        access_ttl_secs: u64,
+    ) -> Self {
         let remember_ended = Duration::from_secs(access_ttl_secs.saturating_add(60));
         Self { sessions, remembered, remember_ended }
     }

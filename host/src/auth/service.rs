@@ -151,9 +151,11 @@ pub async fn end_sessions(auth: &AuthService, user_id: &str, session_ids: &[Stri
 pub async fn start_session(auth: &AuthService, user: &User) -> ApiResult<TokenPair> {
     let (refresh_token, hash) = new_refresh_token();
     let ttl_ms = i64::try_from(auth.config.refresh_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let session_id = auth.sessions.open(&user.id, &hash, ttl_ms).await?.ok_or_else(|| {
-        ApiError::unauthorized("account_deleted", "this account no longer exists")
-    })?;
+    let session_id = auth
+        .sessions
+        .open(&user.id, &hash, ttl_ms)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("account_deleted", "this account no longer exists"))?;
     token_pair(auth, user, &session_id, refresh_token)
 }
 

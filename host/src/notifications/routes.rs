@@ -52,12 +52,14 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<sse::Event, Infallible>>>> {
     let resume_after = last_event_id(&headers)?;
-    let registration = notifier.register(&caller.user_id, &caller.session_id).map_err(|refusal| match refusal {
-        Refusal::TooManyStreams => ApiError::RateLimited { retry_after_secs: 5 },
-        Refusal::ShuttingDown => {
-            ApiError::Unavailable { code: "shutting_down", detail: "this instance is shutting down".into() }
-        }
-    })?;
+    let registration =
+        notifier.register(&caller.user_id, &caller.session_id).map_err(|refusal| match refusal {
+            Refusal::TooManyStreams => ApiError::RateLimited { retry_after_secs: 5 },
+            Refusal::ShuttingDown => ApiError::Unavailable {
+                code: "shutting_down",
+                detail: "this instance is shutting down".into(),
+            },
+        })?;
     // Without Last-Event-ID the stream starts now; the read comes after registering, so an event
     // committed in between is either counted here or delivered live.
     let last_sent = match resume_after {
@@ -115,15 +117,19 @@ impl Feed {
                 return Some((Ok(to_sse(&event)), self));
             }
             if self.read_backlog {
-                let page =
-                    match self.notifier.store().after(&self.session.caller.user_id, self.last_sent, BACKLOG_PAGE).await {
-                        Ok(page) => page,
-                        Err(err) => {
-                            // Ending the stream is safe: the client resumes from what it received.
-                            tracing::warn!(error = %err, "reading the notification backlog failed");
-                            return None;
-                        }
-                    };
+                let page = match self
+                    .notifier
+                    .store()
+                    .after(&self.session.caller.user_id, self.last_sent, BACKLOG_PAGE)
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(err) => {
+                        // Ending the stream is safe: the client resumes from what it received.
+                        tracing::warn!(error = %err, "reading the notification backlog failed");
+                        return None;
+                    }
+                };
                 self.read_backlog = page.len() as i64 == BACKLOG_PAGE;
                 self.pending.extend(page);
                 continue;

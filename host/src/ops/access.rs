@@ -59,10 +59,14 @@ where
         let OpsAccess(Some(expected)) = OpsAccess::from_ref(state) else {
             return Ok(Self);
         };
-        let presented = parts.headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(bearer_token);
+        let presented =
+            parts.headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(bearer_token);
         match presented {
             Some(token) if bool::from(token.as_bytes().ct_eq(expected.expose().as_bytes())) => Ok(Self),
-            _ => Err(ApiError::unauthorized("ops_token_required", "send the operations token as a bearer token")),
+            _ => Err(ApiError::unauthorized(
+                "ops_token_required",
+                "send the operations token as a bearer token",
+            )),
         }
     }
 }

@@ -3,7 +3,7 @@
 mod access;
 mod openapi;
 
-pub use access::{OpsAccess, OpsConfig, Operator};
+pub use access::{Operator, OpsAccess, OpsConfig};
 
 use crate::bus::EventBus;
 use crate::db::Database;

@@ -74,8 +74,7 @@ impl PluginEngine {
         // The deadline bounds the component's own time: time spent waiting for the host's
         // vision requests is given back, and those have their own budget (`vision_timeout_ms`).
         store.epoch_deadline_callback(move |context| {
-            let sandbox = context.data();
-            let own = sandbox.started.elapsed().saturating_sub(sandbox.vision_wait);
+            let own = context.data().clock.own_time();
             if own >= own_time {
                 return Err(Trap::Interrupt.into());
             }

@@ -15,6 +15,7 @@
 
 pub mod bindings;
 pub mod bundled;
+pub mod call_clock;
 pub mod calls;
 pub mod cli;
 pub mod dry_run;

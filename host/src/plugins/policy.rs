@@ -13,7 +13,7 @@ use crate::missions::MissionContent;
 use crate::verification::{PhotoFeatures, Verdict};
 use crate::vision::Vision;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmtime::component::Component;
 
 /// A verification policy version, compiled once and pre-linked for the contract version it
@@ -67,13 +67,20 @@ impl LoadedPolicy {
         language: Language,
         seed: u64,
     ) -> Result<Verified, CallError> {
-        let timeout = engine.limits.policy_timeout();
-        let mut store = engine.store(Sandbox::new(&self.name, &engine.limits, vision, seed))?;
+        let sandbox = Sandbox::new(&self.name, &engine.limits, vision, seed);
+        let clock = sandbox.clock.clone();
+        let mut store = engine.store(sandbox)?;
         let run = self.bindings.verify(&mut store, mission, &photo, language);
-        let result = match tokio::time::timeout(timeout, run).await {
-            Err(_) => return Err(CallError::new(CallErrorKind::Timeout, "wall-time budget spent")),
-            Ok(Err(err)) => return Err(engine.classify(&err, &store)),
-            Ok(Ok(result)) => result,
+        // The component's own time and the vision time are budgeted apart, whether it runs or
+        // waits in the host (a WASI sleep counts as its own time).
+        let limits = &engine.limits;
+        let spent = clock.budget_spent(limits.timeout(), Duration::from_millis(limits.vision_timeout_ms));
+        let result = tokio::select! {
+            outcome = run => match outcome {
+                Err(err) => return Err(engine.classify(&err, &store)),
+                Ok(result) => result,
+            },
+            () = spent => return Err(CallError::new(CallErrorKind::Timeout, "wall-time budget spent")),
         };
         let fuel_used = engine.limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let verdict = result.map_err(|message| CallError::new(CallErrorKind::PluginError, message))?;

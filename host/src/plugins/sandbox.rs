@@ -3,6 +3,7 @@
 //! every contract version ([`super::bindings`]) come down to [`Sandbox::log_line`] and
 //! [`Sandbox::grade_photo`].
 
+use super::call_clock::CallClock;
 use super::rng::SeededRng;
 use crate::vision::{Vision, VisionError};
 use std::sync::Arc;
@@ -21,8 +22,10 @@ pub struct Sandbox {
     log_lines: u32,
     max_log_lines: u32,
     pub dropped_log_lines: u32,
+    /// The cap on all of the instance's linear memories together (a component may have several).
     max_memory_bytes: usize,
-    /// The largest linear memory the component asked for, in bytes.
+    /// The linear memories' sizes added up, now and at most, in bytes.
+    total_memory_bytes: usize,
     pub peak_memory_bytes: usize,
     /// Set when the component asked for more memory than its cap.
     pub memory_denied: bool,
@@ -31,10 +34,8 @@ pub struct Sandbox {
     max_vision_calls: u32,
     vision_tokens: u32,
     max_vision_tokens: u32,
-    /// When the call started, and how much of it went to waiting for vision answers: the
-    /// epoch deadline bounds the difference.
-    pub started: std::time::Instant,
-    pub vision_wait: std::time::Duration,
+    /// Where the call's time went: the epoch deadline and the call's watchdog read it.
+    pub clock: Arc<CallClock>,
 }
 
 impl Sandbox {
@@ -48,6 +49,7 @@ impl Sandbox {
             max_log_lines: limits.max_log_lines,
             dropped_log_lines: 0,
             max_memory_bytes: limits.max_memory_bytes,
+            total_memory_bytes: 0,
             peak_memory_bytes: 0,
             memory_denied: false,
             vision,
@@ -55,8 +57,7 @@ impl Sandbox {
             max_vision_calls: limits.max_vision_calls,
             vision_tokens: 0,
             max_vision_tokens: limits.max_vision_tokens,
-            started: std::time::Instant::now(),
-            vision_wait: std::time::Duration::ZERO,
+            clock: CallClock::start(),
         }
     }
 }
@@ -107,17 +108,21 @@ impl WasiView for Sandbox {
 }
 
 impl ResourceLimiter for Sandbox {
+    /// Called for every linear memory as it is created (from zero) and grown, so the running
+    /// total covers them all.
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max_memory_bytes {
+        let total = self.total_memory_bytes.saturating_sub(current).saturating_add(desired);
+        if total > self.max_memory_bytes {
             self.memory_denied = true;
             return Ok(false);
         }
-        self.peak_memory_bytes = self.peak_memory_bytes.max(desired);
+        self.total_memory_bytes = total;
+        self.peak_memory_bytes = self.peak_memory_bytes.max(total);
         Ok(true)
     }
 
@@ -179,11 +184,29 @@ impl Sandbox {
             return Err(VisionError::InvalidAnswer);
         }
         let remaining = self.max_vision_tokens - self.vision_tokens;
-        let asked = std::time::Instant::now();
+        self.clock.vision_started();
         let outcome = vision.grade(photo, prompt, json_schema, remaining).await;
-        self.vision_wait += asked.elapsed();
+        self.clock.vision_finished();
         let tokens = outcome.as_ref().map_or(0, |answer| answer.tokens);
         self.vision_tokens = self.vision_tokens.saturating_add(tokens);
         outcome.map(|answer| answer.content)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_cap_covers_all_memories_together() {
+        let limits = super::super::Limits { max_memory_bytes: 64 << 20, ..Default::default() };
+        let mut sandbox = Sandbox::new("many-memories", &limits, None, 0);
+        assert!(sandbox.memory_growing(0, 40 << 20, None).expect("first memory"));
+        assert!(!sandbox.memory_growing(0, 40 << 20, None).expect("second memory"), "over the total");
+        assert!(sandbox.memory_denied);
+        assert!(sandbox.memory_growing(0, 20 << 20, None).expect("a smaller second memory"));
+        assert!(sandbox.memory_growing(40 << 20, 44 << 20, None).expect("the first grows"));
+        assert!(!sandbox.memory_growing(20 << 20, 21 << 20, None).expect("the second grows"), "64 MiB used");
+        assert_eq!(sandbox.peak_memory_bytes, 64 << 20);
     }
 }

@@ -165,7 +165,10 @@ pub async fn review_queue(
         items.push(review_item(verification, mission, max));
     }
     let shown: Vec<&str> = items.iter().map(|item| item.verification.id.as_str()).collect();
-    verifier.audit.record(Some(&admin.user_id), "verification.queue.read", "review-queue", &shown.join(",")).await?;
+    verifier
+        .audit
+        .record(Some(&admin.user_id), "verification.queue.read", "review-queue", &shown.join(","))
+        .await?;
     Ok(axum::Json(ReviewPage { items, next_cursor }))
 }
 
@@ -225,7 +228,10 @@ pub async fn admin_photo(
     let verification =
         verifier.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
     // A user's photo seen by an admin is on the record, like every other admin action.
-    verifier.audit.record(Some(&admin.user_id), "verification.photo.read", &id, &verification.user_id).await?;
+    verifier
+        .audit
+        .record(Some(&admin.user_id), "verification.photo.read", &id, &verification.user_id)
+        .await?;
     photo_response(&verifier, &verification.normalised_key).await
 }
 

@@ -31,6 +31,11 @@ impl Guest for Hostile {
             "bad-confidence" => {
                 Ok(Verdict { decision: Decision::Approved, confidence: 7.5, reason: "sure".into() })
             }
+            // Waits in the host on a WASI clock pollable, where no epoch deadline reaches.
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                Ok(Verdict { decision: Decision::Approved, confidence: 1.0, reason: "woke up".into() })
+            }
             "spin" => loop {
                 std::hint::black_box(&photo);
             },

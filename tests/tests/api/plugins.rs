@@ -272,6 +272,17 @@ async fn a_policy_cannot_exceed_its_vision_budget_or_bad_output() {
     let err =
         hostile.verify(&engine, None, &mission("spin"), photo(), Language::Ko, 0).await.expect_err("spins");
     assert!(matches!(err.kind, CallErrorKind::OutOfFuel | CallErrorKind::Timeout));
+
+    // A sleep waits in the host, not in wasm: it still counts against the policy's own time
+    // (500 ms here), not the much longer budget its vision requests would have.
+    let limits = Limits { vision_timeout_ms: 60_000, ..test_limits() };
+    let engine = PluginEngine::new(limits).expect("engine");
+    let sleeper = policy(&engine, "hostile_policy");
+    let started = std::time::Instant::now();
+    let err =
+        sleeper.verify(&engine, None, &mission("sleep"), photo(), Language::Ko, 0).await.expect_err("sleeps");
+    assert_eq!(err.kind, CallErrorKind::Timeout);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "stopped after {:?}", started.elapsed());
 }
 
 fn has_hangul(text: &str) -> bool {

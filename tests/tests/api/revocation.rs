@@ -26,8 +26,13 @@ async fn refused_everywhere(app: &TestApp, token: &str, post_id: &str, who: &str
     let body = json!({ "title": "after the end", "body": "본문", "lat": 37.5, "lon": 127.0 });
     let post = app.post_json_as(token, "/posts", &body).await;
     assert_eq!(post.status(), 401, "POST /posts for {who}");
-    let today =
-        app.http.get(app.api("/missions/today?lat=37.5&lon=127.0")).bearer_auth(token).send().await.expect("request");
+    let today = app
+        .http
+        .get(app.api("/missions/today?lat=37.5&lon=127.0"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(today.status(), 401, "GET /missions/today for {who}");
     let vote = app
         .http
@@ -109,7 +114,8 @@ async fn refresh_reuse_ends_every_access_token_of_the_session(mode: Mode) {
 
     refused_everywhere(&app, &thief_access, post_id, "the thief's rotated token").await;
     refused_everywhere(&app, &victim.access, post_id, "the original access token").await;
-    let stolen_refresh = app.post_json("/auth/refresh", &json!({ "refresh_token": thief["refresh_token"] })).await;
+    let stolen_refresh =
+        app.post_json("/auth/refresh", &json!({ "refresh_token": thief["refresh_token"] })).await;
     assert_problem(stolen_refresh, 401, "invalid_refresh_token").await;
 }
 
@@ -232,7 +238,8 @@ async fn a_login_racing_deletion_leaves_no_usable_session(mode: Mode) {
                 continue;
             };
             refused_everywhere(&app, token, post_id, "a login that raced the deletion").await;
-            let refresh = app.post_json("/auth/refresh", &json!({ "refresh_token": login["refresh_token"] })).await;
+            let refresh =
+                app.post_json("/auth/refresh", &json!({ "refresh_token": login["refresh_token"] })).await;
             assert_eq!(refresh.status(), 401, "its refresh token");
         }
     }
