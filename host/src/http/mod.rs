@@ -3,6 +3,7 @@
 //! latency histogram.
 
 pub mod client_ip;
+pub mod control_chars;
 pub mod cursor;
 pub mod extract;
 pub mod metrics;
@@ -24,11 +25,12 @@ use tower_http::trace::TraceLayer;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the application's routes in the stack every request passes: the problem fallback for
-/// unknown paths, panics caught as 500, the timeout (408), the body limit, problem rendering,
-/// metrics, tracing and the request id.
+/// unknown paths, control characters refused in the path and query, panics caught as 500, the
+/// timeout (408), the body limit, problem rendering, metrics, tracing and the request id.
 pub fn with_middleware(routes: Router, config: &HttpConfig) -> Router {
     routes
         .fallback(problem::not_found)
+        .layer(middleware::from_fn(control_chars::refuse_in_uri))
         .layer(CatchPanicLayer::custom(problem::panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
