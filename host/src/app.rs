@@ -17,7 +17,7 @@ use crate::community::vote_notices::VoteNotices;
 use crate::community::{CommunityState, SqlPosts};
 use crate::config::Config;
 use crate::db::Database;
-use crate::http::client_ip::TrustForwardedFor;
+use crate::http::client_ip::TrustedProxies;
 use crate::missions::{MissionService, MissionStore};
 use crate::notifications::Notifier;
 use crate::ops::Adapters;
@@ -54,7 +54,7 @@ pub struct AppState {
     pub plugins: PluginsState,
     pub weather: WeatherService,
     pub adapters: Adapters,
-    pub trust_forwarded_for: TrustForwardedFor,
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Votes on one post within this long reach its author as one notice.
@@ -171,7 +171,7 @@ impl App {
             plugins: PluginsState { registry, vision, audit },
             weather,
             adapters: Adapters { db, state, bus, files },
-            trust_forwarded_for: TrustForwardedFor(config.http.trust_forwarded_for),
+            trusted_proxies: TrustedProxies::from_config(&config.http).map_err(anyhow::Error::msg)?,
         };
         Ok(Self { config, state, tasks })
     }
