@@ -35,7 +35,6 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::FromRef;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -219,30 +218,27 @@ impl App {
         crate::verification::worker::start(&self.state.verification, &self.tasks);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let notifier = self.state.notifier.clone();
-        let server = axum::serve(listener, self.router().into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: draining connections");
-                // Event streams never finish by themselves; their clients resume elsewhere.
-                notifier.close();
-                let _ = stopping_tx.send(());
-            });
-        let drained = async { server.await.context("serving HTTP") };
-        tokio::pin!(drained);
-        let outcome = tokio::select! {
-            result = &mut drained => result,
+        let limits = crate::http::server::ConnectionLimits::from(&self.config.http);
+        let server = crate::http::server::serve(listener, self.router(), limits, async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining connections");
+            // Event streams never finish by themselves; their clients resume elsewhere.
+            notifier.close();
+            let _ = stopping_tx.send(());
+        });
+        tokio::select! {
+            () = server => {}
             () = async {
                 let _ = stopping_rx.await;
                 tokio::time::sleep(grace).await;
             } => {
                 tracing::warn!("grace period over: closing the remaining connections");
-                Ok(())
             }
-        };
+        }
         self.tasks.shutdown(grace).await;
         self.state.adapters.db.close().await;
         tracing::info!("stopped");
-        outcome
+        Ok(())
     }
 }
 

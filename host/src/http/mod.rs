@@ -9,7 +9,9 @@ pub mod extract;
 pub mod metrics;
 pub mod pagination;
 pub mod problem;
+pub mod server;
 pub mod unread_body;
+pub mod watchdog;
 
 use crate::config::HttpConfig;
 use axum::Router;
