@@ -191,3 +191,69 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Watchdog<IO> {
         Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+    const TIMEOUTS: Timeouts =
+        Timeouts { header_read: Duration::from_millis(200), idle: Duration::from_millis(300) };
+
+    /// Reads until the watchdog fails the socket; the error and how long that took.
+    async fn read_until_failed(watched: &mut Watchdog<DuplexStream>) -> (io::Error, Duration) {
+        let started = Instant::now();
+        let mut buffer = [0u8; 64];
+        loop {
+            if let Err(err) = watched.read(&mut buffer).await {
+                return (err, started.elapsed());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_in_progress_keeps_a_quiet_connection_open() {
+        let (socket, _client) = tokio::io::duplex(64);
+        let requests = Requests::default();
+        let mut watched = Watchdog::new(socket, TIMEOUTS, requests.clone());
+        let handling = requests.begin();
+        let mut byte = [0u8; 1];
+        let quiet = tokio::time::timeout(TIMEOUTS.idle * 3, watched.read(&mut byte)).await;
+        assert!(quiet.is_err(), "closed while a request was in progress");
+        drop(handling);
+        let (err, after) = read_until_failed(&mut watched).await;
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(after <= TIMEOUTS.idle * 4, "idle only after {after:?}");
+    }
+
+    #[tokio::test]
+    async fn each_request_has_its_own_header_deadline() {
+        let (socket, mut client) = tokio::io::duplex(1024);
+        let requests = Requests::default();
+        let mut watched = Watchdog::new(socket, TIMEOUTS, requests.clone());
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.expect("first request");
+        let mut buffer = [0u8; 64];
+        let _ = watched.read(&mut buffer).await.expect("first request read");
+        // Its headers were complete, and it was answered.
+        drop(requests.begin());
+        // The next one trickles: bytes keep moving, so only its header deadline can end it.
+        let trickle = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if client.write_all(b"X-Trickle: 1\r\n").await.is_err() {
+                    return;
+                }
+            }
+        };
+        let outcome = tokio::time::timeout(Duration::from_secs(5), async {
+            tokio::select! {
+                failed = read_until_failed(&mut watched) => Some(failed),
+                () = trickle => None,
+            }
+        })
+        .await;
+        let (err, after) = outcome.expect("the trickled headers are cut off").expect("the socket failed");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(after <= TIMEOUTS.header_read * 5, "cut off only after {after:?}");
+    }
+}

@@ -23,15 +23,25 @@ const GIVE_UP: Duration = Duration::from_secs(20);
 const TRICKLERS: usize = 300;
 const SILENT: usize = 100;
 
-/// Opens a connection and sends a request's headers one line every 500 ms, forever. Returns
-/// how long the server kept the connection open, or `None` if it had not closed it by
+/// Opens a connection (and, if `after_a_request`, has one request answered on it first), then
+/// sends a request's headers one line every 500 ms, forever. Returns how long the server kept
+/// the connection open from the first trickled line, or `None` if it had not closed it by
 /// [`GIVE_UP`].
-async fn trickle_headers(address: SocketAddr, connected: tokio::sync::mpsc::Sender<()>) -> Option<Duration> {
+async fn trickle_headers(
+    address: SocketAddr,
+    after_a_request: bool,
+    connected: tokio::sync::mpsc::Sender<()>,
+) -> Option<Duration> {
     let mut stream = TcpStream::connect(address).await.expect("connect");
+    let mut buffer = [0u8; 512];
+    if after_a_request {
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: weatherwise\r\n\r\n").await.expect("request");
+        let read = stream.read(&mut buffer).await.expect("answer");
+        assert!(buffer[..read].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buffer[..read]));
+    }
     let started = Instant::now();
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: weatherwise\r\n").await.expect("first line");
     let _ = connected.send(()).await;
-    let mut buffer = [0u8; 512];
     while started.elapsed() < GIVE_UP {
         tokio::select! {
             read = stream.read(&mut buffer) => match read {
@@ -76,8 +86,10 @@ async fn slow_and_silent_connections_are_closed_while_others_are_served() {
 
     let (connected_tx, mut connected_rx) = tokio::sync::mpsc::channel(TRICKLERS);
     let mut tricklers = JoinSet::new();
-    for _ in 0..TRICKLERS {
-        tricklers.spawn(trickle_headers(app.address, connected_tx.clone()));
+    for n in 0..TRICKLERS {
+        // Some trickle the second request of a kept-alive connection: each request has its own
+        // header deadline.
+        tricklers.spawn(trickle_headers(app.address, n % 10 == 0, connected_tx.clone()));
     }
     let mut silent = JoinSet::new();
     for _ in 0..SILENT {
