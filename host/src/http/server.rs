@@ -60,8 +60,9 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
-    // Hyper's own header timer would also cut kept-alive connections waiting for their next
-    // request at the header timeout; the watchdog gives those the idle timeout instead.
+    // Hyper is given no timer, so its own header timeout stays off: it would also cut
+    // kept-alive connections waiting for their next request, which get the idle timeout from
+    // the watchdog instead.
     let builder = http1::Builder::new();
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
