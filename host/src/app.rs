@@ -19,7 +19,7 @@ use crate::community::vote_notices::VoteNotices;
 use crate::community::{CommunityState, SqlPosts};
 use crate::config::Config;
 use crate::db::Database;
-use crate::http::client_ip::TrustForwardedFor;
+use crate::http::client_ip::TrustedProxies;
 use crate::missions::{MissionService, MissionStore};
 use crate::notifications::Notifier;
 use crate::ops::{Adapters, OpsAccess};
@@ -37,7 +37,6 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::FromRef;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -60,7 +59,7 @@ pub struct Domains {
     pub weather: WeatherService,
     pub adapters: Adapters,
     pub ops_access: OpsAccess,
-    pub trust_forwarded_for: TrustForwardedFor,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::ops::Deref for AppState {
@@ -94,7 +93,7 @@ reach_domains!(
     weather: WeatherService,
     adapters: Adapters,
     ops_access: OpsAccess,
-    trust_forwarded_for: TrustForwardedFor,
+    trusted_proxies: TrustedProxies,
 );
 
 /// Votes on one post within this long reach its author as one notice.
@@ -218,7 +217,7 @@ impl App {
             weather,
             adapters: Adapters { db, state, bus, files },
             ops_access: OpsAccess::from_config(&config.ops),
-            trust_forwarded_for: TrustForwardedFor(config.http.trust_forwarded_for),
+            trusted_proxies: TrustedProxies::from_config(&config.http).map_err(anyhow::Error::msg)?,
         }));
         Ok(Self { config, state, tasks })
     }
@@ -266,30 +265,27 @@ impl App {
         crate::verification::worker::start(&self.state.verification, &self.tasks);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let notifier = self.state.notifier.clone();
-        let server = axum::serve(listener, self.router().into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: draining connections");
-                // Event streams never finish by themselves; their clients resume elsewhere.
-                notifier.close();
-                let _ = stopping_tx.send(());
-            });
-        let drained = async { server.await.context("serving HTTP") };
-        tokio::pin!(drained);
-        let outcome = tokio::select! {
-            result = &mut drained => result,
+        let limits = crate::http::server::ConnectionLimits::from(&self.config.http);
+        let server = crate::http::server::serve(listener, self.router(), limits, async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining connections");
+            // Event streams never finish by themselves; their clients resume elsewhere.
+            notifier.close();
+            let _ = stopping_tx.send(());
+        });
+        tokio::select! {
+            () = server => {}
             () = async {
                 let _ = stopping_rx.await;
                 tokio::time::sleep(grace).await;
             } => {
                 tracing::warn!("grace period over: closing the remaining connections");
-                Ok(())
             }
-        };
+        }
         self.tasks.shutdown(grace).await;
         self.state.adapters.db.close().await;
         tracing::info!("stopped");
-        outcome
+        Ok(())
     }
 }
 

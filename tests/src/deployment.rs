@@ -27,9 +27,11 @@ impl Deployment {
         // Generous limits: tests about limits set their own.
         let generous = RateLimit { limit: 100_000, window_secs: 60 };
         config.rate_limits.login_per_ip = generous;
+        config.rate_limits.login_per_account_from_ip = generous;
         config.rate_limits.login_per_account = generous;
         config.rate_limits.signup_per_ip = generous;
         config.rate_limits.signup_per_account = generous;
+        config.rate_limits.password_check_per_account = generous;
         config.log.filter = "warn".into();
         if mode == Mode::Scaled {
             let unique = uuid::Uuid::new_v4().simple().to_string();

@@ -117,7 +117,8 @@ pub async fn update_me(
 }
 
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePassword,
-    responses((status = 204, description = "changed; other sessions ended"), (status = 403, description = "current password wrong")))]
+    responses((status = 204, description = "changed; other sessions ended"), (status = 403, description = "current password wrong"),
+              (status = 429, description = "too many password confirmations for this account")))]
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
     State(auth): State<AuthState>,
@@ -127,7 +128,7 @@ pub async fn change_password(
     check_strength(&body.new_password).map_err(|message| ApiError::field("new_password", message))?;
     let user = current_user(&auth, &caller).await?;
     if user.password_hash.is_none()
-        || !auth.passwords.verify(&body.current_password, user.password_hash.as_deref()).await?
+        || !service::confirm_password(&auth, &user, &body.current_password).await?
     {
         return Err(ApiError::Forbidden {
             code: "wrong_password",
@@ -142,7 +143,8 @@ pub async fn change_password(
 }
 
 #[utoipa::path(delete, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = DeleteMe,
-    responses((status = 204, description = "account and personal data removed"), (status = 403, description = "password wrong")))]
+    responses((status = 204, description = "account and personal data removed"), (status = 403, description = "password wrong"),
+              (status = 429, description = "too many password confirmations for this account")))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_me(
     State(auth): State<AuthState>,
@@ -158,7 +160,7 @@ pub async fn delete_me(
     let user = current_user(&auth, &caller).await?;
     if user.password_hash.is_some() {
         let password = body.password.unwrap_or_default();
-        if !auth.passwords.verify(&password, user.password_hash.as_deref()).await? {
+        if !service::confirm_password(&auth, &user, &password).await? {
             return Err(ApiError::Forbidden {
                 code: "wrong_password",
                 detail: "confirm with the account's password".into(),

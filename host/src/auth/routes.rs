@@ -8,7 +8,7 @@ use crate::accounts::nickname::{MAX_CHARS, Nickname};
 use crate::accounts::{NewUser, User, UserStoreError};
 use crate::error::{ApiError, ApiResult};
 use crate::http::client_ip::ClientIp;
-use crate::http::client_ip::TrustForwardedFor;
+use crate::http::client_ip::TrustedProxies;
 use crate::http::extract::{Json, Query};
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -24,7 +24,7 @@ where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
     Authenticator: FromRef<S>,
-    TrustForwardedFor: FromRef<S>,
+    TrustedProxies: FromRef<S>,
 {
     Router::new()
         .route("/auth/signup", post(signup))

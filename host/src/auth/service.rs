@@ -79,6 +79,11 @@ pub async fn login(auth: &AuthService, ip: IpAddr, email: &str, password: &str) 
     if email.len() > 254 || password.chars().count() > super::password::MAX_PASSWORD_CHARS {
         return Err(invalid_credentials());
     }
+    // The account's own window counts one address's attempts, so a guesser elsewhere cannot
+    // lock the owner out; the ceiling over all addresses stops guessing spread across many.
+    let from_ip = format!("{email}|{ip}");
+    rate_limit::check(auth.state.as_ref(), "login-account-ip", &from_ip, limits.login_per_account_from_ip)
+        .await?;
     rate_limit::check(auth.state.as_ref(), "login-account", &email, limits.login_per_account).await?;
     let user = auth.users.by_email(&email).await.map_err(store_error)?;
     let stored = user.as_ref().and_then(|user| user.password_hash.as_deref());
@@ -118,6 +123,15 @@ pub async fn refresh(auth: &AuthService, refresh_token: &str) -> ApiResult<Token
             "the refresh token is unknown, expired or revoked",
         )),
     }
+}
+
+/// Checks the caller's password before a change only its owner may make (a new password,
+/// deletion). Attempts are counted per account, right or wrong, so an access token in the
+/// wrong hands cannot be used to guess the password.
+pub async fn confirm_password(auth: &AuthService, user: &User, password: &str) -> ApiResult<bool> {
+    let limit = auth.rate_limits.password_check_per_account;
+    rate_limit::check(auth.state.as_ref(), "password-check", &user.id, limit).await?;
+    Ok(auth.passwords.verify(password, user.password_hash.as_deref()).await?)
 }
 
 /// Ends the caller's session: its refresh family and every access token issued for it.

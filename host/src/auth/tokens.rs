@@ -1,6 +1,7 @@
 //! Access tokens: HS256 JWTs with a pinned algorithm, a `kid` per signing key, header
-//! `typ: at+jwt` (RFC 9068) and `aud`/`iss`/`exp` validated. Refresh tokens are opaque random
-//! strings (see [`super::sessions`]), so one can never pass for the other.
+//! `typ: at+jwt` (RFC 9068), `aud`/`iss`/`exp` validated and `nbf` when present. Refresh
+//! tokens are opaque random strings (see [`super::sessions`]), so one can never pass for the
+//! other.
 
 use crate::config::AuthConfig;
 use crate::db::{Database, now_ms};
@@ -67,6 +68,9 @@ impl TokenService {
         validation.set_audience(&[&config.audience]);
         validation.set_issuer(&[&config.issuer]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        // A token is refused before its `nbf` as after its `exp`, with the same leeway for
+        // clocks that differ between instances.
+        validation.validate_nbf = true;
         validation.leeway = 5;
         let (kid, secret) = &keys[0];
         Self {

@@ -50,8 +50,23 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Whole-request deadline; a slower request is answered 408.
     pub request_timeout_secs: u64,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    /// A request's headers must be complete within this long of their first byte; a client
+    /// that trickles them is disconnected. Default 10.
+    pub header_read_timeout_secs: u64,
+    /// A connection with no request in progress on which no byte moves either way for this
+    /// long is closed: kept-alive connections nobody uses, connections that never send a byte,
+    /// answers the client stopped reading. Default 60.
+    pub idle_timeout_secs: u64,
+    /// Connections served at once. Past it the server stops accepting, so new connections wait
+    /// in the listen backlog until one closes. Keep it below the process's file-descriptor
+    /// limit, which the database, Redis and Kafka connections share. Default 4096.
+    pub max_connections: usize,
+    /// Take the client address from `X-Forwarded-For` when the connection comes from one of
+    /// `trusted_proxies`: the rightmost address that is not a trusted proxy is the client.
     pub trust_forwarded_for: bool,
+    /// The proxies whose `X-Forwarded-For` entries are believed: addresses or CIDR ranges.
+    /// Default: loopback and the private ranges (10/8, 172.16/12, 192.168/16, fc00::/7).
+    pub trusted_proxies: Vec<String>,
     /// How long graceful shutdown waits for in-flight requests.
     pub shutdown_grace_secs: u64,
 }
@@ -120,10 +135,18 @@ pub struct RateLimit {
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
     pub login_per_ip: RateLimit,
+    /// Login attempts naming one account from one client address. Keyed by both, so a guesser
+    /// elsewhere cannot lock the owner out.
+    pub login_per_account_from_ip: RateLimit,
+    /// Login attempts naming one account from all addresses together: the ceiling for
+    /// guessing spread over many addresses, far above what an owner ever reaches.
     pub login_per_account: RateLimit,
     pub signup_per_ip: RateLimit,
     /// Sign-up attempts naming one email address.
     pub signup_per_account: RateLimit,
+    /// Password confirmations of one account (`PUT /me/password`, `DELETE /me`), right or
+    /// wrong: a stolen access token cannot be used to guess the password.
+    pub password_check_per_account: RateLimit,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -283,7 +306,20 @@ impl Default for HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 4096,
             trust_forwarded_for: false,
+            trusted_proxies: [
+                "127.0.0.0/8",
+                "::1/128",
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+                "fc00::/7",
+            ]
+            .map(String::from)
+            .to_vec(),
             shutdown_grace_secs: 20,
         }
     }
@@ -324,9 +360,11 @@ impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
             login_per_ip: RateLimit { limit: 30, window_secs: 60 },
-            login_per_account: RateLimit { limit: 10, window_secs: 300 },
+            login_per_account_from_ip: RateLimit { limit: 10, window_secs: 300 },
+            login_per_account: RateLimit { limit: 200, window_secs: 300 },
             signup_per_ip: RateLimit { limit: 20, window_secs: 3600 },
             signup_per_account: RateLimit { limit: 5, window_secs: 3600 },
+            password_check_per_account: RateLimit { limit: 5, window_secs: 300 },
         }
     }
 }
@@ -388,14 +426,24 @@ impl Config {
         }
         for (name, limit) in [
             ("login_per_ip", self.rate_limits.login_per_ip),
+            ("login_per_account_from_ip", self.rate_limits.login_per_account_from_ip),
             ("login_per_account", self.rate_limits.login_per_account),
             ("signup_per_ip", self.rate_limits.signup_per_ip),
             ("signup_per_account", self.rate_limits.signup_per_account),
+            ("password_check_per_account", self.rate_limits.password_check_per_account),
         ] {
             if limit.limit == 0 || limit.window_secs == 0 {
                 return Err(format!("rate_limits.{name}: limit and window_secs must be above zero"));
             }
         }
+        let http = &self.http;
+        if http.header_read_timeout_secs == 0 || http.idle_timeout_secs == 0 || http.max_connections == 0 {
+            return Err(
+                "http: header_read_timeout_secs, idle_timeout_secs and max_connections above zero".into()
+            );
+        }
+        crate::http::client_ip::TrustedProxies::from_config(http)
+            .map_err(|err| format!("http.trusted_proxies: {err}"))?;
         if !matches!(self.vision.image_detail.as_str(), "low" | "high" | "auto") {
             return Err("vision.image_detail must be `low`, `high` or `auto`".into());
         }

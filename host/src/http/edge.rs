@@ -1,13 +1,14 @@
-//! The middleware every request passes once, as one service: the latency histogram by route,
-//! the problem document of an error, and `Connection: close` when the body was left unread.
+//! The middleware every request passes once, as one service: control characters refused in the
+//! path and query, the latency histogram by route, the problem document of an error, and
+//! `Connection: close` when the body was left unread.
 //! Written as one `tower` service rather than three `from_fn` layers, which would each clone
 //! and box the inner stack on every request.
 
 use super::metrics::{UNMATCHED, record_request};
-use super::{problem, unread_body};
+use super::{control_chars, problem, unread_body};
 use axum::extract::{MatchedPath, Request};
-use axum::response::Response;
-use futures::future::BoxFuture;
+use axum::response::{IntoResponse, Response};
+use futures::future::{BoxFuture, Either};
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -48,7 +49,10 @@ where
         let method = request.method().clone();
         let origin = problem::Origin::of(&request);
         let (request, body_read) = unread_body::track(request);
-        let answer = self.inner.call(request);
+        let answer = match control_chars::refused_in_uri(request.uri()) {
+            Some(refusal) => Either::Left(std::future::ready(Ok(refusal.into_response()))),
+            None => Either::Right(self.inner.call(request)),
+        };
         Box::pin(async move {
             let mut response = problem::render(origin, answer.await?).await;
             unread_body::close_if_unread(&body_read, &mut response);

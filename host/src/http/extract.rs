@@ -1,15 +1,21 @@
 //! Extractors whose rejections are problems with precise codes instead of axum's plain text.
+//! Control characters in paths and queries are refused before extraction
+//! ([`super::control_chars::refused_in_uri`], asked by the edge); in JSON bodies, here.
 
+use super::control_chars;
 use crate::error::{ApiError, FieldError};
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 
 /// JSON body: 415 without a JSON content type, 400 for malformed JSON, 422 for JSON of the
-/// wrong shape (wrong types, missing or unknown fields), 413 past the body limit.
+/// wrong shape (wrong types, missing or unknown fields) or holding a control character in any
+/// string, 413 past the body limit.
 pub struct Json<T>(pub T);
 
 impl<S, T> FromRequest<S> for Json<T>
@@ -20,10 +26,51 @@ where
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !has_json_content_type(request.headers()) {
+            return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
         }
+        let body = Bytes::from_request(request, state).await.map_err(|err| json_rejection(err.into()))?;
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&body).map_err(json_rejection)?;
+        if let Some(field) = control_chars::refused_in_json(&body) {
+            return Err(ApiError::Validation(vec![field]).into_response());
+        }
+        Ok(Self(value))
+    }
+}
+
+/// `application/json` or any `application/*+json`, parameters aside (axum's own rule).
+fn has_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A resource that path ids name: what a 404 calls it.
+pub trait Resource {
+    const NAME: &'static str;
+}
+
+/// The id of an `R` from the path. Ids are UUIDs, so any other text names nothing and is
+/// answered 404 before a lookup.
+pub struct PathId<R> {
+    pub id: String,
+    resource: PhantomData<fn() -> R>,
+}
+
+impl<S, R> FromRequestParts<S> for PathId<R>
+where
+    R: Resource,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let not_found = || ApiError::NotFound { what: R::NAME };
+        let Path(id) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| not_found())?;
+        uuid::Uuid::try_parse(&id).map_err(|_| not_found())?;
+        Ok(Self { id, resource: PhantomData })
     }
 }
 

@@ -3,13 +3,16 @@
 //! latency histogram.
 
 pub mod client_ip;
+pub mod control_chars;
 pub mod cursor;
 pub mod edge;
 pub mod extract;
 pub mod metrics;
 pub mod pagination;
 pub mod problem;
+pub mod server;
 pub mod unread_body;
+pub mod watchdog;
 
 use crate::config::HttpConfig;
 use axum::Router;
@@ -24,8 +27,9 @@ use tower_http::trace::TraceLayer;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the application's routes in the stack every request passes: the problem fallback for
-/// unknown paths, panics caught as 500, the timeout (408), the body limit, the edge (problem
-/// rendering, metrics, `Connection: close` for unread bodies), tracing and the request id.
+/// unknown paths, panics caught as 500, the timeout (408), the body limit, the edge (control
+/// characters refused in the path and query, problem rendering, metrics, `Connection: close`
+/// for unread bodies), tracing and the request id.
 pub fn with_middleware(routes: Router, config: &HttpConfig) -> Router {
     routes
         .fallback(problem::not_found)

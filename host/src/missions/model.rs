@@ -96,6 +96,10 @@ pub struct Mission {
     pub updated_at: i64,
 }
 
+impl crate::http::extract::Resource for Mission {
+    const NAME: &'static str = "mission";
+}
+
 /// The day a user's missions were generated for, and where they were.
 #[derive(Debug, Clone)]
 pub struct MissionDay {

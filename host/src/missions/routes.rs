@@ -1,16 +1,16 @@
 //! `/missions/today`, `/missions/{id}` and `/missions` (history).
 
 use super::MissionService;
-use super::model::MissionView;
+use super::model::{Mission, MissionView};
 use super::today::{TodayError, missions_today};
 use crate::auth::AuthUser;
 use crate::auth::Authenticator;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::geo::Point;
-use crate::http::extract::{Query, parse_coordinate};
+use crate::http::extract::{PathId, Query, parse_coordinate};
 use crate::http::pagination::{PageParams, next_page};
 use axum::Router;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -132,12 +132,13 @@ pub struct MissionDetail {
 }
 
 #[utoipa::path(get, path = "/api/v1/missions/{id}", tag = "missions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the mission's id (a UUID)")),
     responses((status = 200, body = MissionDetail), (status = 404, description = "no such mission of yours")))]
 #[tracing::instrument(skip_all)]
 pub async fn mission(
     State(service): State<Arc<MissionService>>,
     caller: AuthUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Mission>,
 ) -> ApiResult<axum::Json<MissionDetail>> {
     let mission = service
         .store

@@ -99,6 +99,10 @@ pub struct Verification {
     pub decided_at: Option<i64>,
 }
 
+impl crate::http::extract::Resource for Verification {
+    const NAME: &'static str = "verification";
+}
+
 impl Verification {
     /// Seconds between the EXIF capture time and the upload.
     pub fn capture_age_seconds(&self) -> Option<i64> {

@@ -1,7 +1,7 @@
 //! `/verifications/{id}` (poll, photo, appeal) and the admin review queue `/admin/reviews`.
 
 use super::decided::after_decision;
-use super::model::{Decision, VerificationView};
+use super::model::{Decision, Verification, VerificationView};
 use super::state::Verifier;
 use super::store::{Decider, DecisionInput};
 use super::upload::{MAX_UPLOAD_BODY, submit};
@@ -9,9 +9,9 @@ use crate::auth::AuthUser;
 use crate::auth::Authenticator;
 use crate::auth::admin::AdminUser;
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{Json, Query};
+use crate::http::extract::{Json, PathId, Query};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -48,12 +48,13 @@ async fn own(verifier: &Arc<Verifier>, caller: &AuthUser, id: &str) -> ApiResult
 }
 
 #[utoipa::path(get, path = "/api/v1/verifications/{id}", tag = "missions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the verification's id (a UUID)")),
     responses((status = 200, body = VerificationView), (status = 404, description = "no such verification of yours")))]
 #[tracing::instrument(skip_all)]
 pub async fn verification(
     State(verifier): State<Arc<Verifier>>,
     caller: AuthUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Verification>,
 ) -> ApiResult<axum::Json<VerificationView>> {
     Ok(axum::Json(own(&verifier, &caller, &id).await?.into()))
 }
@@ -64,12 +65,13 @@ async fn photo_response(verifier: &Arc<Verifier>, key: &str) -> ApiResult<impl I
 }
 
 #[utoipa::path(get, path = "/api/v1/verifications/{id}/photo", tag = "missions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the verification's id (a UUID)")),
     responses((status = 200, content_type = "image/jpeg", description = "the normalised photo (≤ 1024 px, no metadata)"),
               (status = 404, description = "no such verification of yours")))]
 pub async fn photo(
     State(verifier): State<Arc<Verifier>>,
     caller: AuthUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Verification>,
 ) -> ApiResult<impl IntoResponse> {
     let verification = own(&verifier, &caller, &id).await?;
     photo_response(&verifier, &verification.normalised_key).await
@@ -83,6 +85,7 @@ pub struct AppealRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/verifications/{id}/appeal", tag = "missions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the verification's id (a UUID)")),
     request_body = AppealRequest,
     responses((status = 200, body = VerificationView, description = "sent to review"),
               (status = 409, description = "only the latest rejection by the policy can be appealed, once"),
@@ -91,7 +94,7 @@ pub struct AppealRequest {
 pub async fn appeal(
     State(verifier): State<Arc<Verifier>>,
     caller: AuthUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Verification>,
     Json(body): Json<AppealRequest>,
 ) -> ApiResult<axum::Json<VerificationView>> {
     let message = checked_text("message", &body.message)?;
@@ -182,6 +185,7 @@ pub struct ReviewRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/reviews/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the verification's id (a UUID)")),
     request_body = ReviewRequest,
     responses((status = 200, body = VerificationView), (status = 404, description = "no such verification"),
               (status = 409, description = "not waiting for review (decided meanwhile)"),
@@ -190,7 +194,7 @@ pub struct ReviewRequest {
 pub async fn review(
     State(verifier): State<Arc<Verifier>>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Verification>,
     Json(body): Json<ReviewRequest>,
 ) -> ApiResult<axum::Json<VerificationView>> {
     if body.decision == Decision::NeedsReview {
@@ -218,12 +222,13 @@ pub async fn review(
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/verifications/{id}/photo", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the verification's id (a UUID)")),
     responses((status = 200, content_type = "image/jpeg", description = "the normalised photo"),
               (status = 404, description = "no such verification")))]
 pub async fn admin_photo(
     State(verifier): State<Arc<Verifier>>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Verification>,
 ) -> ApiResult<impl IntoResponse> {
     let verification =
         verifier.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;
@@ -236,12 +241,13 @@ pub async fn admin_photo(
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/verifications/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the verification's id (a UUID)")),
     responses((status = 200, body = ReviewItem, description = "any verification, with its owner, mission and policy call"),
               (status = 404, description = "no such verification")))]
 pub async fn admin_verification(
     State(verifier): State<Arc<Verifier>>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Verification>,
 ) -> ApiResult<axum::Json<ReviewItem>> {
     let verification =
         verifier.verifications.get(&id).await?.ok_or(ApiError::NotFound { what: "verification" })?;

@@ -8,9 +8,10 @@ use super::store::{NewVerification, SubmitError};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::geo::{Point, distance_m};
-use crate::missions::MissionState;
+use crate::http::extract::PathId;
+use crate::missions::{Mission, MissionState};
 use crate::photos::{MAX_PHOTO_BYTES, StoredPhoto};
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ impl From<SubmitError> for ApiError {
 }
 
 #[utoipa::path(post, path = "/api/v1/missions/{id}/verifications", tag = "missions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the mission's id (a UUID)")),
     request_body(content_type = "multipart/form-data", description = "`photo`: a JPEG, PNG or WebP image, at most 10 MiB and 40 megapixels"),
     responses((status = 202, body = VerificationView, description = "queued; the decision arrives by SSE and at /verifications/{id}"),
               (status = 404, description = "no such mission of yours"),
@@ -42,7 +44,7 @@ impl From<SubmitError> for ApiError {
 pub async fn submit(
     State(verifier): State<Arc<Verifier>>,
     caller: AuthUser,
-    Path(mission_id): Path<String>,
+    PathId { id: mission_id, .. }: PathId<Mission>,
     multipart: Multipart,
 ) -> ApiResult<impl IntoResponse> {
     let mission = verifier

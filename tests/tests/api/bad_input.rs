@@ -2,13 +2,14 @@
 //! nothing is created by a rejected request.
 
 use serde_json::json;
-use weatherwise_tests::{Mode, TestApp, assert_problem, both_modes};
+use weatherwise_tests::{Deployment, Mode, TestApp, assert_problem, both_modes};
 
 both_modes!(
     malformed_bodies_are_problems,
     invalid_fields_are_listed,
     routing_errors_are_problems,
-    an_answer_before_the_body_is_read_closes_the_connection
+    an_answer_before_the_body_is_read_closes_the_connection,
+    control_characters_are_refused_at_the_edge
 );
 
 async fn malformed_bodies_are_problems(mode: Mode) {
@@ -121,4 +122,96 @@ async fn an_answer_before_the_body_is_read_closes_the_connection(mode: Mode) {
         .await;
     assert_eq!(read.status(), 401);
     assert!(read.headers().get("connection").is_none(), "a request whose body was read keeps its connection");
+}
+
+/// The field a 422 problem names.
+async fn refused_field(response: reqwest::Response) -> String {
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    problem["errors"][0]["field"].as_str().unwrap_or_else(|| panic!("no field in {problem}")).to_owned()
+}
+
+/// A control character (NUL above all, which PostgreSQL's text cannot hold) in a path, a query
+/// or a JSON body is refused before any handler: 404 for a path, 422 naming the field
+/// otherwise, never a 500. Path ids that are not UUIDs name nothing.
+async fn control_characters_are_refused_at_the_edge(mode: Mode) {
+    let deployment = Deployment::new(mode).await;
+    let app = deployment.start().await;
+    let user = app.user().await;
+    let admin = deployment.admin(&app).await;
+    let unknown_id = "0190a0a0-0000-7000-8000-000000000000";
+
+    let login = app.post_json("/auth/login", &json!({"email": "a\u{0}@b.co", "password": "password1"})).await;
+    assert_eq!(refused_field(login).await, "email");
+    let escaped = app
+        .http
+        .post(app.api("/auth/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"email":"a@b.co","password":"pass\u0007word"}"#)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused_field(escaped).await, "password");
+
+    for path in [
+        "/missions/%00",
+        "/missions/not-a-mission",
+        "/missions/1%002",
+        "/verifications/%00",
+        "/verifications/%00/photo",
+        "/verifications/not-a-verification",
+        "/admin/verifications/%00",
+        "/admin/verifications/%1b/photo",
+    ] {
+        let caller = if path.starts_with("/admin") { &admin } else { &user };
+        let response = app.get(caller, path).await;
+        assert_problem(response, 404, "not_found").await;
+    }
+    let photo = reqwest::multipart::Part::bytes(vec![0u8; 1024]).file_name("p.jpg");
+    let upload = app
+        .http
+        .post(app.api("/missions/%00/verifications"))
+        .bearer_auth(&user.access)
+        .multipart(reqwest::multipart::Form::new().part("photo", photo))
+        .send()
+        .await
+        .expect("request");
+    assert_problem(upload, 404, "not_found").await;
+    let appeal_unknown = app.post(&user, "/verifications/%00/appeal", &json!({"message": "wrong"})).await;
+    assert_problem(appeal_unknown, 404, "not_found").await;
+    let review_unknown =
+        app.post(&admin, "/admin/reviews/%00", &json!({"decision": "approved", "reason": "fine"})).await;
+    assert_problem(review_unknown, 404, "not_found").await;
+    assert_problem(app.get(&admin, "/admin/plugins/%00").await, 404, "not_found").await;
+
+    let appeal = app
+        .post(&user, &format!("/verifications/{unknown_id}/appeal"), &json!({"message": "it\u{0}was rain"}))
+        .await;
+    assert_eq!(refused_field(appeal).await, "message");
+    let review = app
+        .post(
+            &admin,
+            &format!("/admin/reviews/{unknown_id}"),
+            &json!({"decision": "rejected", "reason": "blurry\u{0}"}),
+        )
+        .await;
+    assert_eq!(refused_field(review).await, "reason");
+    assert_eq!(refused_field(app.get(&user, "/rankings/search?nickname=%00").await).await, "nickname");
+    assert_eq!(refused_field(app.get(&user, "/rankings/search?nickname=ab%C2%85").await).await, "nickname");
+
+    for (query, field) in [("label=v1%00&note=x", "label"), ("label=v1&note=first%00", "note")] {
+        let upload = app
+            .http
+            .post(app.api(&format!("/admin/plugins?{query}")))
+            .bearer_auth(&admin.access)
+            .header("content-type", "application/wasm")
+            .body(b"\0asm not a component".to_vec())
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(refused_field(upload).await, field);
+    }
+
+    // Line breaks and tabs are text, not control: a search with them is answered.
+    let search = app.get(&user, "/rankings/search?nickname=a%0Ab%09c").await;
+    assert_eq!(search.status(), 200);
 }

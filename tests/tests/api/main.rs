@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod bad_input;
 mod community;
+mod connections;
 mod contracts;
 mod deployment;
 mod files;

@@ -7,6 +7,7 @@ use weatherwise_tests::{Mode, TEST_JWT_KID, TEST_JWT_SECRET, TestApp, assert_pro
 
 both_modes!(
     forged_and_broken_tokens_are_refused,
+    tokens_are_refused_before_their_not_before_time,
     admin_grant_command_takes_effect_on_the_next_token,
     rotated_keys_sign_new_tokens_and_still_verify_old_ones,
 );
@@ -138,6 +139,36 @@ async fn forged_and_broken_tokens_are_refused(mode: Mode) {
         .await
         .expect("request");
     assert_problem(basic, 401, "invalid_token").await;
+}
+
+/// `nbf` is checked with the same 5 s leeway as `exp`: a token made for later is refused until
+/// then, and one valid from now (or a moment from now) is accepted.
+async fn tokens_are_refused_before_their_not_before_time(mode: Mode) {
+    let app = TestApp::spawn(mode).await;
+    let user = app.new_user().await;
+    let sid = {
+        let payload = user.access.split('.').nth(1).expect("payload");
+        let real: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("b64"),
+        )
+        .expect("json");
+        real["sid"].as_str().expect("sid").to_owned()
+    };
+    let with_nbf = |nbf: i64| {
+        sign(
+            Some("at+jwt"),
+            Some(TEST_JWT_KID),
+            TEST_JWT_SECRET,
+            &claims(&user.user_id, &sid, |c| c["nbf"] = json!(nbf)),
+        )
+    };
+    for (name, nbf) in [("an hour from now", now() + 3600), ("a minute from now", now() + 60)] {
+        let response = app.get_me(&with_nbf(nbf)).await;
+        assert_eq!(response.status(), 401, "a token valid from {name} must be refused");
+        assert_problem(response, 401, "invalid_token").await;
+    }
+    assert_eq!(app.get_me(&with_nbf(now() - 60)).await.status(), 200, "valid since a minute ago");
+    assert_eq!(app.get_me(&with_nbf(now() + 2)).await.status(), 200, "within the leeway");
 }
 
 async fn admin_grant_command_takes_effect_on_the_next_token(mode: Mode) {
