@@ -135,6 +135,9 @@ pub struct KakaoConfig {
     pub token_url: String,
     pub user_url: String,
     pub timeout_secs: u64,
+    /// Largest answer read from Kakao (its answers are a few hundred bytes); reading stops at
+    /// the first byte beyond it.
+    pub max_response_bytes: usize,
 }
 
 /// The multimodal model that grades photos (any OpenAI-compatible `chat/completions`).
@@ -156,6 +159,10 @@ pub struct VisionConfig {
     pub backoff_ms: u64,
     /// How long an answer about one photo is reused for the identical question.
     pub cache_ttl_secs: u64,
+    /// Largest answer read from the endpoint, errors included (a completion of at most 1,024
+    /// tokens is a few kilobytes); reading stops at the first byte beyond it and the attempt
+    /// counts as an unreadable answer.
+    pub max_response_bytes: usize,
 }
 
 impl Default for VisionConfig {
@@ -169,6 +176,7 @@ impl Default for VisionConfig {
             max_attempts: 3,
             backoff_ms: 500,
             cache_ttl_secs: 7 * 24 * 3600,
+            max_response_bytes: 256 * 1024,
         }
     }
 }
@@ -338,6 +346,7 @@ impl Default for KakaoConfig {
             token_url: "https://kauth.kakao.com/oauth/token".into(),
             user_url: "https://kapi.kakao.com/v2/user/me".into(),
             timeout_secs: 5,
+            max_response_bytes: 64 * 1024,
         }
     }
 }
@@ -398,6 +407,12 @@ impl Config {
         }
         if !(1..=5).contains(&self.vision.max_attempts) || self.vision.timeout_ms == 0 {
             return Err("vision: max_attempts must be 1 to 5 and timeout_ms above zero".into());
+        }
+        if self.vision.max_response_bytes < 4096 || self.kakao.max_response_bytes < 1024 {
+            return Err(
+                "vision.max_response_bytes must be at least 4096, kakao.max_response_bytes at least 1024"
+                    .into(),
+            );
         }
         let limits = &self.plugins;
         if limits.fuel == 0 || limits.timeout_ms == 0 || limits.max_memory_bytes < (1 << 20) {

@@ -4,6 +4,7 @@ mod bad_uploads;
 mod durability;
 mod journey;
 mod language;
+mod oversized_answers;
 mod review;
 mod shadow;
 pub mod support;
