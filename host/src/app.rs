@@ -57,6 +57,10 @@ pub struct AppState {
     pub trust_forwarded_for: TrustForwardedFor,
 }
 
+/// State keys the in-memory store never drops for room before they expire: a revocation mark
+/// (`auth/extract.rs`) dropped early would let a revoked session's access tokens work again.
+const KEPT_UNTIL_EXPIRY: &[&str] = &["revoked-session:"];
+
 /// Votes on one post within this long reach its author as one notice.
 const VOTE_NOTICE_WINDOW: Duration = Duration::from_secs(2);
 
@@ -77,7 +81,7 @@ impl App {
         if config.database.migrate_on_start {
             db.migrate().await?;
         }
-        let state = crate::state::connect(config.state.url.expose(), &config.state.key_prefix)
+        let state = crate::state::connect(&config.state, KEPT_UNTIL_EXPIRY)
             .await
             .context("connecting the state store")?;
         let bus = crate::bus::connect(&config.bus.url, &config.bus.topic_prefix, config.bus.partitions)

@@ -72,6 +72,12 @@ pub struct StateConfig {
     pub url: Secret<String>,
     /// Prefix for every key, so several deployments can share one Redis.
     pub key_prefix: String,
+    /// `memory://` only: most entries held (rate-limit windows, cached vision answers and
+    /// weather days, login states). Past it, expired entries go first, then the least recently
+    /// used; revocation marks stay until they expire. Redis is bounded by its own `maxmemory`.
+    pub memory_max_entries: usize,
+    /// `memory://` only: most bytes held, counting keys, values and about 160 bytes per entry.
+    pub memory_max_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -302,7 +308,13 @@ impl Default for DatabaseConfig {
 
 impl Default for StateConfig {
     fn default() -> Self {
-        Self { url: Secret::new("memory://".into()), key_prefix: "ww:".into() }
+        let memory = crate::state::MemoryLimits::default();
+        Self {
+            url: Secret::new("memory://".into()),
+            key_prefix: "ww:".into(),
+            memory_max_entries: memory.max_entries,
+            memory_max_bytes: memory.max_bytes,
+        }
     }
 }
 
@@ -413,6 +425,9 @@ impl Config {
                 "vision.max_response_bytes must be at least 4096, kakao.max_response_bytes at least 1024"
                     .into(),
             );
+        }
+        if self.state.memory_max_entries < 100 || self.state.memory_max_bytes < (1 << 20) {
+            return Err("state: memory_max_entries at least 100, memory_max_bytes at least 1 MiB".into());
         }
         let limits = &self.plugins;
         if limits.fuel == 0 || limits.timeout_ms == 0 || limits.max_memory_bytes < (1 << 20) {

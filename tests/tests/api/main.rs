@@ -22,6 +22,7 @@ mod races;
 mod rate_limits;
 mod schema_parity;
 mod shutdown;
+mod state_bounds;
 mod tidy;
 mod tokens;
 mod weather;
