@@ -21,7 +21,7 @@ use crate::http::client_ip::TrustForwardedFor;
 use crate::missions::{MissionService, MissionStore};
 use crate::notifications::Notifier;
 use crate::ops::Adapters;
-use crate::photos::PhotoPipeline;
+use crate::photos::{MemoryBudget, PhotoPipeline};
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::store::SqlPluginStore;
@@ -161,7 +161,13 @@ impl App {
                 verifications,
                 missions,
                 files: files.clone(),
-                photos: PhotoPipeline::new(config.photos.concurrency),
+                photos: PhotoPipeline::new(
+                    config.photos.concurrency,
+                    MemoryBudget::new(
+                        config.photos.memory_budget_bytes,
+                        Duration::from_millis(config.photos.budget_wait_ms),
+                    ),
+                ),
                 vision: vision.clone(),
                 plugins: registry.clone(),
                 points: points.clone(),
@@ -169,6 +175,8 @@ impl App {
                 audit: audit.clone(),
                 job_signal: JobSignal::default(),
                 config: config.verification.clone(),
+                state: state.clone(),
+                upload_limit: config.rate_limits.photo_uploads_per_user,
             }),
             points,
             notifier,

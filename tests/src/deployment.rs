@@ -29,6 +29,7 @@ impl Deployment {
         config.rate_limits.login_per_account = generous;
         config.rate_limits.signup_per_ip = generous;
         config.rate_limits.signup_per_account = generous;
+        config.rate_limits.photo_uploads_per_user = generous;
         config.log.filter = "warn".into();
         if mode == Mode::Scaled {
             let unique = uuid::Uuid::new_v4().simple().to_string();
@@ -54,6 +55,38 @@ impl Deployment {
         db.close().await;
         let body: Value = app.login_json(&user.email, user.password()).await;
         Session::from_tokens(&body, user.email.clone(), user.password().to_owned())
+    }
+
+    /// `count` users stored straight in this deployment's database, each with an access token
+    /// of its signing key: what [`TestApp::user`] gives, for a server in a process of its own
+    /// (whose memory a test measures: sign-up's argon2 would weigh in it).
+    pub async fn stored_users(&self, count: usize) -> Vec<Session> {
+        use weatherwise::accounts::{NewUser, SqlUsers, UserStore as _};
+        let db = weatherwise::db::Database::connect(&self.config.database_url(), 2).await.expect("db");
+        let tokens = weatherwise::auth::tokens::TokenService::from_config(&self.config.auth, &db)
+            .await
+            .expect("tokens");
+        let users = SqlUsers::new(db.clone());
+        let mut sessions = Vec::new();
+        for _ in 0..count {
+            let tag = uuid::Uuid::new_v4().simple().to_string();
+            let (nickname, email) = (format!("u{}", &tag[..10]), format!("{tag}@example.com"));
+            let user = users
+                .create(NewUser {
+                    email: Some(email.clone()),
+                    nickname: nickname.clone(),
+                    nickname_key: nickname.clone(),
+                    password_hash: None,
+                    kakao_id: None,
+                })
+                .await
+                .expect("create user");
+            let session = uuid::Uuid::now_v7().to_string();
+            let (token, _) = tokens.issue(&user.id, "user", &session).expect("issue a token");
+            sessions.push(Session::stored(user.id, nickname, email, token));
+        }
+        db.close().await;
+        sessions
     }
 
     /// Starts one instance of this deployment inside the test process, its state at hand.

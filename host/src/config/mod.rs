@@ -128,6 +128,9 @@ pub struct RateLimitConfig {
     pub signup_per_ip: RateLimit,
     /// Sign-up attempts naming one email address.
     pub signup_per_account: RateLimit,
+    /// Photo uploads by one user, refused ones included (a refused photo costs the server as
+    /// much as an accepted one up to the refusal).
+    pub photo_uploads_per_user: RateLimit,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -249,11 +252,26 @@ impl Default for VerificationConfig {
 }
 
 /// The upload pipeline.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PhotosConfig {
-    /// Photos prepared at once (each holds up to about 50 MiB while decoding); 0 means one per core.
+    /// Photos decoded at once (decoding is CPU-bound); 0 means one per core. Memory is bounded
+    /// by `memory_budget_bytes`, not by this.
     pub concurrency: usize,
+    /// Memory every upload in progress shares, in bytes: bodies being read and kept, and
+    /// decodes (each charged an estimate from its header before it starts). A photo whose
+    /// decode alone would need more is refused as too many pixels. The server's peak memory is
+    /// about its idle size plus this.
+    pub memory_budget_bytes: usize,
+    /// How long an upload waits for its share of the budget before it is answered 503
+    /// `photos_busy` with `Retry-After`.
+    pub budget_wait_ms: u64,
+}
+
+impl Default for PhotosConfig {
+    fn default() -> Self {
+        Self { concurrency: 0, memory_budget_bytes: 44 << 20, budget_wait_ms: 5_000 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -344,6 +362,7 @@ impl Default for RateLimitConfig {
             login_per_account: RateLimit { limit: 10, window_secs: 300 },
             signup_per_ip: RateLimit { limit: 20, window_secs: 3600 },
             signup_per_account: RateLimit { limit: 5, window_secs: 3600 },
+            photo_uploads_per_user: RateLimit { limit: 20, window_secs: 600 },
         }
     }
 }
@@ -409,6 +428,7 @@ impl Config {
             ("login_per_account", self.rate_limits.login_per_account),
             ("signup_per_ip", self.rate_limits.signup_per_ip),
             ("signup_per_account", self.rate_limits.signup_per_account),
+            ("photo_uploads_per_user", self.rate_limits.photo_uploads_per_user),
         ] {
             if limit.limit == 0 || limit.window_secs == 0 {
                 return Err(format!("rate_limits.{name}: limit and window_secs must be above zero"));
@@ -428,6 +448,11 @@ impl Config {
         }
         if self.state.memory_max_entries < 100 || self.state.memory_max_bytes < (1 << 20) {
             return Err("state: memory_max_entries at least 100, memory_max_bytes at least 1 MiB".into());
+        }
+        if self.photos.memory_budget_bytes < (32 << 20) {
+            return Err(
+                "photos.memory_budget_bytes must be at least 32 MiB (a photo body alone may take 10)".into(),
+            );
         }
         let limits = &self.plugins;
         if limits.fuel == 0 || limits.timeout_ms == 0 || limits.max_memory_bytes < (1 << 20) {

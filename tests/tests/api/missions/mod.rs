@@ -5,6 +5,7 @@ mod durability;
 mod journey;
 mod language;
 mod oversized_answers;
+mod photo_limits;
 mod review;
 mod shadow;
 pub mod support;
