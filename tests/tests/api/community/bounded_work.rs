@@ -118,7 +118,7 @@ async fn community_nearby_reads_a_bounded_number_of_rows_per_request(mode: Mode)
     let path = format!("/posts/nearby?lat={lat}&lon={lon}&radius_m={RADIUS_M}&order=nearest&limit=20");
     let (listed, pages) = walk_counting(&server, &author, &path).await;
     let covered = pages[0]["radius_m"].as_f64().expect("the covered radius");
-    assert!(covered < RADIUS_M && covered >= 400.0, "covered {covered} m");
+    assert!((400.0..RADIUS_M).contains(&covered), "covered {covered} m");
     assert!(pages.iter().all(|page| page["radius_m"] == covered), "every page covers the same radius");
     let distances: Vec<f64> =
         listed.iter().map(|post| post["distance_m"].as_f64().expect("distance")).collect();
