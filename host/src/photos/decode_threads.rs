@@ -1,5 +1,5 @@
-//! The threads photos are decoded on: a few of their own, started with the pipeline, rather
-//! than whichever of the blocking pool's many threads is free. The allocator keeps freed
+//! The threads photos are decoded on (their headers read, too): a few of their own, started
+//! with the pipeline, rather than whichever of the blocking pool's many threads is free. The allocator keeps freed
 //! memory in per-thread caches and returns it as that thread goes on allocating; a decode's
 //! tens of megabytes freed on a blocking thread that then sits idle stayed resident, so the
 //! same budget cost more memory the more threads had decoded. On a fixed few threads each

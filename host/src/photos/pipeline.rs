@@ -118,7 +118,7 @@ impl PhotoPipeline {
         let declared = declared_mime.map(str::to_owned);
         let header = {
             let (bytes, declared) = (bytes.clone(), declared.clone());
-            blocking(move || decode_estimate(&bytes, declared.as_deref())).await?
+            self.threads.run(move || decode_estimate(&bytes, declared.as_deref())).await?
         };
         if !self.budget.fits(header.bytes) {
             return Err(PhotoError::TooManyPixels(header.width, header.height));
@@ -128,17 +128,6 @@ impl PhotoPipeline {
             self.permits.acquire().await.map_err(|_| PhotoError::Corrupt("shutting down".into()))?;
         self.threads.run(move || prepare(&bytes, declared.as_deref())).await
     }
-}
-
-/// Runs the header's reading on the blocking pool; a parser that panics on hostile input has
-/// refused it.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, PhotoError> + Send + 'static,
-) -> Result<T, PhotoError> {
-    tokio::task::spawn_blocking(work).await.unwrap_or_else(|err| {
-        tracing::error!(error = %err, "photo preparation panicked");
-        Err(PhotoError::Corrupt("the decoder failed".into()))
-    })
 }
 
 /// The dimensions of a photo and the most memory preparing it holds at once.
