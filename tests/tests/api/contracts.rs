@@ -425,7 +425,7 @@ async fn state_in_memory_stays_within_its_bounds() {
 
     // Expired entries go before live ones, however recently used.
     for i in 0..60 {
-        state.put(&format!("brief:{i}"), "v", Duration::from_millis(100)).await.expect("put");
+        state.put(&format!("short-lived:{i}"), "v", Duration::from_millis(100)).await.expect("put");
     }
     tokio::time::sleep(Duration::from_millis(250)).await;
     let survivors = get(flood[202..].to_vec()).await;
