@@ -11,7 +11,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 use weatherwise::files::{FileStore, LocalFiles};
-use weatherwise::photos::{self, PhotoPipeline};
+use weatherwise::photos::{self, MemoryBudget, PhotoPipeline};
 
 fn p50(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -117,7 +117,10 @@ async fn concurrent(file: &str, uploads: usize) -> anyhow::Result<()> {
     let bytes = std::fs::read(file)?;
     let dir = tempfile::tempdir()?;
     let store = LocalFiles::open(dir.path().join("files")).await?;
-    let pipeline = PhotoPipeline::new(uploads);
+    // As the server runs it: the default memory budget, every upload waiting its turn.
+    let defaults = weatherwise::config::PhotosConfig::default();
+    let budget = MemoryBudget::new(defaults.memory_budget_bytes, Duration::from_secs(600));
+    let pipeline = PhotoPipeline::new(uploads, budget);
     let started = Instant::now();
     let tasks = (0..uploads).map(|i| {
         // Each upload owns its bytes, as a request body would.

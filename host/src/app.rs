@@ -23,7 +23,7 @@ use crate::http::client_ip::TrustedProxies;
 use crate::missions::{MissionService, MissionStore};
 use crate::notifications::Notifier;
 use crate::ops::{Adapters, OpsAccess};
-use crate::photos::PhotoPipeline;
+use crate::photos::{MemoryBudget, PhotoPipeline};
 use crate::plugins::records::SqlRecordStore;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::store::SqlPluginStore;
@@ -116,7 +116,7 @@ impl App {
         if config.database.migrate_on_start {
             db.migrate().await?;
         }
-        let state = crate::state::connect(config.state.url.expose(), &config.state.key_prefix)
+        let state = crate::state::connect(&config.state, &[])
             .await
             .context("connecting the state store")?;
         let bus = crate::bus::connect(&config.bus.url, &config.bus.topic_prefix, config.bus.partitions)
@@ -202,7 +202,13 @@ impl App {
                 verifications,
                 missions,
                 files: files.clone(),
-                photos: PhotoPipeline::new(config.photos.concurrency),
+                photos: PhotoPipeline::new(
+                    config.photos.concurrency,
+                    MemoryBudget::new(
+                        config.photos.memory_budget_bytes,
+                        Duration::from_millis(config.photos.budget_wait_ms),
+                    ),
+                ),
                 vision: vision.clone(),
                 plugins: registry.clone(),
                 points: points.clone(),
@@ -210,6 +216,8 @@ impl App {
                 audit: audit.clone(),
                 job_signal: JobSignal::default(),
                 config: config.verification.clone(),
+                state: state.clone(),
+                upload_limit: config.rate_limits.photo_uploads_per_user,
             }),
             points,
             notifier,

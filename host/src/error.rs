@@ -46,6 +46,9 @@ pub enum ApiError {
     Upstream { code: &'static str, detail: String },
     #[error("{detail}")]
     Unavailable { code: &'static str, detail: String },
+    /// 503 with `Retry-After`: the server is at a capacity it keeps on purpose.
+    #[error("{detail}")]
+    Busy { code: &'static str, detail: String, retry_after_secs: u64 },
     /// Anything the client cannot act on; logged in full, answered as a bare 500.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -100,6 +103,7 @@ impl ApiError {
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
             Self::Upstream { code, .. } => (StatusCode::BAD_GATEWAY, *code, "Upstream service failed"),
             Self::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, "Service unavailable"),
+            Self::Busy { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, "Busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
         };
         let detail = match self {
@@ -123,7 +127,7 @@ impl IntoResponse for ApiError {
         }
         let problem = self.problem();
         let mut response = problem.status.into_response();
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs } | Self::Busy { retry_after_secs, .. } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
         }
         response.extensions_mut().insert(problem);

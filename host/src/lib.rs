@@ -19,7 +19,8 @@
 //! - [`points`] keeps the ledger and the ranking; [`notifications`] stores each user's
 //!   events and streams them as Server-Sent Events on every instance.
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`;
-//!   [`language`] is the language users read (Korean unless they ask for English).
+//!   [`language`] is the language users read (Korean unless they ask for English);
+//!   [`outbound`] reads the answers of the services we call, never past a limit.
 
 pub mod accounts;
 pub mod app;
@@ -38,6 +39,7 @@ pub mod language;
 pub mod missions;
 pub mod notifications;
 pub mod ops;
+pub mod outbound;
 pub mod photos;
 pub mod plugins;
 pub mod points;

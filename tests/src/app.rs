@@ -124,6 +124,13 @@ impl TestApp {
         }
     }
 
+    /// The server's `/metrics` exposition (see [`crate::metric`] to read one).
+    pub async fn metrics(&self) -> String {
+        let response = self.http.get(self.url("/metrics")).send().await.expect("GET /metrics");
+        assert_eq!(response.status(), 200, "GET /metrics");
+        response.text().await.expect("metrics text")
+    }
+
     /// Signs up a fresh random user through the API (paying argon2's cost).
     pub async fn new_user(&self) -> Session {
         let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];

@@ -32,6 +32,7 @@ impl Deployment {
         config.rate_limits.signup_per_ip = generous;
         config.rate_limits.signup_per_account = generous;
         config.rate_limits.password_check_per_account = generous;
+        config.rate_limits.photo_uploads_per_user = generous;
         config.log.filter = "warn".into();
         if mode == Mode::Scaled {
             let unique = uuid::Uuid::new_v4().simple().to_string();
@@ -60,6 +61,44 @@ impl Deployment {
         let users = weatherwise::accounts::SqlUsers::new(db.clone());
         assert!(users.set_role_by_email(email, role).await.expect("set role"), "no user {email}");
         db.close().await;
+    }
+
+    /// `count` users stored straight in this deployment's database, each with an access token
+    /// of its signing key: what [`TestApp::user`] gives, for a server in a process of its own
+    /// (whose memory a test measures: sign-up's argon2 would weigh in it).
+    pub async fn stored_users(&self, count: usize) -> Vec<Session> {
+        use weatherwise::accounts::{NewUser, SqlUsers, UserStore as _};
+        use weatherwise::auth::sessions::{SessionStore as _, SqlSessions, new_refresh_token};
+        let db = weatherwise::db::Database::connect(&self.config.database_url(), 2).await.expect("db");
+        let tokens = weatherwise::auth::tokens::TokenService::from_config(&self.config.auth, &db)
+            .await
+            .expect("tokens");
+        let users = SqlUsers::new(db.clone());
+        let mut sessions = Vec::new();
+        for _ in 0..count {
+            let tag = uuid::Uuid::new_v4().simple().to_string();
+            let (nickname, email) = (format!("u{}", &tag[..10]), format!("{tag}@example.com"));
+            let user = users
+                .create(NewUser {
+                    email: Some(email.clone()),
+                    nickname: nickname.clone(),
+                    nickname_key: nickname.clone(),
+                    password_hash: None,
+                    kakao_id: None,
+                })
+                .await
+                .expect("create user");
+            let (_, refresh_hash) = new_refresh_token();
+            let session = SqlSessions::new(db.clone())
+                .open(&user.id, &refresh_hash, 3_600_000)
+                .await
+                .expect("open a session")
+                .expect("the user exists");
+            let (token, _) = tokens.issue(&user.id, "user", &session).expect("issue a token");
+            sessions.push(Session::stored(user.id, nickname, email, token));
+        }
+        db.close().await;
+        sessions
     }
 
     /// Starts one instance of this deployment inside the test process, its state at hand.

@@ -28,6 +28,9 @@ pub enum Behaviour {
     Slow(Duration),
     /// HTTP 200 with a body that is not JSON.
     Garbage,
+    /// HTTP 200 with this many bytes of JSON whitespace, made as they are sent (chunked, no
+    /// `Content-Length`), so only a reader that stops early gets through it cheaply.
+    Oversized { bytes: usize },
     /// Holds every request until [`FakeVision::release`], then answers as the inner behaviour:
     /// the test knows a call is in flight (its request arrived) and decides when it ends.
     Held(Box<Behaviour>),
@@ -138,6 +141,15 @@ async fn completions(State(fake): State<FakeVision>, Json(request): Json<Value>)
         }
         Behaviour::Garbage => {
             ([(header::CONTENT_TYPE, "application/json")], "{\"choices\": [").into_response()
+        }
+        Behaviour::Oversized { bytes } => {
+            static SPACES: [u8; 64 * 1024] = [b' '; 64 * 1024];
+            let chunks = bytes.div_ceil(SPACES.len());
+            let body = futures::stream::iter(
+                (0..chunks).map(|_| Ok::<_, std::convert::Infallible>(bytes::Bytes::from_static(&SPACES))),
+            );
+            ([(header::CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(body))
+                .into_response()
         }
         Behaviour::Held(_) => unreachable!("held requests are released above"),
     }

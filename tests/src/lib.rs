@@ -143,6 +143,21 @@ pub fn python_component() -> Vec<u8> {
     })
 }
 
+/// The sum of a metric's samples in a Prometheus text exposition, over its label sets that
+/// contain `labels` (empty: every one); `None` when no sample matches.
+pub fn metric(text: &str, name: &str, labels: &str) -> Option<f64> {
+    let samples: Vec<f64> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            line.strip_prefix(name).is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter(|line| line.contains(labels))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .collect();
+    (!samples.is_empty()).then(|| samples.iter().sum())
+}
+
 /// Reads a response that must be a problem document with `status` and `code`; returns it.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");

@@ -2,13 +2,11 @@
 //! local fake that speaks Kakao's formats; answers are size-bounded and parsed defensively.
 
 use crate::config::{KakaoConfig, Secret};
+use crate::outbound::read_capped;
 use anyhow::Context;
 use serde::Deserialize;
 use std::time::Duration;
 use url::Url;
-
-/// Kakao's answers are a few hundred bytes; anything far larger is not Kakao.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 pub struct KakaoClient {
     http: reqwest::Client,
@@ -18,6 +16,7 @@ pub struct KakaoClient {
     authorize_url: Url,
     token_url: Url,
     user_url: Url,
+    max_response_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +88,7 @@ impl KakaoClient {
             authorize_url: Url::parse(&config.authorize_url).context("kakao.authorize_url")?,
             token_url: Url::parse(&config.token_url).context("kakao.token_url")?,
             user_url: Url::parse(&config.user_url).context("kakao.user_url")?,
+            max_response_bytes: config.max_response_bytes,
         }))
     }
 
@@ -130,7 +130,7 @@ impl KakaoClient {
             .await
             .map_err(|err| KakaoError::Unavailable(err.without_url().to_string()))?;
         let status = response.status();
-        let answer: TokenAnswer = read_json(response).await?;
+        let answer: TokenAnswer = read_json(response, self.max_response_bytes).await?;
         if let Some(error) = answer.error {
             let code = answer.error_code.unwrap_or_default();
             let description = answer.error_description.unwrap_or_default();
@@ -151,7 +151,7 @@ impl KakaoClient {
             .await
             .map_err(|err| KakaoError::Unavailable(err.without_url().to_string()))?;
         let status = response.status();
-        let answer: UserAnswer = read_json(response).await?;
+        let answer: UserAnswer = read_json(response, self.max_response_bytes).await?;
         if let (Some(code), Some(msg)) = (answer.code, &answer.msg) {
             return Err(KakaoError::Rejected(format!("user endpoint: {msg} ({code})")));
         }
@@ -172,16 +172,12 @@ impl KakaoClient {
     }
 }
 
-async fn read_json<T: serde::de::DeserializeOwned>(mut response: reqwest::Response) -> Result<T, KakaoError> {
-    if response.content_length().is_some_and(|length| length > MAX_RESPONSE_BYTES as u64) {
-        return Err(KakaoError::Unavailable("answer too large".into()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|err| KakaoError::Unavailable(err.to_string()))? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(KakaoError::Unavailable("answer too large".into()));
-        }
-        body.extend_from_slice(&chunk);
-    }
+async fn read_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<T, KakaoError> {
+    let body = read_capped(response, max_bytes, "kakao")
+        .await
+        .map_err(|err| KakaoError::Unavailable(err.to_string()))?;
     serde_json::from_slice(&body).map_err(|err| KakaoError::Unavailable(format!("unreadable answer: {err}")))
 }

@@ -111,8 +111,14 @@ impl PostView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PostPage {
     pub posts: Vec<PostView>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page. A nearby page may hold
+    /// fewer posts than `limit` (even none) and still have a next page: each request reads a
+    /// bounded number of posts.
     pub next_cursor: Option<String>,
+    /// Nearby listings: the radius the listing covers, in metres. Nearest first covers less
+    /// than the radius asked where too many posts lie in it to rank them all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub radius_m: Option<f64>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -252,6 +258,7 @@ pub async fn nearby_posts(
             .map(|found| PostView::new(found.post, Some(found.distance_m)))
             .collect(),
         next_cursor: page.next_cursor.map(|cursor| cursor.encode()),
+        radius_m: Some(page.radius_m),
     }))
 }
 
@@ -348,5 +355,6 @@ pub async fn my_posts(
     Ok(axum::Json(PostPage {
         posts: posts.into_iter().map(|post| PostView::new(post, None)).collect(),
         next_cursor,
+        radius_m: None,
     }))
 }

@@ -89,6 +89,13 @@ pub struct StateConfig {
     pub url: Secret<String>,
     /// Prefix for every key, so several deployments can share one Redis.
     pub key_prefix: String,
+    /// `memory://` only: most entries held (rate-limit windows, cached vision answers and
+    /// weather days, login states). Past it, expired entries go first, then the least recently
+    /// used (session and profile entries are caches of the database, read again when dropped).
+    /// Redis is bounded by its own `maxmemory`.
+    pub memory_max_entries: usize,
+    /// `memory://` only: most bytes held, counting keys, values and about 160 bytes per entry.
+    pub memory_max_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -147,6 +154,9 @@ pub struct RateLimitConfig {
     /// Password confirmations of one account (`PUT /me/password`, `DELETE /me`), right or
     /// wrong: a stolen access token cannot be used to guess the password.
     pub password_check_per_account: RateLimit,
+    /// Photo uploads by one user, refused ones included (a refused photo costs the server as
+    /// much as an accepted one up to the refusal).
+    pub photo_uploads_per_user: RateLimit,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -160,6 +170,9 @@ pub struct KakaoConfig {
     pub token_url: String,
     pub user_url: String,
     pub timeout_secs: u64,
+    /// Largest answer read from Kakao (its answers are a few hundred bytes); reading stops at
+    /// the first byte beyond it.
+    pub max_response_bytes: usize,
 }
 
 /// The multimodal model that grades photos (any OpenAI-compatible `chat/completions`).
@@ -181,6 +194,10 @@ pub struct VisionConfig {
     pub backoff_ms: u64,
     /// How long an answer about one photo is reused for the identical question.
     pub cache_ttl_secs: u64,
+    /// Largest answer read from the endpoint, errors included (a completion of at most 1,024
+    /// tokens is a few kilobytes); reading stops at the first byte beyond it and the attempt
+    /// counts as an unreadable answer.
+    pub max_response_bytes: usize,
 }
 
 impl Default for VisionConfig {
@@ -194,6 +211,7 @@ impl Default for VisionConfig {
             max_attempts: 3,
             backoff_ms: 500,
             cache_ttl_secs: 7 * 24 * 3600,
+            max_response_bytes: 256 * 1024,
         }
     }
 }
@@ -260,11 +278,26 @@ impl Default for VerificationConfig {
 }
 
 /// The upload pipeline.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PhotosConfig {
-    /// Photos prepared at once (each holds up to about 50 MiB while decoding); 0 means one per core.
+    /// Photos decoded at once (decoding is CPU-bound); 0 means one per core. Memory is bounded
+    /// by `memory_budget_bytes`, not by this.
     pub concurrency: usize,
+    /// Memory every upload in progress shares, in bytes: bodies being read and kept, and
+    /// decodes (each charged an estimate from its header before it starts). A photo whose
+    /// decode alone would need more is refused as too many pixels. The server's peak memory is
+    /// about its idle size plus this.
+    pub memory_budget_bytes: usize,
+    /// How long an upload waits for its share of the budget before it is answered 503
+    /// `photos_busy` with `Retry-After`.
+    pub budget_wait_ms: u64,
+}
+
+impl Default for PhotosConfig {
+    fn default() -> Self {
+        Self { concurrency: 0, memory_budget_bytes: 44 << 20, budget_wait_ms: 5_000 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -333,7 +366,13 @@ impl Default for DatabaseConfig {
 
 impl Default for StateConfig {
     fn default() -> Self {
-        Self { url: Secret::new("memory://".into()), key_prefix: "ww:".into() }
+        let memory = crate::state::MemoryLimits::default();
+        Self {
+            url: Secret::new("memory://".into()),
+            key_prefix: "ww:".into(),
+            memory_max_entries: memory.max_entries,
+            memory_max_bytes: memory.max_bytes,
+        }
     }
 }
 
@@ -365,6 +404,7 @@ impl Default for RateLimitConfig {
             signup_per_ip: RateLimit { limit: 20, window_secs: 3600 },
             signup_per_account: RateLimit { limit: 5, window_secs: 3600 },
             password_check_per_account: RateLimit { limit: 5, window_secs: 300 },
+            photo_uploads_per_user: RateLimit { limit: 20, window_secs: 600 },
         }
     }
 }
@@ -379,6 +419,7 @@ impl Default for KakaoConfig {
             token_url: "https://kauth.kakao.com/oauth/token".into(),
             user_url: "https://kapi.kakao.com/v2/user/me".into(),
             timeout_secs: 5,
+            max_response_bytes: 64 * 1024,
         }
     }
 }
@@ -431,6 +472,7 @@ impl Config {
             ("signup_per_ip", self.rate_limits.signup_per_ip),
             ("signup_per_account", self.rate_limits.signup_per_account),
             ("password_check_per_account", self.rate_limits.password_check_per_account),
+            ("photo_uploads_per_user", self.rate_limits.photo_uploads_per_user),
         ] {
             if limit.limit == 0 || limit.window_secs == 0 {
                 return Err(format!("rate_limits.{name}: limit and window_secs must be above zero"));
@@ -449,6 +491,20 @@ impl Config {
         }
         if !(1..=5).contains(&self.vision.max_attempts) || self.vision.timeout_ms == 0 {
             return Err("vision: max_attempts must be 1 to 5 and timeout_ms above zero".into());
+        }
+        if self.vision.max_response_bytes < 4096 || self.kakao.max_response_bytes < 1024 {
+            return Err(
+                "vision.max_response_bytes must be at least 4096, kakao.max_response_bytes at least 1024"
+                    .into(),
+            );
+        }
+        if self.state.memory_max_entries < 100 || self.state.memory_max_bytes < (1 << 20) {
+            return Err("state: memory_max_entries at least 100, memory_max_bytes at least 1 MiB".into());
+        }
+        if self.photos.memory_budget_bytes < (32 << 20) {
+            return Err(
+                "photos.memory_budget_bytes must be at least 32 MiB (a photo body alone may take 10)".into(),
+            );
         }
         let limits = &self.plugins;
         if limits.fuel == 0 || limits.timeout_ms == 0 || limits.max_memory_bytes < (1 << 20) {

@@ -30,6 +30,9 @@ pub enum PhotoError {
     Animated,
     #[error("the image could not be decoded: {0}")]
     Corrupt(String),
+    /// The photo memory budget stayed spent for as long as an upload may wait.
+    #[error("too many photos are being processed right now; try again in a few seconds")]
+    Busy,
 }
 
 impl PhotoError {
@@ -43,17 +46,19 @@ impl PhotoError {
             Self::TooManyPixels(..) => "photo_too_many_pixels",
             Self::Animated => "photo_animated",
             Self::Corrupt(_) => "photo_corrupt",
+            Self::Busy => "photos_busy",
         }
     }
 }
 
 /// 413 for size, 415 for a type we do not take (or a declared type the bytes contradict),
-/// 422 for an image we understand but refuse.
+/// 422 for an image we understand but refuse, 503 while the photo memory budget is spent.
 impl From<PhotoError> for ApiError {
     fn from(err: PhotoError) -> Self {
         let (code, detail) = (err.code(), err.to_string());
         match err {
             PhotoError::TooLarge(_) => ApiError::PayloadTooLarge { code, detail },
+            PhotoError::Busy => ApiError::Busy { code, detail, retry_after_secs: 2 },
             PhotoError::UnsupportedType | PhotoError::Heic | PhotoError::TypeMismatch { .. } => {
                 ApiError::UnsupportedMediaType { code, detail }
             }

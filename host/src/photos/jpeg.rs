@@ -30,6 +30,12 @@ const COM: u8 = 0xFE;
 pub struct Layout {
     pub width: u32,
     pub height: u32,
+    /// Progressive frames are decoded from coefficients kept for the whole image.
+    pub progressive: bool,
+    /// What those coefficients take: two bytes each, 64 per block of every component.
+    pub coefficient_bytes: u64,
+    /// Colour components of the frame: 1 (grey), 3 (YCbCr or RGB) or 4 (CMYK).
+    pub components: u8,
     /// The TIFF structure inside the first `Exif` APP1, if any.
     pub exif: Option<Range<usize>>,
     /// Every segment in order: its marker and its bytes (marker included; a scan's range runs
@@ -90,7 +96,10 @@ pub fn layout(bytes: &[u8]) -> Result<Layout, PhotoError> {
                 }
                 let height = u32::from(u16::from_be_bytes([payload[1], payload[2]]));
                 let width = u32::from(u16::from_be_bytes([payload[3], payload[4]]));
-                frame = Some((width, height));
+                let progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+                let components = payload[5];
+                frame =
+                    Some((width, height, progressive, coefficient_bytes(payload, width, height), components));
             }
             APP1 if exif.is_none() && payload.starts_with(b"Exif\0\0") => exif = Some(at + 10..end),
             _ => {}
@@ -104,8 +113,29 @@ pub fn layout(bytes: &[u8]) -> Result<Layout, PhotoError> {
             at = end;
         }
     }
-    let (width, height) = frame.ok_or_else(|| corrupt("no frame header"))?;
-    Ok(Layout { width, height, exif, segments })
+    let (width, height, progressive, coefficient_bytes, components) =
+        frame.ok_or_else(|| corrupt("no frame header"))?;
+    Ok(Layout { width, height, progressive, coefficient_bytes, components, exif, segments })
+}
+
+/// The coefficients of a frame: each component's blocks at its sampling (4:2:0 holds 1.5
+/// samples a pixel, 4:4:4 three), 64 coefficients of two bytes a block. Without readable
+/// components, the most any frame of these dimensions may hold.
+fn coefficient_bytes(frame: &[u8], width: u32, height: u32) -> u64 {
+    let most = u64::from(width) * u64::from(height) * 4 * 2;
+    let count = usize::from(frame.get(5).copied().unwrap_or(0));
+    let Some(components) = frame.get(6..6 + 3 * count).filter(|_| count > 0) else {
+        return most;
+    };
+    let sampling: Vec<(u32, u32)> = components
+        .chunks_exact(3)
+        .map(|c| (u32::from(c[1] >> 4).max(1), u32::from(c[1] & 0x0F).max(1)))
+        .collect();
+    let (h_max, v_max) = sampling.iter().fold((1, 1), |(h, v), &(hi, vi)| (h.max(hi), v.max(vi)));
+    let blocks = |side: u32, factor: u32, max: u32| u64::from((side * factor).div_ceil(max).div_ceil(8));
+    let total: u64 =
+        sampling.iter().map(|&(h, v)| blocks(width, h, h_max) * blocks(height, v, v_max) * 64 * 2).sum();
+    total.min(most)
 }
 
 /// Where the entropy-coded data starting at `from` ends: the first 0xFF that is not a stuffed

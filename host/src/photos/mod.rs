@@ -2,9 +2,11 @@
 //!
 //! [`prepare`] (or [`PhotoPipeline::prepare`] on the blocking pool) turns an upload into a
 //! [`PreparedPhoto`]: the normalised JPEG the model and the app see, a metadata-free full-size
-//! copy, and the features a policy may use. [`store`] puts both copies in a
-//! [`crate::files::FileStore`].
+//! copy, and the features a policy may use, within the process's photo memory budget
+//! ([`MemoryBudget`]). [`store`] puts both copies in a [`crate::files::FileStore`].
 
+pub mod budget;
+mod decode_threads;
 pub mod error;
 pub mod exif;
 pub mod features;
@@ -17,5 +19,6 @@ mod tests;
 
 pub use error::{MAX_PHOTO_BYTES, MAX_PIXELS, PhotoError};
 pub use features::{Measured, NORMALISED_SIDE, hamming, measure, normalised_jpeg};
-pub use pipeline::{PhotoPipeline, PreparedPhoto, prepare};
+pub use budget::{MemoryBudget, Reservation};
+pub use pipeline::{DecodeEstimate, PhotoPipeline, PreparedPhoto, decode_estimate, prepare};
 pub use store::{StoredPhoto, store};

@@ -10,6 +10,8 @@
 //! strip of the original's metadata ([`super::jpeg`]). PNG and WebP are decoded whole and the
 //! full-size copy re-encoded as PNG (lossless, and it bakes the orientation in).
 
+use super::budget::MemoryBudget;
+use super::decode_threads::DecodeThreads;
 use super::error::{MAX_ASPECT, MAX_PHOTO_BYTES, MAX_PIXELS, MAX_SIDE, PhotoError};
 use super::exif::{self, ExifFacts};
 use super::features::{NORMALISED_SIDE, fingerprint};
@@ -71,21 +73,33 @@ impl std::fmt::Debug for PreparedPhoto {
     }
 }
 
-/// Runs [`prepare`] on the blocking pool, at most `concurrency` photos at a time, so a burst of
-/// uploads queues instead of multiplying decode memory.
+/// Runs [`prepare`] within the photo memory budget ([`super::budget`]): each decode first
+/// takes the memory its header says it will need, then runs on one of `concurrency` decoding
+/// threads of its own ([`super::decode_threads`]; decoding is CPU-bound).
 #[derive(Clone)]
 pub struct PhotoPipeline {
     permits: Arc<Semaphore>,
+    budget: MemoryBudget,
+    threads: DecodeThreads,
 }
 
 impl PhotoPipeline {
     /// `concurrency` 0 means one per core.
-    pub fn new(concurrency: usize) -> Self {
+    pub fn new(concurrency: usize, budget: MemoryBudget) -> Self {
         let concurrency = match concurrency {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
             n => n,
         };
-        Self { permits: Arc::new(Semaphore::new(concurrency)) }
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency)),
+            budget,
+            threads: DecodeThreads::start(concurrency),
+        }
+    }
+
+    /// The budget upload bodies are read under, too.
+    pub fn budget(&self) -> &MemoryBudget {
+        &self.budget
     }
 
     pub async fn prepare(
@@ -102,16 +116,75 @@ impl PhotoPipeline {
             return Err(PhotoError::TooLarge(bytes.len()));
         }
         let declared = declared_mime.map(str::to_owned);
+        let header = {
+            let (bytes, declared) = (bytes.clone(), declared.clone());
+            self.threads.run(move || decode_estimate(&bytes, declared.as_deref())).await?
+        };
+        if !self.budget.fits(header.bytes) {
+            return Err(PhotoError::TooManyPixels(header.width, header.height));
+        }
+        let _memory = self.budget.reserve(header.bytes).await?;
         let _permit =
             self.permits.acquire().await.map_err(|_| PhotoError::Corrupt("shutting down".into()))?;
-        tokio::task::spawn_blocking(move || prepare(&bytes, declared.as_deref())).await.unwrap_or_else(
-            |err| {
-                // A decoder that panics on hostile input has refused that input.
-                tracing::error!(error = %err, "photo preparation panicked");
-                Err(PhotoError::Corrupt("the decoder failed".into()))
-            },
-        )
+        self.threads.run(move || prepare(&bytes, declared.as_deref())).await
     }
+}
+
+/// The dimensions of a photo and the most memory preparing it holds at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeEstimate {
+    pub width: u32,
+    pub height: u32,
+    pub bytes: usize,
+}
+
+/// The small copy and its encoding, whatever the photo.
+const SMALL_COPY_BYTES: u64 = (NORMALISED_SIDE as u64) * (NORMALISED_SIDE as u64) * 3 * 2;
+
+/// What preparing `bytes` will hold at its peak, from the type and the header's dimensions
+/// alone (refusing, as [`prepare`] does, a wrong type or dimensions before anything else).
+/// Deliberately on the high side: it is what the memory budget is charged.
+pub fn decode_estimate(bytes: &[u8], declared_mime: Option<&str>) -> Result<DecodeEstimate, PhotoError> {
+    let kind = sniff::sniff(bytes)?;
+    sniff::check_declared(declared_mime, kind)?;
+    let (width, height, decoding) = match kind {
+        PhotoType::Jpeg => {
+            let layout = jpeg::layout(bytes)?;
+            let (width, height) = (layout.width, layout.height);
+            check_dimensions(width, height)?;
+            let scale = dct_scale(width.min(height));
+            let pixels = u64::from(width.div_ceil(scale)) * u64::from(height.div_ceil(scale));
+            // The decoder's component planes at that scale (a byte a sample, as many samples as
+            // the frame has coefficients), its output (a byte a component) and, unless that is
+            // RGB already, our RGB conversion of it. A progressive frame also keeps every
+            // coefficient of the image.
+            let planes = layout.coefficient_bytes / 2 / u64::from(scale * scale);
+            let components = u64::from(layout.components.clamp(1, 4));
+            let output = pixels * if components == 3 { 3 } else { components + 3 };
+            let coefficients = if layout.progressive { layout.coefficient_bytes } else { 0 };
+            (width, height, planes + output + coefficients)
+        }
+        PhotoType::Png | PhotoType::WebP => {
+            let corrupt = |err: image::ImageError| PhotoError::Corrupt(err.to_string());
+            let decoder = ImageReader::with_format(Cursor::new(bytes), kind.image_format())
+                .into_decoder()
+                .map_err(corrupt)?;
+            let (width, height) = image::ImageDecoder::dimensions(&decoder);
+            check_dimensions(width, height)?;
+            // The decoded image, the PNG copy encoded from it (no larger), and the RGB image
+            // the small copy is made from.
+            let decoded = image::ImageDecoder::total_bytes(&decoder);
+            (width, height, decoded * 2 + u64::from(width) * u64::from(height) * 3)
+        }
+    };
+    let total = decoding + SMALL_COPY_BYTES + bytes.len() as u64;
+    Ok(DecodeEstimate { width, height, bytes: usize::try_from(total).unwrap_or(usize::MAX) })
+}
+
+/// The DCT scale the decoder picks (see [`decode_jpeg_scaled`]): the largest of 8, 4, 2 that
+/// keeps the shorter side at least [`NORMALISED_SIDE`], else 1.
+fn dct_scale(shorter_side: u32) -> u32 {
+    [8, 4, 2].into_iter().find(|scale| shorter_side.div_ceil(*scale) >= NORMALISED_SIDE).unwrap_or(1)
 }
 
 /// The whole pipeline for one upload (CPU-bound; call it off the async executor, or use

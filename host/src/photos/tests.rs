@@ -266,7 +266,7 @@ fn a_png_with_exif_orientation_is_turned_upright() {
 
 #[tokio::test]
 async fn the_pipeline_queues_and_stores_both_copies() {
-    let pipeline = PhotoPipeline::new(1);
+    let pipeline = PhotoPipeline::new(1, MemoryBudget::new(256 << 20, std::time::Duration::from_secs(5)));
     let uploads = (0..4).map(|_| pipeline.prepare(ROCKET.to_vec(), Some("image/jpeg")));
     let photos = futures::future::join_all(uploads).await;
     assert!(photos.iter().all(Result::is_ok));
@@ -294,4 +294,36 @@ fn errors_map_to_their_problem_statuses() {
     assert_eq!(status(PhotoError::Empty), 422);
     assert_eq!(status(PhotoError::TooManyPixels(1, 1)), 422);
     assert_eq!(PhotoError::Animated.code(), "photo_animated");
+}
+
+#[test]
+fn decode_estimates_come_from_the_header_alone() {
+    let png = |width, height| {
+        let mut bytes = Vec::new();
+        DynamicImage::new_rgb8(width, height)
+            .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
+            .expect("png");
+        bytes
+    };
+    // 6324×6324 RGB: 120 MB decoded, twice over with its copies; far beyond a 96 MiB budget.
+    let huge = decode_estimate(&png(6324, 6324), Some("image/png")).expect("estimate");
+    assert_eq!((huge.width, huge.height), (6324, 6324));
+    assert!(huge.bytes > 300 << 20, "{huge:?}");
+    let small = decode_estimate(&png(640, 480), None).expect("estimate");
+    assert!(small.bytes < 16 << 20, "{small:?}");
+    // A baseline JPEG decodes at a DCT scale: 4000×3000 at half size.
+    let mut jpeg = Vec::new();
+    DynamicImage::new_rgb8(4000, 3000)
+        .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+        .expect("jpeg");
+    let photo = decode_estimate(&jpeg, Some("image/jpeg")).expect("estimate");
+    assert!(photo.bytes > 2000 * 1500 * 3 && photo.bytes < 48 << 20, "{photo:?}");
+    // Shorter than 2,048 px on its short side, it decodes at full size, and still fits.
+    let mut jpeg = Vec::new();
+    DynamicImage::new_rgb8(3000, 2000)
+        .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+        .expect("jpeg");
+    let photo = decode_estimate(&jpeg, None).expect("estimate");
+    assert!(photo.bytes > 3000 * 2000 * 3 && photo.bytes < 48 << 20, "{photo:?}");
+    assert_eq!(decode_estimate(&png(60_000, 1), None).err(), Some(PhotoError::TooManyPixels(60_000, 1)));
 }

@@ -1,51 +1,210 @@
-//! In-process state for the embedded mode: one map behind a mutex, expired lazily and swept
-//! every few thousand writes so abandoned keys (rate-limit windows of passing IPs) do not pile up.
+//! In-process state for the embedded mode: one map behind a mutex, bounded in entries and in
+//! bytes. Every write first drops a few expired entries; a write that takes the store past a
+//! bound drops every expired entry, then the least recently used ones (reads and hits count as
+//! use, so an active rate-limit window outlives the one-off windows of a flood). Keys under a
+//! kept prefix, if the owner names any, are never dropped before they expire; a write that
+//! finds no room beside them is refused. The server names none: what it keeps here is either
+//! a cache of the database (sessions, profiles) or may be lost (rate-limit windows).
+//!
+//! The size is reported as the gauges `state_memory_entries` and `state_memory_bytes`, and
+//! what was dropped for room as `state_memory_evictions_total`.
 
 use super::{StateStore, WindowCount};
 use async_trait::async_trait;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const SWEEP_EVERY_WRITES: u64 = 4096;
+/// Expired entries dropped in passing by each write, whatever the size.
+const EXPIRED_PER_WRITE: usize = 8;
+/// What an entry costs beyond its key and value: the map slot, the entry, two index nodes.
+const ENTRY_OVERHEAD_BYTES: usize = 160;
 
-#[derive(Default)]
+/// The bounds of the in-memory store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryLimits {
+    pub max_entries: usize,
+    /// Keys, values and [`ENTRY_OVERHEAD_BYTES`] per entry.
+    pub max_bytes: usize,
+}
+
+impl Default for MemoryLimits {
+    fn default() -> Self {
+        Self { max_entries: 100_000, max_bytes: 64 << 20 }
+    }
+}
+
 pub struct MemoryState {
     inner: Mutex<Inner>,
+    limits: MemoryLimits,
+    kept_prefixes: Vec<String>,
 }
 
 #[derive(Default)]
 struct Inner {
-    entries: HashMap<String, Entry>,
-    writes: u64,
+    entries: HashMap<Arc<str>, Entry>,
+    /// Every entry by (expiry, creation stamp).
+    by_expiry: BTreeMap<(Instant, u64), Arc<str>>,
+    /// Entries that may be dropped for room, by last use.
+    by_use: BTreeMap<u64, Arc<str>>,
+    clock: u64,
+    bytes: usize,
 }
 
 struct Entry {
     value: String,
     expires: Instant,
+    created: u64,
+    used: u64,
+    kept: bool,
+}
+
+impl Entry {
+    fn cost(key: &str, value: &str) -> usize {
+        key.len() + value.len() + ENTRY_OVERHEAD_BYTES
+    }
+}
+
+impl Default for MemoryState {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl MemoryState {
+    /// Default bounds, nothing kept: for tools and tests.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_limits(MemoryLimits::default(), &[])
+    }
+
+    /// Keys starting with one of `kept_prefixes` are never dropped before they expire.
+    pub fn with_limits(limits: MemoryLimits, kept_prefixes: &[&str]) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            limits,
+            kept_prefixes: kept_prefixes.iter().map(|prefix| (*prefix).to_owned()).collect(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-written entry, so recover.
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    fn kept(&self, key: &str) -> bool {
+        self.kept_prefixes.iter().any(|prefix| key.starts_with(prefix.as_str()))
+    }
+
+    /// Stores `key` (replacing any entry), then makes room; refuses when there is none.
+    fn insert(
+        &self,
+        inner: &mut Inner,
+        key: &str,
+        value: String,
+        expires: Instant,
+        now: Instant,
+    ) -> anyhow::Result<()> {
+        if Entry::cost(key, &value) > self.limits.max_bytes {
+            anyhow::bail!(
+                "a state value of {} bytes exceeds the store's {} bytes",
+                value.len(),
+                self.limits.max_bytes
+            );
+        }
+        inner.remove(key);
+        inner.drop_expired(now, EXPIRED_PER_WRITE);
+        let key: Arc<str> = Arc::from(key);
+        let created = inner.tick();
+        let kept = self.kept(&key);
+        inner.bytes += Entry::cost(&key, &value);
+        inner.by_expiry.insert((expires, created), key.clone());
+        if !kept {
+            inner.by_use.insert(created, key.clone());
+        }
+        inner.entries.insert(key.clone(), Entry { value, expires, created, used: created, kept });
+        let room = inner.make_room(self.limits, now);
+        // Without room beside the kept entries, the newest entry is the one that goes.
+        let stored = room && inner.entries.contains_key(&key);
+        if !stored {
+            inner.remove(&key);
+        }
+        inner.report();
+        anyhow::ensure!(stored, "the in-memory state store is full of entries kept until they expire");
+        Ok(())
+    }
 }
 
 impl Inner {
-    fn live(&self, key: &str, now: Instant) -> Option<&Entry> {
-        self.entries.get(key).filter(|entry| entry.expires > now)
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
     }
 
-    fn wrote(&mut self, now: Instant) {
-        self.writes += 1;
-        if self.writes.is_multiple_of(SWEEP_EVERY_WRITES) {
-            self.entries.retain(|_, entry| entry.expires > now);
+    fn over(&self, limits: MemoryLimits) -> bool {
+        self.entries.len() > limits.max_entries || self.bytes > limits.max_bytes
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Entry> {
+        let (key, entry) = self.entries.remove_entry(key)?;
+        self.bytes -= Entry::cost(&key, &entry.value);
+        self.by_expiry.remove(&(entry.expires, entry.created));
+        self.by_use.remove(&entry.used);
+        Some(entry)
+    }
+
+    /// Drops up to `at_most` entries that expired by `now`, soonest first.
+    fn drop_expired(&mut self, now: Instant, at_most: usize) {
+        for _ in 0..at_most {
+            match self.by_expiry.first_key_value() {
+                Some(((expires, _), key)) if *expires <= now => {
+                    let key = key.clone();
+                    self.remove(&key);
+                }
+                _ => return,
+            }
         }
+    }
+
+    /// Expired entries first, then the least recently used; false when only kept entries remain
+    /// and the store is still over a bound.
+    fn make_room(&mut self, limits: MemoryLimits, now: Instant) -> bool {
+        if !self.over(limits) {
+            return true;
+        }
+        self.drop_expired(now, usize::MAX);
+        while self.over(limits) {
+            let Some((_, key)) = self.by_use.first_key_value() else {
+                return false;
+            };
+            let key = key.clone();
+            self.remove(&key);
+            metrics::counter!("state_memory_evictions_total").increment(1);
+        }
+        true
+    }
+
+    /// The live entry of `key`, marked as just used; an expired one is dropped.
+    fn live(&mut self, key: &str, now: Instant) -> Option<&mut Entry> {
+        let expired = self.entries.get(key)?.expires <= now;
+        if expired {
+            self.remove(key);
+            return None;
+        }
+        let used = self.tick();
+        let (key, entry) = self.entries.get_key_value(key)?;
+        let (key, previous, kept) = (key.clone(), entry.used, entry.kept);
+        if !kept {
+            self.by_use.remove(&previous);
+            self.by_use.insert(used, key.clone());
+        }
+        let entry = self.entries.get_mut(&key)?;
+        entry.used = used;
+        Some(entry)
+    }
+
+    fn report(&self) {
+        metrics::gauge!("state_memory_entries").set(self.entries.len() as f64);
+        metrics::gauge!("state_memory_bytes").set(self.bytes as f64);
     }
 }
 
@@ -54,9 +213,7 @@ impl StateStore for MemoryState {
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
         let now = Instant::now();
         let mut inner = self.lock();
-        inner.entries.insert(key.to_owned(), Entry { value: value.to_owned(), expires: now + ttl });
-        inner.wrote(now);
-        Ok(())
+        self.insert(&mut inner, key, value.to_owned(), now + ttl, now)
     }
 
     async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool> {
@@ -65,39 +222,38 @@ impl StateStore for MemoryState {
         if inner.live(key, now).is_some() {
             return Ok(false);
         }
-        inner.entries.insert(key.to_owned(), Entry { value: value.to_owned(), expires: now + ttl });
-        inner.wrote(now);
+        self.insert(&mut inner, key, value.to_owned(), now + ttl, now)?;
         Ok(true)
     }
 
     async fn get_many(&self, keys: &[&str]) -> anyhow::Result<Vec<Option<String>>> {
         let now = Instant::now();
-        let inner = self.lock();
+        let mut inner = self.lock();
         Ok(keys.iter().map(|key| inner.live(key, now).map(|entry| entry.value.clone())).collect())
     }
 
     async fn take(&self, key: &str) -> anyhow::Result<Option<String>> {
         let now = Instant::now();
         let mut inner = self.lock();
-        Ok(inner.entries.remove(key).filter(|entry| entry.expires > now).map(|entry| entry.value))
+        let taken = inner.remove(key).filter(|entry| entry.expires > now).map(|entry| entry.value);
+        inner.report();
+        Ok(taken)
     }
 
     async fn hit(&self, key: &str, window: Duration) -> anyhow::Result<WindowCount> {
         let now = Instant::now();
         let mut inner = self.lock();
-        let count = match inner.entries.get_mut(key).filter(|entry| entry.expires > now) {
-            Some(entry) => {
-                let count = entry.value.parse::<u64>().unwrap_or(0) + 1;
-                entry.value = count.to_string();
-                WindowCount { count, resets_in: entry.expires - now }
-            }
-            None => {
-                inner.entries.insert(key.to_owned(), Entry { value: "1".into(), expires: now + window });
-                WindowCount { count: 1, resets_in: window }
-            }
-        };
-        inner.wrote(now);
-        Ok(count)
+        let counted = inner.live(key, now).map(|entry| {
+            let count = entry.value.parse::<u64>().unwrap_or(0) + 1;
+            let previous = std::mem::replace(&mut entry.value, count.to_string());
+            (WindowCount { count, resets_in: entry.expires - now }, previous.len(), entry.value.len())
+        });
+        if let Some((window, previous_len, len)) = counted {
+            inner.bytes = inner.bytes - previous_len + len;
+            return Ok(window);
+        }
+        self.insert(&mut inner, key, "1".into(), now + window, now)?;
+        Ok(WindowCount { count: 1, resets_in: window })
     }
 
     async fn ping(&self) -> anyhow::Result<()> {

@@ -1,14 +1,16 @@
 //! Shared ephemeral state: revocations, rate-limit windows, one-time OAuth states.
 //!
-//! In-process for the embedded mode, Redis when several instances must agree. Values are short
-//! strings with a time to live; nothing here is the system of record.
+//! In-process for the embedded mode (bounded in entries and bytes), Redis when several
+//! instances must agree. Values are short strings with a time to live; nothing here is the
+//! system of record.
 
 mod memory;
 pub(crate) mod redis;
 
-pub use memory::MemoryState;
+pub use memory::{MemoryLimits, MemoryState};
 pub use redis::RedisState;
 
+use crate::config::StateConfig;
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,12 +39,17 @@ pub trait StateStore: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 }
 
-/// Picks the implementation from the URL scheme: `memory://` or `redis://`.
-pub async fn connect(url: &str, key_prefix: &str) -> anyhow::Result<Arc<dyn StateStore>> {
+/// Picks the implementation from the URL scheme: `memory://` or `redis://`. The in-memory
+/// store is bounded by `config`'s limits and never drops a key under `kept_prefixes` before it
+/// expires.
+pub async fn connect(config: &StateConfig, kept_prefixes: &[&str]) -> anyhow::Result<Arc<dyn StateStore>> {
+    let url = config.url.expose();
     if url.starts_with("memory:") {
-        Ok(Arc::new(MemoryState::new()))
+        let limits =
+            MemoryLimits { max_entries: config.memory_max_entries, max_bytes: config.memory_max_bytes };
+        Ok(Arc::new(MemoryState::with_limits(limits, kept_prefixes)))
     } else if url.starts_with("redis:") || url.starts_with("rediss:") {
-        Ok(Arc::new(RedisState::connect(url, key_prefix).await?))
+        Ok(Arc::new(RedisState::connect(url, &config.key_prefix).await?))
     } else {
         anyhow::bail!("state.url must start with memory: or redis:")
     }

@@ -4,13 +4,14 @@
 use super::store::VerificationStore;
 use super::worker::JobSignal;
 use crate::audit::AuditLog;
-use crate::config::VerificationConfig;
+use crate::config::{RateLimit, VerificationConfig};
 use crate::files::FileStore;
 use crate::missions::MissionStore;
 use crate::notifications::Notifier;
 use crate::photos::PhotoPipeline;
 use crate::plugins::registry::PluginRegistry;
 use crate::points::PointsService;
+use crate::state::StateStore;
 use crate::vision::VisionService;
 use std::sync::Arc;
 
@@ -27,4 +28,7 @@ pub struct Verifier {
     /// Wakes this instance's workers when an upload queues a job here.
     pub job_signal: JobSignal,
     pub config: VerificationConfig,
+    /// Where the per-user upload windows are counted (shared by every instance).
+    pub state: Arc<dyn StateStore>,
+    pub upload_limit: RateLimit,
 }

@@ -1,18 +1,19 @@
 //! `POST /missions/{id}/verifications`: a photo for a mission. The photo is checked, measured
 //! and stored, the verification queued, and the answer is 202 at once; the decision comes
-//! later (SSE and polling).
+//! later (SSE and polling). Uploads are limited per user, refused ones included, and read and
+//! decoded within the process's photo memory budget.
 
 use super::model::{PhotoFacts, VerificationView};
 use super::state::Verifier;
 use super::store::{NewVerification, SubmitError};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, rate_limit};
 use crate::error::{ApiError, ApiResult};
 use crate::geo::{Point, distance_m};
 use crate::http::extract::PathId;
 use crate::missions::{Mission, MissionState};
 use crate::photos::{MAX_PHOTO_BYTES, StoredPhoto};
 use axum::extract::{Multipart, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use std::sync::Arc;
 
@@ -39,14 +40,20 @@ impl From<SubmitError> for ApiError {
               (status = 409, description = "the mission takes no photo now (decided, under review, out of attempts, another day)"),
               (status = 413, description = "the photo is larger than 10 MiB"),
               (status = 415, description = "not a supported image type, or not the declared one"),
-              (status = 422, description = "the photo is unreadable, too large in pixels or animated")))]
+              (status = 422, description = "the photo is unreadable, too large in pixels or animated"),
+              (status = 429, description = "too many uploads by this user; `Retry-After` says when to try again"),
+              (status = 503, description = "the server's photo memory is taken by other uploads; `Retry-After` says when to try again")))]
 #[tracing::instrument(skip_all, fields(mission = %mission_id))]
 pub async fn submit(
     State(verifier): State<Arc<Verifier>>,
     caller: AuthUser,
     PathId { id: mission_id, .. }: PathId<Mission>,
+    headers: HeaderMap,
     multipart: Multipart,
 ) -> ApiResult<impl IntoResponse> {
+    // Every upload counts, refused or not: a refused photo costs as much until its refusal.
+    rate_limit::check(verifier.state.as_ref(), "photo-upload", &caller.user_id, verifier.upload_limit)
+        .await?;
     let mission = verifier
         .missions
         .get(&mission_id)
@@ -65,7 +72,14 @@ pub async fn submit(
     if mission.attempts >= max_attempts {
         return Err(SubmitError::AttemptsExhausted.into());
     }
-    let (bytes, declared) = read_photo(multipart).await?;
+    // The body's memory is taken from the photo budget before a byte of it is read, and held
+    // while the photo and its copies are.
+    let declared_length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok())
+        .unwrap_or(MAX_UPLOAD_BODY);
+    let _body_memory = verifier.photos.budget().reserve(declared_length.min(MAX_UPLOAD_BODY)).await?;
+    let (bytes, declared) = read_photo(multipart, declared_length.min(MAX_PHOTO_BYTES)).await?;
     let prepared = verifier.photos.prepare(bytes, declared.as_deref()).await?;
     let day = verifier.missions.day(&caller.user_id, &mission.local_date).await?;
     let gps_distance_m = match (prepared.gps, day) {
@@ -117,8 +131,10 @@ pub async fn submit(
     ))
 }
 
-/// The `photo` part, read in chunks and refused as soon as it passes the size limit.
-async fn read_photo(mut multipart: Multipart) -> ApiResult<(Vec<u8>, Option<String>)> {
+/// The `photo` part, read in chunks and refused as soon as it passes the size limit. Its
+/// buffer is `expected` bytes from the start: grown by doubling, a 9 MiB photo would hold 16
+/// MiB, and both the old and the new buffer while it moves.
+async fn read_photo(mut multipart: Multipart, expected: usize) -> ApiResult<(Vec<u8>, Option<String>)> {
     let mut photo = None;
     while let Some(mut field) = multipart.next_field().await.map_err(bad_multipart)? {
         if field.name() != Some("photo") {
@@ -131,7 +147,7 @@ async fn read_photo(mut multipart: Multipart) -> ApiResult<(Vec<u8>, Option<Stri
             return Err(ApiError::field("photo", "send one photo"));
         }
         let declared = field.content_type().map(str::to_owned);
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(expected);
         while let Some(chunk) = field.chunk().await.map_err(bad_multipart)? {
             if bytes.len() + chunk.len() > MAX_PHOTO_BYTES {
                 return Err(crate::photos::PhotoError::TooLarge(bytes.len() + chunk.len()).into());

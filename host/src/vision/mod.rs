@@ -9,6 +9,7 @@
 
 pub mod openai;
 pub mod schema;
+mod transport;
 
 pub use crate::config::VisionConfig;
 

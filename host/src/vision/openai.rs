@@ -2,9 +2,11 @@
 //! vLLM, llama.cpp server): the photo as a base64 data URL, strict JSON-schema output,
 //! temperature 0, a timeout per attempt and a bounded number of retries with backoff on 429,
 //! 5xx and transport failures. Whatever comes back is re-checked against the schema; nothing
-//! malformed, refused, truncated or late ever reaches a policy as an answer.
+//! malformed, refused, truncated, oversized or late ever reaches a policy as an answer; answers
+//! are read under `vision.max_response_bytes` ([`super::transport`]).
 
 use super::schema::AnswerSchema;
+use super::transport::{AnswerTooLarge, CappedTransport};
 use super::{ImageInput, VisionAnswer, VisionConfig, VisionError, VisionModel};
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
@@ -36,8 +38,8 @@ impl OpenAiVision {
             openai = openai.with_api_key(key.expose().clone());
         }
         // Without async-openai's built-in retry layer: retries happen below, once, bounded by
-        // `max_attempts` and each attempt's deadline.
-        let transport = async_openai::middleware::ReqwestService::new(reqwest_openai::Client::new());
+        // `max_attempts` and each attempt's deadline. Answers are read under a size cap.
+        let transport = CappedTransport::new(config.max_response_bytes);
         Self {
             client: Client::with_config(openai).with_http_service(transport),
             model: config.model.clone(),
@@ -149,6 +151,12 @@ fn classify(err: OpenAIError) -> Attempt {
         OpenAIError::JSONDeserialize(..) => Attempt::Retry(VisionError::InvalidAnswer),
         OpenAIError::Reqwest(err) => {
             tracing::warn!(error = %err, "the vision endpoint is unreachable");
+            Attempt::Retry(VisionError::Unavailable)
+        }
+        // Read by our transport: an answer past the size cap, or one cut off while reading.
+        OpenAIError::Boxed(err) if err.is::<AnswerTooLarge>() => Attempt::Retry(VisionError::InvalidAnswer),
+        OpenAIError::Boxed(err) => {
+            tracing::warn!(error = %err, "reading the vision answer failed");
             Attempt::Retry(VisionError::Unavailable)
         }
         other => {

@@ -1,6 +1,7 @@
 //! One bounded GET for every weather provider: a deadline (the client's timeout) and a size
 //! cap, so a slow or endless answer costs at most those.
 
+use crate::outbound::{ReadError, read_capped};
 use url::Url;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -24,21 +25,14 @@ pub fn client(timeout: std::time::Duration) -> anyhow::Result<reqwest::Client> {
 
 /// The status and at most `max_bytes` of body.
 pub async fn get(http: &reqwest::Client, url: Url, max_bytes: usize) -> Result<(u16, Vec<u8>), FetchError> {
-    let transport = |err: reqwest::Error| {
+    let response = http.get(url).send().await.map_err(|err| {
         let kind = if err.is_timeout() { "timed out" } else { "failed" };
         FetchError::Transport(format!("request {kind}: {}", err.without_url()))
-    };
-    let mut response = http.get(url).send().await.map_err(transport)?;
-    if response.content_length().is_some_and(|length| length > max_bytes as u64) {
-        return Err(FetchError::TooLarge(max_bytes));
-    }
+    })?;
     let status = response.status().as_u16();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport)? {
-        if body.len() + chunk.len() > max_bytes {
-            return Err(FetchError::TooLarge(max_bytes));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_capped(response, max_bytes, "weather").await.map_err(|err| match err {
+        ReadError::TooLarge(limit) => FetchError::TooLarge(limit),
+        ReadError::Transport(message) => FetchError::Transport(message),
+    })?;
     Ok((status, body))
 }

@@ -24,6 +24,7 @@ mod rate_limits;
 mod revocation;
 mod schema_parity;
 mod shutdown;
+mod state_bounds;
 mod supervision;
 mod tidy;
 mod tokens;

@@ -2,6 +2,7 @@
 //! through the server's store (`TestApp::user`) rather than paying argon2 for each, and listen
 //! to the server's own event bus in both modes.
 
+mod bounded_work;
 mod contract;
 mod nearby;
 mod pages;

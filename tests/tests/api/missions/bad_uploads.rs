@@ -8,7 +8,7 @@ use weatherwise_tests::{Mode, assert_problem, both_modes};
 both_modes!(missions_refuse_bad_photos_with_clear_problems);
 
 /// A PNG header declaring `width`×`height`, followed by a truncated stream: tiny on disk.
-fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+pub(super) fn png_declaring(width: u32, height: u32) -> Vec<u8> {
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());

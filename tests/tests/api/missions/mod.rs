@@ -4,6 +4,8 @@ mod bad_uploads;
 mod durability;
 mod journey;
 mod language;
+mod oversized_answers;
+mod photo_limits;
 mod review;
 mod shadow;
 pub mod support;
