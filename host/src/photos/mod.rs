@@ -17,8 +17,8 @@ mod store;
 #[cfg(test)]
 mod tests;
 
+pub use budget::{MemoryBudget, Reservation};
 pub use error::{MAX_PHOTO_BYTES, MAX_PIXELS, PhotoError};
 pub use features::{Measured, NORMALISED_SIDE, hamming, measure, normalised_jpeg};
-pub use budget::{MemoryBudget, Reservation};
 pub use pipeline::{DecodeEstimate, PhotoPipeline, PreparedPhoto, decode_estimate, prepare};
 pub use store::{StoredPhoto, store};
