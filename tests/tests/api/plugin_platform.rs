@@ -237,8 +237,11 @@ async fn every_call_is_recorded_and_replays_exactly(mode: Mode) {
         "{record}"
     );
     assert_eq!(vision.requests().len(), 1, "a replay never asks the model again");
+    // Newest first: reading the record (a user's photo facts are in it), then the replay.
     let audit = admin_get(&app, &admin, "/admin/audit?limit=2").await;
-    assert_eq!(audit["entries"][0]["action"], "plugin.replay");
+    assert_eq!(audit["entries"][0]["action"], "plugin.call.read");
+    assert_eq!(audit["entries"][0]["target"], verified["call_id"]);
+    assert_eq!(audit["entries"][1]["action"], "plugin.replay");
     let unknown =
         admin_post(&app, &admin, &format!("/admin/plugin-calls/{}/replay", uuid::Uuid::now_v7())).await;
     assert_problem(unknown, 404, "not_found").await;
