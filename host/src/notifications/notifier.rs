@@ -106,33 +106,30 @@ impl Notifier {
         self.hub.close();
     }
 
+    /// Every instance hands the events it hears to its own streams.
     async fn follow(&self, tasks: &Tasks) -> anyhow::Result<()> {
-        let group = format!("notifications-{}", uuid::Uuid::new_v4().simple());
-        let mut subscription = self.bus.subscribe(topics::NOTIFICATIONS, &group).await?;
-        let hub = Arc::downgrade(&self.hub);
-        tasks.spawn_follower("notifications", move |stop| async move {
-            loop {
-                let message = tokio::select! {
-                    message = subscription.next() => message,
-                    () = stop.cancelled() => break,
-                };
-                let Some(message) = message else { break };
-                let Some(hub) = hub.upgrade() else { break };
-                match serde_json::from_slice::<Event>(&message.payload) {
-                    Ok(event) => hub.deliver(&event),
-                    Err(err) => tracing::warn!(error = %err, "an unreadable notification on the bus"),
-                }
-            }
-        });
-        Ok(())
+        self.follow_topic(tasks, topics::NOTIFICATIONS, |hub, event: Event| hub.deliver(&event)).await
     }
 
     /// Every instance hears of ended sessions and closes their streams here.
     async fn follow_ended_sessions(&self, tasks: &Tasks) -> anyhow::Result<()> {
-        let group = format!("sessions-{}", uuid::Uuid::new_v4().simple());
-        let mut subscription = self.bus.subscribe(topics::SESSIONS, &group).await?;
+        self.follow_topic(tasks, topics::SESSIONS, |hub, ended: SessionsEnded| {
+            hub.end_sessions(&ended.user_id, &ended.session_ids);
+        })
+        .await
+    }
+
+    /// Follows `topic` in a consumer group of this instance's own (so every instance hears
+    /// every message) and applies each readable message to the hub.
+    async fn follow_topic<T, F>(&self, tasks: &Tasks, topic: &'static str, apply: F) -> anyhow::Result<()>
+    where
+        T: serde::de::DeserializeOwned,
+        F: Fn(&Hub, T) + Send + 'static,
+    {
+        let group = format!("{topic}-{}", uuid::Uuid::new_v4().simple());
+        let mut subscription = self.bus.subscribe(topic, &group).await?;
         let hub = Arc::downgrade(&self.hub);
-        tasks.spawn_follower("ended sessions", move |stop| async move {
+        tasks.spawn_follower(topic, move |stop| async move {
             loop {
                 let message = tokio::select! {
                     message = subscription.next() => message,
@@ -140,9 +137,9 @@ impl Notifier {
                 };
                 let Some(message) = message else { break };
                 let Some(hub) = hub.upgrade() else { break };
-                match serde_json::from_slice::<SessionsEnded>(&message.payload) {
-                    Ok(ended) => hub.end_sessions(&ended.user_id, &ended.session_ids),
-                    Err(err) => tracing::warn!(error = %err, "an unreadable ended-sessions message"),
+                match serde_json::from_slice::<T>(&message.payload) {
+                    Ok(message) => apply(&hub, message),
+                    Err(err) => tracing::warn!(error = %err, topic, "an unreadable message on the bus"),
                 }
             }
         });
