@@ -138,18 +138,18 @@ mod tests {
         let log = order.clone();
         tasks.spawn_follower("follower", move |stop| async move {
             stop.cancelled().await;
-            log.lock().unwrap().push("follower");
+            log.lock().expect("log").push("follower");
         });
         let log = order.clone();
         tasks.spawn_work("work", move |drain| async move {
             drain.cancelled().await;
             // Draining takes a while; the follower must still be running meanwhile.
             tokio::time::sleep(Duration::from_millis(50)).await;
-            log.lock().unwrap().push("work");
+            log.lock().expect("log").push("work");
         });
         let stopped = tasks.shutdown(Duration::from_secs(5)).await;
         assert_eq!(stopped, Stopped::default());
-        assert_eq!(*order.lock().unwrap(), vec!["work", "follower"]);
+        assert_eq!(*order.lock().expect("order"), vec!["work", "follower"]);
     }
 
     #[tokio::test]

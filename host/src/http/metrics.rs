@@ -31,12 +31,14 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// Route → (method, status) → the histogram registered for them.
+type HistogramsByRoute = HashMap<String, HashMap<(&'static str, u16), Histogram>>;
+
 /// Records one request's duration. The histogram of each (route, method, status) is looked up
 /// in the registry once and kept, so a request costs a read lock and a map lookup rather
 /// than three label strings and a registry search.
 pub fn record_request(route: &str, method: &Method, status: u16, took: Duration) {
-    static HISTOGRAMS: OnceLock<RwLock<HashMap<String, HashMap<(&'static str, u16), Histogram>>>> =
-        OnceLock::new();
+    static HISTOGRAMS: OnceLock<RwLock<HistogramsByRoute>> = OnceLock::new();
     let histograms = HISTOGRAMS.get_or_init(RwLock::default);
     let method = method_label(method);
     let known = histograms
