@@ -523,3 +523,74 @@ fn percentile(samples: &[Duration], q: f64) -> Duration {
     sorted.sort();
     sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
 }
+
+/// `inner` with `hogs` more core instances, each holding a linear memory of `pages_each` 64 KiB
+/// pages: what a component built from several modules looks like to the sandbox. Sections of a
+/// component may follow one another in any order, so they are appended to `inner`.
+fn with_memory_hogs(inner: &[u8], hogs: u32, pages_each: u64) -> Vec<u8> {
+    use wasm_encoder::{
+        Component, InstanceSection, MemorySection, MemoryType, Module, ModuleArg, ModuleSection,
+    };
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: pages_each,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    let mut hog = Module::new();
+    hog.section(&memories);
+    let mut appended = Component::new();
+    appended.section(&ModuleSection(&hog));
+    let mut instances = InstanceSection::new();
+    for _ in 0..hogs {
+        instances.instantiate(core_modules_in(inner), Vec::<(&str, ModuleArg)>::new());
+    }
+    appended.section(&instances);
+    let appended = appended.finish();
+    // Both start with the same 8-byte preamble (magic, version, layer).
+    [inner, &appended[8..]].concat()
+}
+
+/// How many core modules a component defines at its top level (sections with id 1).
+fn core_modules_in(component: &[u8]) -> u32 {
+    let (mut at, mut modules) = (8, 0);
+    while at < component.len() {
+        let id = component[at];
+        let (mut size, mut shift) = (0usize, 0);
+        at += 1;
+        loop {
+            let byte = component[at];
+            at += 1;
+            size |= usize::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        modules += u32::from(id == 1);
+        at += size;
+    }
+    modules
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_cap_holds_for_all_of_a_components_memories_together() {
+    let engine = PluginEngine::new(Limits { max_memory_bytes: 32 << 20, ..test_limits() }).expect("engine");
+    let load = |bytes: Vec<u8>| match inspect::load(&engine, "hogs", &bytes).expect("loads").1 {
+        Loaded::Generator(generator) => generator,
+        Loaded::Policy(_) => panic!("a generator"),
+    };
+    let minimal = component("minimal_generator");
+    // One memory of 20 MiB beside the component's own fits the 32 MiB cap.
+    let one = load(with_memory_hogs(&minimal, 1, 320));
+    one.generate(&engine, &cold_dry_day(), &user("서울특별시", &[]), 0).await.expect("within the cap");
+    // Three of them are each under the cap, and together far over it.
+    let three = load(with_memory_hogs(&minimal, 3, 320));
+    let err = three
+        .generate(&engine, &cold_dry_day(), &user("서울특별시", &[]), 0)
+        .await
+        .expect_err("over the cap together");
+    assert_eq!(err.kind, CallErrorKind::MemoryLimit, "{err:?}");
+}
