@@ -116,7 +116,7 @@ impl App {
         if config.database.migrate_on_start {
             db.migrate().await?;
         }
-        let state = crate::state::connect(&config.state, &[]).await.context("connecting the state store")?;
+        let state = crate::state::connect(&config.state).await.context("connecting the state store")?;
         let bus = crate::bus::connect(&config.bus.url, &config.bus.topic_prefix, config.bus.partitions)
             .await
             .context("connecting the event bus")?;

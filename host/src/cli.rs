@@ -150,7 +150,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db.migrate().await?;
             // Through the profile cache of the deployment's state store, so a scaled
             // deployment's `/me` shows the new role at once.
-            let state = crate::state::connect(&config.state, &[]).await?;
+            let state = crate::state::connect(&config.state).await?;
             let users = crate::accounts::cached_profiles::CachedProfiles::new(
                 crate::accounts::SqlUsers::new(db),
                 state,

@@ -1,10 +1,9 @@
 //! In-process state for the embedded mode: one map behind a mutex, bounded in entries and in
 //! bytes. Every write first drops a few expired entries; a write that takes the store past a
 //! bound drops every expired entry, then the least recently used ones (reads and hits count as
-//! use, so an active rate-limit window outlives the one-off windows of a flood). Keys under a
-//! kept prefix, if the owner names any, are never dropped before they expire; a write that
-//! finds no room beside them is refused. The server names none: what it keeps here is either
-//! a cache of the database (sessions, profiles) or may be lost (rate-limit windows).
+//! use, so an active rate-limit window outlives the one-off windows of a flood). Nothing here
+//! needs keeping: what the server stores is either a cache of the database (sessions,
+//! profiles) or may be lost (rate-limit windows, cached answers).
 //!
 //! The size is reported as the gauges `state_memory_entries` and `state_memory_bytes`, and
 //! what was dropped for room as `state_memory_evictions_total`.
@@ -37,7 +36,6 @@ impl Default for MemoryLimits {
 pub struct MemoryState {
     inner: Mutex<Inner>,
     limits: MemoryLimits,
-    kept_prefixes: Vec<String>,
 }
 
 #[derive(Default)]
@@ -56,7 +54,6 @@ struct Entry {
     expires: Instant,
     created: u64,
     used: u64,
-    kept: bool,
 }
 
 impl Entry {
@@ -72,18 +69,13 @@ impl Default for MemoryState {
 }
 
 impl MemoryState {
-    /// Default bounds, nothing kept: for tools and tests.
+    /// Default bounds: for tools and tests.
     pub fn new() -> Self {
-        Self::with_limits(MemoryLimits::default(), &[])
+        Self::with_limits(MemoryLimits::default())
     }
 
-    /// Keys starting with one of `kept_prefixes` are never dropped before they expire.
-    pub fn with_limits(limits: MemoryLimits, kept_prefixes: &[&str]) -> Self {
-        Self {
-            inner: Mutex::new(Inner::default()),
-            limits,
-            kept_prefixes: kept_prefixes.iter().map(|prefix| (*prefix).to_owned()).collect(),
-        }
+    pub fn with_limits(limits: MemoryLimits) -> Self {
+        Self { inner: Mutex::new(Inner::default()), limits }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -91,11 +83,7 @@ impl MemoryState {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn kept(&self, key: &str) -> bool {
-        self.kept_prefixes.iter().any(|prefix| key.starts_with(prefix.as_str()))
-    }
-
-    /// Stores `key` (replacing any entry), then makes room; refuses when there is none.
+    /// Stores `key` (replacing any entry), then makes room.
     fn insert(
         &self,
         inner: &mut Inner,
@@ -115,21 +103,12 @@ impl MemoryState {
         inner.drop_expired(now, EXPIRED_PER_WRITE);
         let key: Arc<str> = Arc::from(key);
         let created = inner.tick();
-        let kept = self.kept(&key);
         inner.bytes += Entry::cost(&key, &value);
         inner.by_expiry.insert((expires, created), key.clone());
-        if !kept {
-            inner.by_use.insert(created, key.clone());
-        }
-        inner.entries.insert(key.clone(), Entry { value, expires, created, used: created, kept });
-        let room = inner.make_room(self.limits, now);
-        // Without room beside the kept entries, the newest entry is the one that goes.
-        let stored = room && inner.entries.contains_key(&key);
-        if !stored {
-            inner.remove(&key);
-        }
+        inner.by_use.insert(created, key.clone());
+        inner.entries.insert(key, Entry { value, expires, created, used: created });
+        inner.make_room(self.limits, now);
         inner.report();
-        anyhow::ensure!(stored, "the in-memory state store is full of entries kept until they expire");
         Ok(())
     }
 }
@@ -165,22 +144,20 @@ impl Inner {
         }
     }
 
-    /// Expired entries first, then the least recently used; false when only kept entries remain
-    /// and the store is still over a bound.
-    fn make_room(&mut self, limits: MemoryLimits, now: Instant) -> bool {
+    /// Expired entries first, then the least recently used.
+    fn make_room(&mut self, limits: MemoryLimits, now: Instant) {
         if !self.over(limits) {
-            return true;
+            return;
         }
         self.drop_expired(now, usize::MAX);
         while self.over(limits) {
             let Some((_, key)) = self.by_use.first_key_value() else {
-                return false;
+                return;
             };
             let key = key.clone();
             self.remove(&key);
             metrics::counter!("state_memory_evictions_total").increment(1);
         }
-        true
     }
 
     /// The live entry of `key`, marked as just used; an expired one is dropped.
@@ -192,11 +169,9 @@ impl Inner {
         }
         let used = self.tick();
         let (key, entry) = self.entries.get_key_value(key)?;
-        let (key, previous, kept) = (key.clone(), entry.used, entry.kept);
-        if !kept {
-            self.by_use.remove(&previous);
-            self.by_use.insert(used, key.clone());
-        }
+        let (key, previous) = (key.clone(), entry.used);
+        self.by_use.remove(&previous);
+        self.by_use.insert(used, key.clone());
         let entry = self.entries.get_mut(&key)?;
         entry.used = used;
         Some(entry)

@@ -40,14 +40,13 @@ pub trait StateStore: Send + Sync + 'static {
 }
 
 /// Picks the implementation from the URL scheme: `memory://` or `redis://`. The in-memory
-/// store is bounded by `config`'s limits and never drops a key under `kept_prefixes` before it
-/// expires.
-pub async fn connect(config: &StateConfig, kept_prefixes: &[&str]) -> anyhow::Result<Arc<dyn StateStore>> {
+/// store is bounded by `config`'s limits.
+pub async fn connect(config: &StateConfig) -> anyhow::Result<Arc<dyn StateStore>> {
     let url = config.url.expose();
     if url.starts_with("memory:") {
         let limits =
             MemoryLimits { max_entries: config.memory_max_entries, max_bytes: config.memory_max_bytes };
-        Ok(Arc::new(MemoryState::with_limits(limits, kept_prefixes)))
+        Ok(Arc::new(MemoryState::with_limits(limits)))
     } else if url.starts_with("redis:") || url.starts_with("rediss:") {
         Ok(Arc::new(RedisState::connect(url, &config.key_prefix).await?))
     } else {

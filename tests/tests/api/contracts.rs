@@ -417,12 +417,11 @@ async fn state_in_memory() {
 }
 
 /// The in-memory store's bounds (Redis is bounded by its own `maxmemory`): it never holds more
-/// than its entries or bytes, drops expired entries first, then the least recently used, and
-/// never drops a kept key before it expires.
+/// than its entries or bytes, and drops expired entries first, then the least recently used.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_in_memory_stays_within_its_bounds() {
     let limits = MemoryLimits { max_entries: 100, max_bytes: 1 << 20 };
-    let state = MemoryState::with_limits(limits, &["kept:"]);
+    let state = MemoryState::with_limits(limits);
     let long = Duration::from_secs(60);
     let get = |keys: Vec<String>| {
         let state = &state;
@@ -430,7 +429,6 @@ async fn state_in_memory_stays_within_its_bounds() {
     };
 
     // A flood keeps the most recently used entries: the touched one and the newest.
-    state.put("kept:revoked", "1", long).await.expect("put kept");
     state.put("touched", "t", long).await.expect("put");
     let flood: Vec<String> = (0..300).map(|i| format!("flood:{i}")).collect();
     for (i, key) in flood.iter().enumerate() {
@@ -440,44 +438,31 @@ async fn state_in_memory_stays_within_its_bounds() {
         }
     }
     let kept = get(flood.clone()).await;
-    assert_eq!(kept.len(), 98, "the cap, less the kept and the touched entries: {}", kept.len());
-    assert_eq!(kept, flood[202..].to_vec(), "the newest entries stay, the oldest went");
-    assert_eq!(get(vec!["kept:revoked".into(), "touched".into()]).await.len(), 2);
+    assert_eq!(kept.len(), 99, "the cap, less the touched entry: {}", kept.len());
+    assert_eq!(kept, flood[201..].to_vec(), "the newest entries stay, the oldest went");
+    assert_eq!(get(vec!["touched".into()]).await.len(), 1);
 
     // Expired entries go before live ones, however recently used.
     for i in 0..60 {
         state.put(&format!("short-lived:{i}"), "v", Duration::from_millis(100)).await.expect("put");
     }
     tokio::time::sleep(Duration::from_millis(250)).await;
-    let survivors = get(flood[202..].to_vec()).await;
+    let survivors = get(flood[201..].to_vec()).await;
     for i in 0..50 {
         state.put(&format!("late:{i}"), "v", long).await.expect("put");
     }
     let late: Vec<String> = (0..50).map(|i| format!("late:{i}")).collect();
     assert_eq!(get(late).await.len(), 50);
-    assert_eq!(get(flood[202..].to_vec()).await, survivors, "the expired entries made the room");
+    assert_eq!(get(flood[201..].to_vec()).await, survivors, "the expired entries made the room");
 
-    // Hits count on a full store, and kept keys outlive any flood.
+    // Hits count on a full store.
     for _ in 0..5 {
         state.hit("window", long).await.expect("hit");
     }
     assert_eq!(state.hit("window", long).await.expect("hit").count, 6, "a used window stays");
-    assert_eq!(get(vec!["kept:revoked".into()]).await.len(), 1);
-
-    // With only kept entries there is no room: a write is refused, never a kept key dropped.
-    let full = MemoryState::with_limits(limits, &["kept:"]);
-    for i in 0..100 {
-        full.put(&format!("kept:{i}"), "1", long).await.expect("put kept");
-    }
-    assert!(full.put("other", "v", long).await.is_err(), "no room beside kept entries");
-    assert!(full.put("kept:100", "1", long).await.is_err(), "the cap holds for kept entries too");
-    assert!(full.hit("window", long).await.is_err());
-    let all: Vec<String> = (0..100).map(|i| format!("kept:{i}")).collect();
-    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-    assert!(full.get_many(&refs).await.expect("get").iter().all(Option::is_some), "every kept key stays");
 
     // Bytes bound too: large values push out older ones, and one beyond the bound is refused.
-    let small = MemoryState::with_limits(MemoryLimits { max_entries: 1000, max_bytes: 64 * 1024 }, &[]);
+    let small = MemoryState::with_limits(MemoryLimits { max_entries: 1000, max_bytes: 64 * 1024 });
     let big = "x".repeat(10 * 1024);
     for i in 0..20 {
         small.put(&format!("big:{i}"), &big, long).await.expect("put");
