@@ -46,31 +46,26 @@ pub async fn read_capped(
     Ok(read)
 }
 
-impl ChunkedBody for reqwest::Response {
-    fn declared_length(&self) -> Option<u64> {
-        self.content_length()
-    }
+/// The two reqwest versions in the tree (ours, and the one async-openai is built on) read
+/// their bodies the same way.
+macro_rules! chunked_reqwest_body {
+    ($($response:ty),*) => {
+        $(impl ChunkedBody for $response {
+            fn declared_length(&self) -> Option<u64> {
+                self.content_length()
+            }
 
-    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ReadError> {
-        self.chunk().await.map_err(|err| {
-            let kind = if err.is_timeout() { "timed out" } else { "failed" };
-            ReadError::Transport(format!("reading the answer {kind}: {}", err.without_url()))
-        })
-    }
+            async fn next_chunk(&mut self) -> Result<Option<Bytes>, ReadError> {
+                self.chunk().await.map_err(|err| {
+                    let kind = if err.is_timeout() { "timed out" } else { "failed" };
+                    ReadError::Transport(format!("reading the answer {kind}: {}", err.without_url()))
+                })
+            }
+        })*
+    };
 }
 
-impl ChunkedBody for reqwest_openai::Response {
-    fn declared_length(&self) -> Option<u64> {
-        self.content_length()
-    }
-
-    async fn next_chunk(&mut self) -> Result<Option<Bytes>, ReadError> {
-        self.chunk().await.map_err(|err| {
-            let kind = if err.is_timeout() { "timed out" } else { "failed" };
-            ReadError::Transport(format!("reading the answer {kind}: {}", err.without_url()))
-        })
-    }
-}
+chunked_reqwest_body!(reqwest::Response, reqwest_openai::Response);
 
 #[cfg(test)]
 mod tests {

@@ -39,20 +39,19 @@ impl<S: UserStore> CachedProfiles<S> {
         Self { users, remembered }
     }
 
+    /// A state store that cannot record a change fails the change's request rather than let a
+    /// stale profile live on.
     async fn changed(&self, user_id: &str) -> Result<(), UserStoreError> {
-        self.remembered.put(&key(user_id), CHANGED, CHANGED_FOR).await.map_err(state_error)
+        self.remembered
+            .put(&key(user_id), CHANGED, CHANGED_FOR)
+            .await
+            .map_err(UserStoreError::CacheUnavailable)
     }
 
     async fn changed_if<T>(&self, user_id: &str, outcome: T) -> Result<T, UserStoreError> {
         self.changed(user_id).await?;
         Ok(outcome)
     }
-}
-
-/// A state store that cannot record a change fails the change's request rather than let a
-/// stale profile live on.
-fn state_error(err: anyhow::Error) -> UserStoreError {
-    UserStoreError::Database(sqlx::Error::Protocol(format!("state store: {err}")))
 }
 
 #[async_trait]

@@ -25,6 +25,9 @@ pub enum UserStoreError {
     KakaoTaken,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// The profile cache could not record a change (see `cached_profiles.rs`).
+    #[error("the profile cache is unavailable: {0}")]
+    CacheUnavailable(anyhow::Error),
 }
 
 #[async_trait]

@@ -213,5 +213,6 @@ pub fn store_error(err: UserStoreError) -> ApiError {
             ApiError::conflict("kakao_taken", "this Kakao account is already linked")
         }
         UserStoreError::Database(err) => ApiError::from(err),
+        UserStoreError::CacheUnavailable(err) => ApiError::Internal(err),
     }
 }

@@ -68,7 +68,8 @@ async fn change_password(app: &TestApp, user: &Session) {
 
 async fn ended_sessions_stay_ended_after_a_restart(mode: Mode) {
     let mut deployment = Deployment::new(mode).await;
-    let app = deployment.start().await;
+    // A process of its own, so the restart is a real one: killed outright, nothing flushed.
+    let mut app = deployment.start_process().await;
     let author = app.new_user().await;
     let post = app.create_post(&author, "a post to vote on", 37.5, 127.0).await;
     let post_id = post["id"].as_str().expect("post id").to_owned();
@@ -81,12 +82,12 @@ async fn ended_sessions_stay_ended_after_a_restart(mode: Mode) {
     let elsewhere: Value = app.login_json(&changed.email, changed.password()).await;
     let elsewhere = elsewhere["access_token"].as_str().expect("access").to_owned();
     change_password(&app, &changed).await;
-    app.stop().await.expect("stop");
+    app.kill().await;
 
-    // The embedded state store lived in the stopped process; a scaled one is replaced by an
+    // The embedded state store lived in the killed process; a scaled one is replaced by an
     // empty one (a Redis that lost its keys). Only the database remembers.
     deployment.config.state.key_prefix.push_str("forgotten:");
-    let app = deployment.start().await;
+    let app = deployment.start_process().await;
     refused_everywhere(&app, &logged_out.access, &post_id, "a logged-out session").await;
     refused_everywhere(&app, &deleted.access, &post_id, "a deleted account").await;
     refused_everywhere(&app, &elsewhere, &post_id, "a session ended by a password change").await;
