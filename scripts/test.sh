@@ -11,6 +11,9 @@ rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add was
 # The Python example plugin is built by tests/build.rs with the pinned componentize-py.
 bash scripts/python-tools.sh
 
+# The chat tests drive the stock STOMP client (@stomp/stompjs) in Node, pinned by its lock file.
+npm ci --prefix tests/stompjs --no-audit --no-fund
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi

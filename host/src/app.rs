@@ -7,6 +7,7 @@
 //! exercise the exact server that ships.
 
 use crate::accounts::cached_profiles::CachedProfiles;
+use crate::accounts::locations::LastLocations;
 use crate::accounts::{SqlUsers, UserStore};
 use crate::audit::AuditLog;
 use crate::auth::kakao::KakaoClient;
@@ -15,6 +16,7 @@ use crate::auth::password::Passwords;
 use crate::auth::sessions::{SessionStore, SqlSessions};
 use crate::auth::tokens::TokenService;
 use crate::auth::{AuthService, AuthState, Authenticator};
+use crate::chat::{ChatService, ChatState, ChatStore, RoomKeeper};
 use crate::community::vote_notices::VoteNotices;
 use crate::community::{CommunityState, SqlPosts};
 use crate::config::Config;
@@ -33,6 +35,7 @@ use crate::tasks::Tasks;
 use crate::verification::{JobSignal, VerificationStore, Verifier};
 use crate::vision::VisionService;
 use crate::weather::WeatherService;
+use crate::weather::alerts::{ActiveAlerts, AlertPoller, WarningStore};
 use anyhow::Context;
 use axum::Router;
 use axum::extract::FromRef;
@@ -57,6 +60,8 @@ pub struct Domains {
     pub notifier: Notifier,
     pub plugins: PluginsState,
     pub weather: WeatherService,
+    pub alerts: Arc<AlertPoller>,
+    pub chat: ChatState,
     pub adapters: Adapters,
     pub ops_access: OpsAccess,
     pub trusted_proxies: TrustedProxies,
@@ -91,6 +96,8 @@ reach_domains!(
     notifier: Notifier,
     plugins: PluginsState,
     weather: WeatherService,
+    alerts: Arc<AlertPoller>,
+    chat: ChatState,
     adapters: Adapters,
     ops_access: OpsAccess,
     trusted_proxies: TrustedProxies,
@@ -145,8 +152,12 @@ impl App {
             "adapters ready"
         );
         let vision = VisionService::from_config(&config.vision, state.clone());
+        let warnings = WarningStore::new(db.clone());
+        let active_alerts =
+            ActiveAlerts::load(warnings.clone()).await.context("loading the weather warnings")?;
         let weather =
-            WeatherService::from_config(&config.weather, state.clone()).context("weather provider")?;
+            WeatherService::from_config(&config.weather, state.clone(), Arc::new(active_alerts.clone()))
+                .context("weather provider")?;
         let notifier = Notifier::start(db.clone(), bus.clone(), &config.notifications, &tasks)
             .await
             .context("starting the notifier")?;
@@ -157,6 +168,36 @@ impl App {
         let points = PointsService::new(db.clone(), ranking, notifier.clone());
         points.follow_account_deletions(bus.as_ref(), &tasks).await?;
         let audit = AuditLog::new(db.clone());
+        let chat_store = ChatStore::new(db.clone());
+        let chat = ChatService::new(
+            chat_store.clone(),
+            warnings.clone(),
+            bus.clone(),
+            state.clone(),
+            audit.clone(),
+            config.chat.clone(),
+        );
+        chat.start(&tasks).await.context("starting the chat")?;
+        let locations = LastLocations::new(db.clone());
+        let room_keeper = RoomKeeper {
+            store: chat_store,
+            locations: locations.clone(),
+            notifier: notifier.clone(),
+            bus: bus.clone(),
+            tasks: tasks.clone(),
+            keep_closed_days: config.chat.keep_closed_days,
+        };
+        let alerts = AlertPoller::new(
+            crate::weather::alerts::feed::from_config(&config.alerts).context("alert feed")?,
+            warnings,
+            active_alerts,
+            Arc::new(room_keeper),
+            state.clone(),
+            bus.clone(),
+            Duration::from_secs(config.alerts.poll_interval_secs),
+            Duration::from_secs(config.alerts.lease_secs),
+        );
+        alerts.start(&tasks).await.context("starting the alert poller")?;
         let missions = MissionStore::new(db.clone());
         let verifications = VerificationStore::new(db.clone());
         let users: Arc<dyn UserStore> =
@@ -193,6 +234,7 @@ impl App {
                 users,
                 verifications: verifications.clone(),
                 weather: weather.clone(),
+                locations,
                 plugins: registry.clone(),
                 max_daily_attempts: config.verification.max_daily_attempts,
             }),
@@ -221,6 +263,8 @@ impl App {
             notifier,
             plugins: PluginsState { registry, vision, audit },
             weather,
+            alerts,
+            chat,
             adapters: Adapters { db, state, bus, files },
             ops_access: OpsAccess::from_config(&config.ops),
             trusted_proxies: TrustedProxies::from_config(&config.http).map_err(anyhow::Error::msg)?,
@@ -236,7 +280,8 @@ impl App {
     /// Binds the configured address (port 0 picks a free one).
     pub async fn bind(&self) -> anyhow::Result<TcpListener> {
         let address = self.config.http.listen;
-        TcpListener::bind(address).await.with_context(|| format!("binding {address}"))
+        crate::http::server::bind(address, self.config.http.listen_backlog)
+            .with_context(|| format!("binding {address}"))
     }
 
     /// Every domain's routes with the application's state: the API under `/api/v1`,
@@ -251,9 +296,13 @@ impl App {
             .merge(crate::points::routes::router())
             .merge(crate::notifications::routes::router())
             .merge(crate::missions::routes::router())
-            .merge(crate::verification::routes::router());
-        let routes =
-            Router::new().nest("/api/v1", api).merge(crate::ops::router()).with_state(self.state.clone());
+            .merge(crate::verification::routes::router())
+            .merge(crate::chat::routes::router());
+        let routes = Router::new()
+            .nest("/api/v1", api)
+            .merge(crate::ops::router())
+            .merge(crate::chat::routes::ws_router())
+            .with_state(self.state.clone());
         crate::http::with_middleware(routes, &self.config.http)
     }
 
@@ -271,12 +320,14 @@ impl App {
         crate::verification::worker::start(&self.state.verification, &self.tasks);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let notifier = self.state.notifier.clone();
+        let chat = self.state.chat.clone();
         let limits = crate::http::server::ConnectionLimits::from(&self.config.http);
         let server = crate::http::server::serve(listener, self.router(), limits, async move {
             shutdown.await;
             tracing::info!("shutting down: draining connections");
             // Event streams never finish by themselves; their clients resume elsewhere.
             notifier.close();
+            chat.close_all();
             let _ = stopping_tx.send(());
         });
         tokio::select! {

@@ -13,9 +13,9 @@
 //!   [`missions`] (today's missions from the weather), [`verification`] (photo uploads, the
 //!   job queue and its workers, reviews), [`plugins`] (the WebAssembly runtime, registry and admin API), [`vision`] (grading photos
 //!   with a multimodal model), [`photos`] (the upload pipeline: checks, EXIF, normalised and
-//!   metadata-free copies, features), [`files`] (where the copies are kept) and [`weather`]
+//!   metadata-free copies, features), [`files`] (where the copies are kept), [`weather`]
 //!   (the day's slot snapshots from KMA, Open-Meteo or a recording, cached per grid cell and
-//!   hour).
+//!   hour, and KMA's warnings) and [`chat`] (alert rooms over STOMP on WebSocket).
 //! - [`points`] keeps the ledger and the ranking; [`notifications`] stores each user's
 //!   events and streams them as Server-Sent Events on every instance.
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`;
@@ -27,6 +27,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bus;
+pub mod chat;
 pub mod cli;
 pub mod community;
 pub mod config;

@@ -16,6 +16,7 @@ mod requests;
 mod server_process;
 mod session;
 pub mod sse;
+pub mod stomp;
 
 pub use app::TestApp;
 pub use deployment::Deployment;

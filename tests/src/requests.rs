@@ -43,6 +43,11 @@ impl TestApp {
         self.post_json_as(&caller.access, path, body).await
     }
 
+    /// `PUT /api/v1{path}` with a JSON body as `caller`.
+    pub async fn put_json(&self, caller: &Session, path: &str, body: &Value) -> reqwest::Response {
+        self.http.put(self.api(path)).bearer_auth(&caller.access).json(body).send().await.expect("request")
+    }
+
     /// `DELETE /api/v1{path}` as `caller`.
     pub async fn delete(&self, caller: &Session, path: &str) -> reqwest::Response {
         self.http.delete(self.api(path)).bearer_auth(&caller.access).send().await.expect("request")

@@ -3,6 +3,7 @@
 //! Credentials and sessions belong to [`crate::auth`]; this domain owns the `users` table.
 
 pub mod cached_profiles;
+pub mod locations;
 pub mod model;
 pub mod nickname;
 pub mod routes;

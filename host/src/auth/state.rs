@@ -25,6 +25,11 @@ impl Authenticator {
     pub fn new(tokens: Arc<TokenService>, sessions: Arc<LiveSessions>, users: Arc<dyn UserStore>) -> Self {
         Self { tokens, sessions, users }
     }
+
+    /// A user's nickname as others see it (chat messages carry it); `None` once deleted.
+    pub async fn nickname(&self, user_id: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.users.view(user_id).await?.map(|view| view.nickname))
+    }
 }
 
 /// Everything sign-up, login, refresh, logout, Kakao and the account routes need.

@@ -35,7 +35,14 @@ pub mod topics {
     /// id; every instance listens and closes the sessions' event streams.
     pub const SESSIONS: &str = "sessions";
 
-    pub const ALL: &[&str] = &[ACCOUNTS, PLUGINS, COMMUNITY, NOTIFICATIONS, SESSIONS];
+    /// Chat (`ChatEvent`: messages, deletions, room changes, presence), keyed by room, so one
+    /// room's events keep their order; every instance listens.
+    pub const CHAT: &str = "chat";
+
+    /// Weather warnings changed (the poller's announcement); every instance reloads them.
+    pub const ALERTS: &str = "alerts";
+
+    pub const ALL: &[&str] = &[ACCOUNTS, PLUGINS, COMMUNITY, NOTIFICATIONS, SESSIONS, CHAT, ALERTS];
 
     /// A message on [`SESSIONS`].
     #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -136,7 +136,7 @@ async fn newest(
     let mut before = match &query.cursor {
         None => None,
         Some(Cursor::Before { id }) => Some(id.clone()),
-        Some(Cursor::After { .. }) => return Err(NearbyError::CursorOrder),
+        Some(Cursor::After { .. } | Cursor::BeforeOffset { .. }) => return Err(NearbyError::CursorOrder),
     };
     let area = BoundingBox::around(query.center, query.radius_m);
     // The circle fills about π/4 of its box, so twice a page is nearly always one batch.
@@ -184,7 +184,7 @@ async fn nearest(
     let after = match &query.cursor {
         None => None,
         Some(Cursor::After { distance_m, id }) => Some((*distance_m, id.as_str())),
-        Some(Cursor::Before { .. }) => return Err(NearbyError::CursorOrder),
+        Some(Cursor::Before { .. } | Cursor::BeforeOffset { .. }) => return Err(NearbyError::CursorOrder),
     };
     let mut radius_m = query.radius_m;
     let candidates = loop {

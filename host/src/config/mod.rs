@@ -38,6 +38,10 @@ pub struct Config {
     pub log: LogConfig,
     pub weather: crate::weather::WeatherConfig,
     pub notifications: crate::notifications::NotificationsConfig,
+    /// Where weather warnings come from.
+    pub alerts: crate::weather::alerts::AlertsConfig,
+    /// The alert chat rooms and their STOMP endpoint.
+    pub chat: crate::chat::ChatConfig,
     /// Who may read `/metrics` and `/readyz`.
     pub ops: crate::ops::OpsConfig,
 }
@@ -61,6 +65,12 @@ pub struct HttpConfig {
     /// in the listen backlog until one closes. Keep it below the process's file-descriptor
     /// limit, which the database, Redis and Kafka connections share. Default 4096.
     pub max_connections: usize,
+    /// Connections the kernel completes and queues before the server accepts them. A burst of
+    /// connections beyond it overflows the queue: the kernel answers the excess with SYN
+    /// cookies and drops their handshakes, leaving clients that believe they are connected to
+    /// a server that never hears of them. Capped by the kernel (`net.core.somaxconn`).
+    /// Default 4096.
+    pub listen_backlog: u32,
     /// Take the client address from `X-Forwarded-For` when the connection comes from one of
     /// `trusted_proxies`: the rightmost address that is not a trusted proxy is the client.
     pub trust_forwarded_for: bool,
@@ -328,6 +338,8 @@ impl Default for Config {
             log: LogConfig::default(),
             weather: crate::weather::WeatherConfig::default(),
             notifications: crate::notifications::NotificationsConfig::default(),
+            alerts: crate::weather::alerts::AlertsConfig::default(),
+            chat: crate::chat::ChatConfig::default(),
             ops: crate::ops::OpsConfig::default(),
         }
     }
@@ -342,6 +354,7 @@ impl Default for HttpConfig {
             header_read_timeout_secs: 10,
             idle_timeout_secs: 60,
             max_connections: 4096,
+            listen_backlog: 4096,
             trust_forwarded_for: false,
             trusted_proxies: [
                 "127.0.0.0/8",
@@ -479,10 +492,14 @@ impl Config {
             }
         }
         let http = &self.http;
-        if http.header_read_timeout_secs == 0 || http.idle_timeout_secs == 0 || http.max_connections == 0 {
-            return Err(
-                "http: header_read_timeout_secs, idle_timeout_secs and max_connections above zero".into()
-            );
+        if http.header_read_timeout_secs == 0
+            || http.idle_timeout_secs == 0
+            || http.max_connections == 0
+            || http.listen_backlog == 0
+        {
+            return Err("http: header_read_timeout_secs, idle_timeout_secs, max_connections and \
+                 listen_backlog above zero"
+                .into());
         }
         crate::http::client_ip::TrustedProxies::from_config(http)
             .map_err(|err| format!("http.trusted_proxies: {err}"))?;
@@ -511,6 +528,8 @@ impl Config {
             return Err("plugins: fuel and timeout_ms above zero, max_memory_bytes at least 1 MiB".into());
         }
         self.weather.validate()?;
+        self.alerts.validate()?;
+        self.chat.validate()?;
         self.notifications.validate()?;
         self.ops.validate()?;
         let files = self.files.url.trim();

@@ -13,6 +13,8 @@ pub enum Cursor {
     Before { id: String },
     /// Nearest first: posts farther away, or as far and with a greater id.
     After { distance_m: f64, id: String },
+    /// Newest first in a numbered sequence (a chat room's offsets): smaller numbers.
+    BeforeOffset { offset: i64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +27,7 @@ impl Cursor {
             Self::Before { id } => format!("n:{id}"),
             // `{}` of an f64 prints the shortest text that parses back to the same value.
             Self::After { distance_m, id } => format!("d:{distance_m}:{id}"),
+            Self::BeforeOffset { offset } => format!("o:{offset}"),
         };
         URL_SAFE_NO_PAD.encode(text)
     }
@@ -37,6 +40,12 @@ impl Cursor {
         let text = std::str::from_utf8(&bytes).map_err(|_| InvalidCursor)?;
         let cursor = if let Some(id) = text.strip_prefix("n:") {
             Self::Before { id: post_id(id)? }
+        } else if let Some(offset) = text.strip_prefix("o:") {
+            let offset: i64 = offset.parse().map_err(|_| InvalidCursor)?;
+            if offset < 1 {
+                return Err(InvalidCursor);
+            }
+            Self::BeforeOffset { offset }
         } else if let Some(rest) = text.strip_prefix("d:") {
             let (distance, id) = rest.split_once(':').ok_or(InvalidCursor)?;
             let distance_m: f64 = distance.parse().map_err(|_| InvalidCursor)?;

@@ -20,14 +20,15 @@ use hyper::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 /// How long the loop waits after an accept error that is not about one connection (out of
@@ -52,6 +53,16 @@ impl From<&HttpConfig> for ConnectionLimits {
     }
 }
 
+/// A listener on `address` whose kernel queue holds `backlog` connections not yet accepted
+/// (tokio's own bind queues 128, which a burst of clients overflows).
+pub fn bind(address: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    // A restarted server binds its port again at once, despite connections in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(backlog)
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then waits for the open
 /// connections to finish their requests.
 pub async fn serve(
@@ -64,7 +75,11 @@ pub async fn serve(
     // kept-alive connections waiting for their next request, which get the idle timeout from
     // the watchdog instead.
     let builder = http1::Builder::new();
-    let graceful = GracefulShutdown::new();
+    // Connections are watched for shutdown here rather than by hyper-util's `GracefulShutdown`,
+    // which cannot watch a connection that may upgrade (a WebSocket): an upgraded connection
+    // leaves this loop's care once handed to its handler.
+    let stopping = CancellationToken::new();
+    let connections = TaskTracker::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
@@ -78,10 +93,16 @@ pub async fn serve(
         let service = TowerToHyperService::new(
             router
                 .clone()
-                .map_request(move |request: Request<Incoming>| {
-                    let mut request = request.map(Body::new);
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request
+                .map_request({
+                    let requests = requests.clone();
+                    move |request: Request<Incoming>| {
+                        let mut request = request.map(Body::new);
+                        request.extensions_mut().insert(ConnectInfo(peer));
+                        // A request that upgrades the connection (a WebSocket) keeps it counted
+                        // as in progress for as long as the socket lives.
+                        request.extensions_mut().insert(requests.clone());
+                        request
+                    }
                 })
                 .map_future(move |response| {
                     let guard = requests.begin();
@@ -92,10 +113,20 @@ pub async fn serve(
                     }
                 }),
         );
-        let connection = graceful.watch(builder.serve_connection(io, service));
+        let connection = builder.serve_connection(io, service).with_upgrades();
+        let stopping = stopping.clone();
         metrics::gauge!("http_connections_open").increment(1.0);
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
+        connections.spawn(async move {
+            tokio::pin!(connection);
+            let served = tokio::select! {
+                served = connection.as_mut() => served,
+                () = stopping.cancelled() => {
+                    // Answers the request in progress, if any, then closes.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(err) = served {
                 // Timeouts and clients that hang up end here; nothing to act on.
                 tracing::debug!(%peer, error = %err, "connection closed with an error");
             }
@@ -104,7 +135,9 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    stopping.cancel();
+    connections.close();
+    connections.wait().await;
 }
 
 /// Takes a free slot, then the next connection. `None` after an accept error.

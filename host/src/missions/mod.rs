@@ -17,6 +17,8 @@ pub struct MissionService {
     /// A mission's page lists its verifications.
     pub verifications: crate::verification::VerificationStore,
     pub weather: crate::weather::WeatherService,
+    /// Where the user asked for missions: the province that hears of its alert rooms.
+    pub locations: crate::accounts::locations::LastLocations,
     pub plugins: std::sync::Arc<crate::plugins::registry::PluginRegistry>,
     /// Shown with each mission as the attempts it has left.
     pub max_daily_attempts: i64,

@@ -73,6 +73,10 @@ pub async fn missions_today(
         TodayError::GeneratorFailed
     })?;
     let (missions, language) = (generated.missions, generated.language);
+    if let Err(err) = service.locations.record(user_id, &forecast.region).await {
+        // Only who hears of alert rooms depends on it; the missions need not wait for it.
+        tracing::warn!(error = %err, "could not record the user's province");
+    }
     let day = MissionDay { local_date, region: forecast.region, lat, lon, weather_stale: forecast.stale };
     let missions = service
         .store

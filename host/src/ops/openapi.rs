@@ -58,6 +58,12 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::verification::routes::review,
         crate::verification::routes::admin_verification,
         crate::verification::routes::admin_photo,
+        crate::weather::routes::poll_alerts,
+        crate::chat::routes::rooms,
+        crate::chat::routes::room,
+        crate::chat::routes::messages,
+        crate::chat::routes::delete_message,
+        crate::chat::routes::mute,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth", description = "Accounts and sessions"), (name = "me", description = "The signed-in user"),
@@ -66,6 +72,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "missions", description = "Today's missions, photo verifications and appeals"),
         (name = "points", description = "Points, the ranking and nickname search"),
         (name = "notifications", description = "The signed-in user's events as Server-Sent Events"),
+        (name = "chat", description = "Weather-alert chat rooms; messages over STOMP at `GET /ws`"),
         (name = "admin", description = "Plugin registry, review queue and audit log (admin role)"))
 )]
 pub struct ApiDoc;

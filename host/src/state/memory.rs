@@ -231,6 +231,46 @@ impl StateStore for MemoryState {
         Ok(WindowCount { count: 1, resets_in: window })
     }
 
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        let mut inner = self.lock();
+        inner.remove(key);
+        inner.report();
+        Ok(())
+    }
+
+    async fn extend_if(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        if inner.live(key, now).is_none_or(|entry| entry.value != value) {
+            return Ok(false);
+        }
+        self.insert(&mut inner, key, value.to_owned(), now + ttl, now)?;
+        Ok(true)
+    }
+
+    async fn push_capped(&self, key: &str, item: &str, keep: usize, ttl: Duration) -> anyhow::Result<()> {
+        anyhow::ensure!(!item.contains('\n'), "a list item is one line");
+        let now = Instant::now();
+        let mut inner = self.lock();
+        // A list is one value, its items one per line: the bounds in bytes and entries hold
+        // for lists as for everything else.
+        let mut items: Vec<&str> = Vec::new();
+        let current = inner.live(key, now).map(|entry| entry.value.clone()).unwrap_or_default();
+        items.extend(current.split('\n').filter(|line| !line.is_empty()));
+        items.push(item);
+        let from = items.len().saturating_sub(keep);
+        let value = items[from..].join("\n");
+        self.insert(&mut inner, key, value, now + ttl, now)
+    }
+
+    async fn list(&self, key: &str) -> anyhow::Result<Vec<String>> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        Ok(inner.live(key, now).map_or_else(Vec::new, |entry| {
+            entry.value.split('\n').filter(|line| !line.is_empty()).map(str::to_owned).collect()
+        }))
+    }
+
     async fn ping(&self) -> anyhow::Result<()> {
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! Shared ephemeral state: revocations, rate-limit windows, one-time OAuth states.
+//! Shared ephemeral state: revocations, rate-limit windows, one-time OAuth states, leases,
+//! short capped lists (a chat room's latest messages).
 //!
 //! In-process for the embedded mode (bounded in entries and bytes), Redis when several
 //! instances must agree. Values are short strings with a time to live; nothing here is the
@@ -35,6 +36,16 @@ pub trait StateStore: Send + Sync + 'static {
     async fn take(&self, key: &str) -> anyhow::Result<Option<String>>;
     /// Counts one hit in the fixed window `key`, opening a window of `window` on the first hit.
     async fn hit(&self, key: &str, window: Duration) -> anyhow::Result<WindowCount>;
+    /// Deletes `key` (absent is fine).
+    async fn delete(&self, key: &str) -> anyhow::Result<()>;
+    /// Extends the expiry of `key` to `ttl` from now only if it holds `value`; returns whether
+    /// it did. A lease's holder renews it this way, never taking over one another instance won.
+    async fn extend_if(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool>;
+    /// Appends `item` (one line: no newline in it) to the list `key`, keeping only its last
+    /// `keep` items; the list expires `ttl` after its latest push.
+    async fn push_capped(&self, key: &str, item: &str, keep: usize, ttl: Duration) -> anyhow::Result<()>;
+    /// The items of the list `key`, oldest first; empty when there is none.
+    async fn list(&self, key: &str) -> anyhow::Result<Vec<String>>;
     async fn ping(&self) -> anyhow::Result<()>;
     fn backend(&self) -> &'static str;
 }

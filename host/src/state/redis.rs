@@ -18,6 +18,14 @@ end
 return {n, ttl}
 ";
 
+/// PEXPIRE only while the key holds the caller's value (a lease renewed by its holder).
+const EXTEND_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+";
+
 /// A reconnecting Redis connection with bounded connect and response times.
 pub async fn connect_manager(url: &str) -> anyhow::Result<ConnectionManager> {
     let client = redis::Client::open(url).context("parsing the Redis URL")?;
@@ -35,12 +43,18 @@ pub struct RedisState {
     conn: ConnectionManager,
     prefix: String,
     hit_script: redis::Script,
+    extend_script: redis::Script,
 }
 
 impl RedisState {
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let conn = connect_manager(url).await.context("state.url")?;
-        Ok(Self { conn, prefix: prefix.to_owned(), hit_script: redis::Script::new(HIT_SCRIPT) })
+        Ok(Self {
+            conn,
+            prefix: prefix.to_owned(),
+            hit_script: redis::Script::new(HIT_SCRIPT),
+            extend_script: redis::Script::new(EXTEND_SCRIPT),
+        })
     }
 
     fn key(&self, key: &str) -> String {
@@ -98,6 +112,49 @@ impl StateStore for RedisState {
         let (count, ttl_ms): (u64, i64) =
             self.hit_script.key(self.key(key)).arg(millis(window)).invoke_async(&mut conn).await?;
         Ok(WindowCount { count, resets_in: Duration::from_millis(ttl_ms.max(0).unsigned_abs()) })
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        redis::cmd("DEL").arg(self.key(key)).query_async::<()>(&mut conn).await?;
+        Ok(())
+    }
+
+    async fn extend_if(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool> {
+        let mut conn = self.conn.clone();
+        let extended: i64 =
+            self.extend_script.key(self.key(key)).arg(value).arg(millis(ttl)).invoke_async(&mut conn).await?;
+        Ok(extended == 1)
+    }
+
+    async fn push_capped(&self, key: &str, item: &str, keep: usize, ttl: Duration) -> anyhow::Result<()> {
+        anyhow::ensure!(!item.contains('\n'), "a list item is one line");
+        let mut conn = self.conn.clone();
+        let key = self.key(key);
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX).max(1);
+        redis::pipe()
+            .atomic()
+            .cmd("RPUSH")
+            .arg(&key)
+            .arg(item)
+            .ignore()
+            .cmd("LTRIM")
+            .arg(&key)
+            .arg(-keep)
+            .arg(-1)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(millis(ttl))
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn list(&self, key: &str) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.conn.clone();
+        Ok(redis::cmd("LRANGE").arg(self.key(key)).arg(0).arg(-1).query_async(&mut conn).await?)
     }
 
     async fn ping(&self) -> anyhow::Result<()> {

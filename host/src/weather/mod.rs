@@ -10,7 +10,8 @@
 //! - [`grid`]: KMA's Lambert grid, whose cells key the cache; [`region`]: the province;
 //! - [`time`]: Asia/Seoul dates and slot hours;
 //! - [`service`]: [`WeatherService`], the provider behind the shared [`cache`], serving stale
-//!   data (marked so) only when the provider fails; [`alerts`]: where alerts join;
+//!   data (marked so) only when the provider fails; [`alerts`]: KMA's warnings, polled,
+//!   recorded and joined to every snapshot of their province;
 //! - [`routes`]: `GET /weather`.
 
 pub mod alerts;
@@ -30,7 +31,7 @@ pub mod single_flight;
 pub mod slots;
 pub mod time;
 
-pub use alerts::{AlertSource, NoAlerts};
+pub use alerts::AlertSource;
 pub use config::WeatherConfig;
 pub use grid::{GridCell, to_grid};
 pub use model::{Alert, AlertKind, AlertLevel, Precipitation, Sky, Slot, SlotWeather};

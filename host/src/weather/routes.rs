@@ -1,16 +1,19 @@
 //! `GET /weather`: the day's slots at a point, for the apps.
 
 use super::WeatherService;
+use super::alerts::{AlertPoller, PollError, PollOutcome};
 use super::service::{DayWeather, WeatherError};
 use super::time::seoul_date;
+use crate::auth::admin::AdminUser;
 use crate::auth::{AuthUser, Authenticator};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Query;
 use axum::extract::{FromRef, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// How many days ahead a day may be asked (the 3-day forecast's reach).
 pub const MAX_DAYS_AHEAD: i64 = 2;
@@ -19,9 +22,33 @@ pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     WeatherService: FromRef<S>,
+    Arc<AlertPoller>: FromRef<S>,
     Authenticator: FromRef<S>,
 {
-    Router::new().route("/weather", get(day))
+    Router::new().route("/weather", get(day)).route("/admin/alerts/poll", post(poll_alerts))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/alerts/poll", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = PollOutcome, description = "the feed was read and applied"),
+        (status = 409, description = "a poll is running"), (status = 502, description = "the feed failed")))]
+#[tracing::instrument(skip_all)]
+pub async fn poll_alerts(
+    State(poller): State<Arc<AlertPoller>>,
+    AdminUser(admin): AdminUser,
+) -> ApiResult<Json<PollOutcome>> {
+    match poller.poll_now().await {
+        Ok(outcome) => {
+            tracing::info!(admin = %admin.user_id, new = outcome.new, lifted = outcome.lifted, "alerts polled on request");
+            Ok(Json(outcome))
+        }
+        Err(PollError::Busy) => Err(ApiError::Conflict {
+            code: "poll_running",
+            detail: "a poll of the warning feed is running".into(),
+        }),
+        Err(PollError::Failed(err)) => {
+            Err(ApiError::Upstream { code: "alert_feed_failed", detail: format!("{err:#}") })
+        }
+    }
 }
 
 impl From<WeatherError> for ApiError {

