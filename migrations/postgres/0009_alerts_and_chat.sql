@@ -8,7 +8,7 @@
 -- effective, kind and level; see `Warning::key`), so a row seen again is not stored twice.
 create table weather_warnings (
     key           text collate "C" primary key,
-    province      text not null,
+    province      text collate "C" not null,
     upper_code    text not null,
     area_code     text not null,
     area_name     text not null,
@@ -29,7 +29,7 @@ create index weather_warnings_in_force on weather_warnings (province) where lift
 -- then read-only, kept for history until the retention ends.
 create table chat_rooms (
     id          text collate "C" primary key,
-    province    text not null,
+    province    text collate "C" not null,
     name        text not null,
     status      text not null check (status in ('open', 'read_only')),
     -- Names this room's history: it changes only if the history is lost and rebuilt, which
@@ -76,7 +76,7 @@ create table chat_mutes (
 -- The province a user was last seen in (by the missions they asked for).
 create table user_locations (
     user_id  text collate "C" primary key references users (id) on delete cascade,
-    province text not null,
+    province text collate "C" not null,
     seen_at  bigint not null
 );
 create index user_locations_province on user_locations (province, user_id);

@@ -218,10 +218,10 @@ impl Session {
                         Received::Bytes => {}
                     }
                     while let Some(event) = self.decoder.next_event().map_err(protocol_error)? {
-                        if let Event::Frame(frame) = event {
-                            if !self.handle(frame).await? {
-                                return Ok(());
-                            }
+                        if let Event::Frame(frame) = event
+                            && !self.handle(frame).await?
+                        {
+                            return Ok(());
                         }
                     }
                 }

@@ -6,9 +6,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// When an instance last spoke, and its subscriptions by room.
+type Heard = (Instant, HashMap<String, u32>);
+
 pub struct Presence {
     instance: String,
-    others: Mutex<HashMap<String, (Instant, HashMap<String, u32>)>>,
+    others: Mutex<HashMap<String, Heard>>,
     forget_after: Duration,
 }
 

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use unicode_normalization::UnicodeNormalization;
 
@@ -50,7 +51,19 @@ pub struct ChatService {
     audit: AuditLog,
     connections: Connections,
     next_connection: AtomicU64,
+    /// Events waiting to be published, and the receiving end the publisher takes at start.
+    outbox: mpsc::Sender<Publication>,
+    outbox_receiver: Mutex<Option<mpsc::Receiver<Publication>>>,
 }
+
+/// An event for the `chat` topic: its key (the room) and payload.
+type Publication = (String, Vec<u8>);
+
+/// Events waiting to be published per instance; past it new ones are dropped (and found by the
+/// other instances' head checks), so a broker outage costs bounded memory.
+const OUTBOX: usize = 10_000;
+/// Publishes in flight at once: the broker's acknowledgements overlap.
+const PUBLISHING: usize = 256;
 
 impl ChatService {
     #[allow(clippy::too_many_arguments)]
@@ -63,7 +76,10 @@ impl ChatService {
         config: ChatConfig,
     ) -> Arc<Self> {
         let instance = uuid::Uuid::new_v4().simple().to_string();
+        let (outbox, outbox_receiver) = mpsc::channel(OUTBOX);
         Arc::new(Self {
+            outbox,
+            outbox_receiver: Mutex::new(Some(outbox_receiver)),
             hub: ChatHub::new(store.clone()),
             recent: RecentMessages::new(state.clone(), store.clone(), config.recent_messages),
             presence: Presence::new(instance, Duration::from_secs(config.presence_secs)),
@@ -130,6 +146,21 @@ impl ChatService {
         Ok(message)
     }
 
+    /// Hands an event to the publisher without waiting for the broker: a message is stored and
+    /// delivered here already, and the other instances find any message whose publication is
+    /// lost (a full outbox, a broker outage) by their head checks.
+    fn publish(&self, event: &ChatEvent) {
+        let room_id = match event {
+            ChatEvent::Message { message } => message.room_id.clone(),
+            ChatEvent::Deleted { room_id, .. } | ChatEvent::RoomChanged { room_id } => room_id.clone(),
+            ChatEvent::Presence { .. } => "presence".to_owned(),
+        };
+        let Ok(payload) = serde_json::to_vec(event) else { return };
+        if self.outbox.try_send((room_id, payload)).is_err() {
+            metrics::counter!("chat_publishes_dropped_total").increment(1);
+        }
+    }
+
     /// Deletes a message for everyone; false when there is no such message.
     pub async fn delete_message(
         &self,
@@ -142,10 +173,7 @@ impl ChatService {
         };
         self.recent.forget(room_id).await;
         self.hub.deleted(room_id, message_id, offset).await;
-        let event = ChatEvent::Deleted { room_id: room_id.into(), message_id: message_id.into(), offset };
-        if let Err(err) = self.bus.publish(topics::CHAT, room_id, &serde_json::to_vec(&event)?).await {
-            tracing::warn!(error = %err, "could not announce a deleted message");
-        }
+        self.publish(&ChatEvent::Deleted { room_id: room_id.into(), message_id: message_id.into(), offset });
         self.audit.record(Some(admin_id), "chat.message.delete", message_id, room_id).await?;
         Ok(true)
     }
@@ -234,6 +262,11 @@ impl ChatService {
                 }
             }
         });
+        let outbox = self.outbox_receiver.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(outbox) = outbox {
+            let bus = self.bus.clone();
+            tasks.spawn_follower("chat publisher", move |stop| publish_from(outbox, bus, stop));
+        }
         let service = self.clone();
         tasks.spawn_follower("chat heads and presence", move |stop| async move {
             let mut heads = tokio::time::interval(Duration::from_millis(service.config.head_check_ms));
@@ -282,5 +315,30 @@ impl ChatService {
         let local = self.hub.local_counts().await;
         let here = local.iter().find(|(id, _)| id == room_id).map_or(0, |(_, count)| *count);
         self.presence.online(room_id, here)
+    }
+}
+
+/// Publishes what the outbox holds, up to [`PUBLISHING`] at once, until `stop`.
+async fn publish_from(
+    mut outbox: mpsc::Receiver<Publication>,
+    bus: Arc<dyn EventBus>,
+    stop: CancellationToken,
+) {
+    let mut in_flight = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+            next = outbox.recv(), if in_flight.len() < PUBLISHING => {
+                let Some((key, payload)) = next else { break };
+                let bus = bus.clone();
+                in_flight.spawn(async move {
+                    if let Err(err) = bus.publish(topics::CHAT, &key, &payload).await {
+                        metrics::counter!("chat_publishes_failed_total").increment(1);
+                        tracing::warn!(error = %err, "could not publish a chat event; instances catch up by head checks");
+                    }
+                });
+            }
+        }
     }
 }

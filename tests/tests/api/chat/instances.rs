@@ -6,7 +6,7 @@
 use super::support::{ChatDeployment, room_of};
 use std::time::Duration;
 use weatherwise_tests::stomp::{StompClient, StompCommand, offset_of};
-use weatherwise_tests::{Mode, TestApp};
+use weatherwise_tests::{Mode, TestApp, metric};
 
 async fn room(chat: &ChatDeployment, app: &TestApp) -> (String, String) {
     let admin = chat.deployment.admin(app).await;
@@ -60,4 +60,31 @@ async fn scaled_messages_cross_instances_and_survive_one_dying() {
     let offsets: Vec<i64> = on_second.messages(30).await.iter().map(offset_of).collect();
     assert_eq!(offsets, (11..=40).collect::<Vec<_>>());
     back.quiet_for(Duration::from_millis(500)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_one_instance_polls_the_feed_and_another_takes_over() {
+    let chat = ChatDeployment::new(Mode::Scaled, |config| {
+        config.alerts.poll_interval_secs = 1;
+        config.alerts.lease_secs = 3;
+    })
+    .await;
+    let first = chat.deployment.start_process().await;
+    let second = chat.deployment.start_process().await;
+    let polls = |text: String| metric(&text, "alerts_polls_total", "outcome=\"ok\"").unwrap_or(0.0);
+    // Over a few poll intervals, exactly one of the two polls.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (a, b) = (polls(first.metrics().await), polls(second.metrics().await));
+    assert!((a > 0.0) != (b > 0.0), "exactly one instance polls: {a} and {b}");
+    let (mut holder, other, other_before) = if a > 0.0 { (first, second, b) } else { (second, first, a) };
+    // The holder dies; within a lease term the other takes over.
+    holder.kill().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if polls(other.metrics().await) > other_before {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "nobody took the lease over");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -123,6 +123,7 @@ async fn a_slow_consumer_is_disconnected_not_buffered(mode: Mode) {
     let (_chat, app, _admin, room, epoch) = seoul_room(mode, |config| {
         config.chat.queue_frames = 16;
         config.chat.max_text_chars = 1000;
+        config.chat.resume_max_messages = 4000;
     })
     .await;
     let reader = app.user().await;
@@ -142,8 +143,9 @@ async fn a_slow_consumer_is_disconnected_not_buffered(mode: Mode) {
             }
         }
     }));
-    // Reading one message every 2 ms meanwhile: what was queued, then the ERROR naming why,
-    // then the close.
+    // Reading one message every 8 ms meanwhile (slower than the senders, yet fast enough to
+    // drain what the kernel buffered before the server's write deadline): what was queued,
+    // then the ERROR naming why, then the close.
     let reading = async {
         let mut last_offset = 0;
         loop {
@@ -152,7 +154,7 @@ async fn a_slow_consumer_is_disconnected_not_buffered(mode: Mode) {
                 return (frame, last_offset);
             }
             last_offset = weatherwise_tests::stomp::offset_of(&frame);
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            tokio::time::sleep(Duration::from_millis(8)).await;
         }
     };
     let (_, (error, last_offset)) = tokio::join!(flood, reading);
