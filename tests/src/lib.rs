@@ -7,6 +7,7 @@
 //! fails the test: nothing is skipped.
 
 mod app;
+pub mod broker;
 mod deployment;
 pub mod fake_kakao;
 pub mod fake_vision;

@@ -1,10 +1,12 @@
 //! Two instances of one scaled deployment over the real broker: a message sent on either
 //! reaches subscribers on both, in order and once; when an instance dies its clients reconnect
-//! to the other and resume without a gap while messages keep coming; exactly one instance
-//! polls the feed, and another takes over when it dies.
+//! to the other and resume without a gap while messages keep coming, and a broker that stops
+//! answering mid-stream loses or repeats nothing; exactly one instance polls the feed, and
+//! another takes over when it dies.
 
 use super::support::{ChatDeployment, room_of};
 use std::time::Duration;
+use weatherwise_tests::broker::PrivateBroker;
 use weatherwise_tests::stomp::{StompClient, StompCommand, offset_of};
 use weatherwise_tests::{Mode, TestApp, metric};
 
@@ -60,6 +62,40 @@ async fn scaled_messages_cross_instances_and_survive_one_dying() {
     let offsets: Vec<i64> = on_second.messages(30).await.iter().map(offset_of).collect();
     assert_eq!(offsets, (11..=40).collect::<Vec<_>>());
     back.quiet_for(Duration::from_millis(500)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_no_message_is_lost_or_repeated_while_the_broker_is_unreachable() {
+    let broker = PrivateBroker::start().await;
+    let url = broker.url();
+    let chat = ChatDeployment::new(Mode::Scaled, |config| config.bus.url = url).await;
+    let first = chat.deployment.start_process().await;
+    let second = chat.deployment.start_process().await;
+    let (room, _) = room(&chat, &first).await;
+    let (reader, writer) = (first.new_user().await, first.new_user().await);
+    let mut subscriber = StompClient::connect(&second, &reader).await;
+    subscriber.subscribe("s", &room, None).await;
+
+    const TOTAL: i64 = 150;
+    let sending = {
+        let (room, mut sender) = (room.clone(), StompClient::connect(&first, &writer).await);
+        tokio::spawn(async move {
+            for n in 1..=TOTAL {
+                let receipt = sender.send_text(&room, &format!("m{n}")).await;
+                assert_eq!(receipt.command, StompCommand::Receipt, "{receipt:?}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    // Mid-stream the broker stops answering for three seconds; sends go on being stored and
+    // acknowledged, and the subscriber on the other instance misses nothing.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    broker.freeze_for(Duration::from_secs(3)).await;
+    sending.await.expect("every message was stored and acknowledged");
+
+    let offsets: Vec<i64> = subscriber.messages(TOTAL as usize).await.iter().map(offset_of).collect();
+    assert_eq!(offsets, (1..=TOTAL).collect::<Vec<_>>(), "each message once, in order");
+    subscriber.quiet_for(Duration::from_secs(2)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
