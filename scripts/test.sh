@@ -11,8 +11,15 @@ rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add was
 # The Python example plugin is built by tests/build.rs with the pinned componentize-py.
 bash scripts/python-tools.sh
 
-# The chat tests drive the stock STOMP client (@stomp/stompjs) in Node, pinned by its lock file.
+# The chat tests drive the stock STOMP client (@stomp/stompjs) in Node and, through
+# playwright-core, in Debian's Chromium; the npm packages are pinned by their lock file.
 npm ci --prefix tests/stompjs --no-audit --no-fund
+if ! command -v chromium >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends chromium || {
+    apt-get update && apt-get install -y --no-install-recommends chromium
+  }
+fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked

@@ -79,6 +79,9 @@ pub async fn upgrade(
         .max_frame_size(max)
         // Frames go out as they are made (no batching delay); what the client has not taken
         // yet is bounded, past which a write waits and, after a while, the client is dropped.
+        // The read buffer is allocated whole for every connection (128 KiB by default): chat
+        // frames are small, so a small one keeps idle connections cheap.
+        .read_buffer_size(8 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(4 * max + 64 * 1024)
         .on_upgrade(move |socket| async move {

@@ -1,6 +1,7 @@
 //! The stock client, unmodified: @stomp/stompjs 7 in Node (installed from npm by the test
 //! command) connects, subscribes, sends with receipts, receives, resumes from an offset, and
-//! is refused with an ERROR frame when its token is not valid.
+//! is refused with an ERROR frame when its token is not valid; its browser bundle does the same
+//! in headless Chromium, from a page of another origin the server allows.
 
 use super::support::seoul_room;
 use serde_json::Value;
@@ -10,10 +11,15 @@ use weatherwise_tests::{Mode, TestApp, both_modes};
 
 /// Runs `chat.mjs scenario` with `env` and returns the JSON line it printed.
 async fn stompjs(app: &TestApp, scenario: &str, env: &[(&str, &str)]) -> Value {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stompjs/chat.mjs");
+    node(app, &["chat.mjs", scenario], env).await
+}
+
+/// Runs a script of `tests/stompjs` with `args` and `env` (and `URL`, the server's `/ws`).
+async fn node(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stompjs");
     let output = tokio::process::Command::new("node")
-        .arg(&script)
-        .arg(scenario)
+        .current_dir(&dir)
+        .args(args)
         .env("URL", format!("ws://{}/ws", app.address))
         .envs(env.iter().copied())
         .output()
@@ -22,7 +28,7 @@ async fn stompjs(app: &TestApp, scenario: &str, env: &[(&str, &str)]) -> Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "stompjs {scenario} failed: {stdout}\n{}",
+        "node {args:?} failed: {stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("one JSON line")
@@ -76,4 +82,33 @@ async fn the_stock_client_chats_and_resumes(mode: Mode) {
     assert_eq!(refused["error"], "unauthorized", "{refused}");
 }
 
-both_modes!(the_stock_client_chats_and_resumes);
+async fn the_browser_bundle_chats_from_an_allowed_origin(mode: Mode) {
+    let page_port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("port").port();
+    let origin = format!("http://127.0.0.1:{page_port}");
+    let (_chat, app, _admin, room, _) =
+        seoul_room(mode, |config| config.chat.allowed_origins = vec![origin.clone()]).await;
+    let user = app.user().await;
+    let port = page_port.to_string();
+    let seen = node(
+        &app,
+        &["browser.mjs"],
+        &[("TOKEN", &user.access), ("ROOM", &room), ("COUNT", "3"), ("PAGE_PORT", &port)],
+    )
+    .await;
+    assert_eq!(seen["version"], "1.2", "{seen}");
+    let offsets: Vec<i64> = seen["received"]
+        .as_array()
+        .expect("received")
+        .iter()
+        .map(|m| m["offset"].as_i64().expect("offset"))
+        .collect();
+    assert_eq!(offsets, [1, 2, 3], "{seen}");
+    assert_eq!(seen["received"][2]["text"], "browser 2");
+    let mut receipts: Vec<i64> =
+        seen["receipts"].as_array().expect("receipts").iter().map(|r| r.as_i64().expect("offset")).collect();
+    receipts.sort_unstable();
+    assert_eq!(receipts, [1, 2, 3], "{seen}");
+}
+
+both_modes!(the_stock_client_chats_and_resumes, the_browser_bundle_chats_from_an_allowed_origin);
