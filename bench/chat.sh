@@ -18,7 +18,7 @@ PORT=${PORT:-18090}
 # Sustained: a step with no message lost and a p99 latency at or under this.
 P99_LIMIT_MS=${P99_LIMIT_MS:-60}
 STARTED=$(date -u +%FT%TZ)
-OUT=bench/results/chat-${STARTED%%T*}.md
+OUT=bench/results/chat-$(date -u +%Y-%m-%dT%H%M).md
 RAW=$(mktemp)
 WORK=$(mktemp -d)
 SERVER='' TOOL_PID=''

@@ -29,7 +29,7 @@ use crate::error::ApiError;
 use crate::http::watchdog::Requests;
 use axum::Extension;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::{IntoResponse, Response};
@@ -382,6 +382,7 @@ impl Session {
             let outbound = Outbound::Message {
                 subscription: id.clone(),
                 epoch: epoch.clone(),
+                body: message.json_body(),
                 message: Arc::new(message),
             };
             self.deliver(outbound).await?;
@@ -422,10 +423,10 @@ impl Session {
 
     async fn deliver(&mut self, outbound: Outbound) -> Result<(), Fatal> {
         let frame = match outbound {
-            Outbound::Message { subscription, epoch, message } => {
+            Outbound::Message { subscription, epoch, message, body } => {
                 let Some(state) = self.subscriptions.get_mut(&subscription) else { return Ok(()) };
                 let first = state.first_header.take();
-                message_frame(&subscription, &epoch, &message, first)
+                message_frame(&subscription, &epoch, &message, body, first)
             }
             Outbound::Deleted { subscription, room_id, message_id, offset } => {
                 if !self.subscriptions.contains_key(&subscription) {
@@ -446,9 +447,10 @@ impl Session {
     }
 
     async fn write(&mut self, frame: &Frame) -> Result<(), Fatal> {
-        let bytes = encode(frame);
-        let text = String::from_utf8(bytes.to_vec()).map_err(|_| Fatal::new("internal error", ""))?;
-        self.send_raw(Message::Text(text.into())).await
+        // Our frames are UTF-8 (text bodies, JSON, header values from UTF-8 strings): a text
+        // message, which every client reads, without copying the encoded bytes again.
+        let text = Utf8Bytes::try_from(encode(frame)).map_err(|_| Fatal::new("internal error", ""))?;
+        self.send_raw(Message::Text(text)).await
     }
 
     async fn send_raw(&mut self, message: Message) -> Result<(), Fatal> {
@@ -477,7 +479,13 @@ async fn room_of(chat: &ChatState, destination: &str) -> Result<super::model::Ro
     chat.store.room(room_id).await.map_err(internal)?.ok_or_else(no_such)
 }
 
-fn message_frame(subscription: &str, epoch: &str, message: &ChatMessage, first: Option<&str>) -> Frame {
+fn message_frame(
+    subscription: &str,
+    epoch: &str,
+    message: &ChatMessage,
+    body: bytes::Bytes,
+    first: Option<&str>,
+) -> Frame {
     let mut frame = Frame::new(Command::Message)
         .with_header("subscription", subscription)
         .with_header("message-id", message.id.clone())
@@ -489,7 +497,7 @@ fn message_frame(subscription: &str, epoch: &str, message: &ChatMessage, first: 
     if let Some((name, value)) = first.and_then(|header| header.split_once(':')) {
         frame = frame.with_header(name, value);
     }
-    frame.with_body(serde_json::to_vec(message).unwrap_or_default())
+    frame.with_body(body)
 }
 
 fn required<'f>(frame: &'f Frame, name: &str) -> Result<&'f str, Fatal> {

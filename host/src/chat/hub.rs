@@ -14,6 +14,7 @@
 
 use super::model::ChatMessage;
 use super::store::ChatStore;
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -22,8 +23,19 @@ use tokio_util::sync::CancellationToken;
 /// What a connection is handed for one of its subscriptions.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    Message { subscription: Arc<str>, epoch: Arc<str>, message: Arc<ChatMessage> },
-    Deleted { subscription: Arc<str>, room_id: Arc<str>, message_id: Arc<str>, offset: i64 },
+    /// `body` is the message as JSON, serialised once for every subscriber.
+    Message {
+        subscription: Arc<str>,
+        epoch: Arc<str>,
+        message: Arc<ChatMessage>,
+        body: Bytes,
+    },
+    Deleted {
+        subscription: Arc<str>,
+        room_id: Arc<str>,
+        message_id: Arc<str>,
+        offset: i64,
+    },
 }
 
 /// A connection's side of the hub: where its frames go, and how it is told it fell behind.
@@ -181,6 +193,7 @@ impl RoomFeed {
         }
         self.next = message.offset + 1;
         let epoch = self.epoch.clone();
+        let body = message.json_body();
         self.subscribers.retain_mut(|subscriber| {
             if message.offset <= subscriber.have_through {
                 return true;
@@ -190,6 +203,7 @@ impl RoomFeed {
                 subscription: subscriber.subscription.clone(),
                 epoch: epoch.clone(),
                 message: message.clone(),
+                body: body.clone(),
             })
         });
     }

@@ -52,6 +52,13 @@ pub struct ChatMessage {
     pub sent_at_ms: i64,
 }
 
+impl ChatMessage {
+    /// The body of the MESSAGE frames that carry it.
+    pub fn json_body(&self) -> bytes::Bytes {
+        bytes::Bytes::from(serde_json::to_vec(self).unwrap_or_default())
+    }
+}
+
 /// What instances tell each other on the `chat` topic, keyed by room.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
