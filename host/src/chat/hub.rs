@@ -4,10 +4,11 @@
 //! instance — in no guaranteed order: two senders on two instances commit offsets 5 and 6 and
 //! may publish 6 first, and a publish can be lost while the broker restarts. So each room with
 //! subscribers here keeps the next offset it will deliver, and delivers strictly in offset
-//! order: an older offset is a duplicate and is dropped; a newer one means the ones between
-//! are committed already (offsets are given out under the room's row lock), so they are read
-//! from the database and delivered first, an offset missing there being a deleted message. A
-//! periodic look at each room's head catches a lost publish of the latest message.
+//! order: an older offset is a duplicate and is dropped; a newer one waits, held back, for the
+//! ones before it, which are committed already (offsets are given out under the room's row
+//! lock) and usually a moment away. A periodic look at each room's head (or too many held
+//! back) reads what is missing from the database, an offset missing there being a deleted
+//! message; so a lost publish delays delivery by at most the head-check interval.
 //!
 //! Delivery never waits for a connection: each has a bounded queue, and a connection whose
 //! queue is full is told it is too slow and closed (its client resumes from its last offset).
@@ -15,7 +16,7 @@
 use super::model::ChatMessage;
 use super::store::ChatStore;
 use bytes::Bytes;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -59,7 +60,13 @@ struct RoomFeed {
     /// The offset delivered next.
     next: i64,
     subscribers: Vec<Subscriber>,
+    /// Later messages waiting for `next`, which is on its way (a concurrent sender's, or one
+    /// the bus brought out of order) or lost (the head check then reads it).
+    held: BTreeMap<i64, Arc<ChatMessage>>,
 }
+
+/// Messages held back per room at most; past it the gap is read from the database at once.
+const HELD_BACK: usize = 256;
 
 pub struct ChatHub {
     store: ChatStore,
@@ -88,6 +95,7 @@ impl ChatHub {
             epoch: Arc::from(epoch),
             next: room_next,
             subscribers: Vec::new(),
+            held: BTreeMap::new(),
         });
         let start = feed.next;
         feed.subscribers.push(Subscriber {
@@ -115,8 +123,9 @@ impl ChatHub {
         });
     }
 
-    /// Takes a stored message (from this instance or the bus) and delivers it, with any
-    /// earlier ones not yet delivered, in offset order.
+    /// Takes a stored message (from this instance or the bus) and delivers it in offset order:
+    /// a later one waits (bounded) for those before it, which are usually a moment away; the
+    /// head check, or a full wait, reads a gap from the database.
     pub async fn accept(&self, message: ChatMessage) -> Result<(), sqlx::Error> {
         let mut feeds = self.feeds.lock().await;
         let Some(feed) = feeds.get_mut(&message.room_id) else {
@@ -126,12 +135,23 @@ impl ChatHub {
             return Ok(());
         }
         if message.offset > feed.next {
-            let missing = self.store.range(&message.room_id, feed.next, message.offset).await?;
-            for earlier in missing {
+            feed.held.insert(message.offset, Arc::new(message));
+            if feed.held.len() <= HELD_BACK {
+                return Ok(());
+            }
+            let (room_id, until) = match feed.held.first_key_value() {
+                Some((offset, held)) => (held.room_id.clone(), *offset),
+                None => return Ok(()),
+            };
+            for earlier in self.store.range(&room_id, feed.next, until).await? {
                 feed.deliver(Arc::new(earlier));
             }
+            // Offsets the database does not have were deleted.
+            feed.next = feed.next.max(until);
+        } else {
+            feed.deliver(Arc::new(message));
         }
-        feed.deliver(Arc::new(message));
+        feed.release_held();
         Ok(())
     }
 
@@ -157,6 +177,7 @@ impl ChatHub {
                 feed.deliver(Arc::new(message));
             }
             feed.next = feed.next.max(head);
+            feed.release_held();
         }
         Ok(())
     }
@@ -185,6 +206,22 @@ impl ChatHub {
 }
 
 impl RoomFeed {
+    /// Delivers the held messages that are now next in line, and drops those already passed.
+    fn release_held(&mut self) {
+        while let Some(entry) = self.held.first_entry() {
+            match (*entry.key()).cmp(&self.next) {
+                std::cmp::Ordering::Less => {
+                    entry.remove();
+                }
+                std::cmp::Ordering::Equal => {
+                    let message = entry.remove();
+                    self.deliver(message);
+                }
+                std::cmp::Ordering::Greater => return,
+            }
+        }
+    }
+
     /// Delivers `message` if it is the next offset or later (earlier ones are duplicates);
     /// any offsets skipped belonged to deleted messages.
     fn deliver(&mut self, message: Arc<ChatMessage>) {
