@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Chat fan-out benchmark: WeatherWise's alert rooms (STOMP 1.2 over WebSocket, embedded mode)
-# beside RabbitMQ's Web-STOMP under the identical open-loop load, step by step in the same run,
-# and the resident memory each holds per idle subscribed connection (measured first, before any
-# load). The load tool is bench/chat-load, a crate of its own. Figures go to
-# bench/results/chat-<date>.md.
+# Chat fan-out benchmark: WeatherWise's alert rooms (STOMP 1.2 over WebSocket) in the embedded
+# mode and as two scaled instances (PostgreSQL, Redis, Kafka), beside RabbitMQ's Web-STOMP under
+# the identical open-loop load, step by step in the same run, and the resident memory each holds
+# per idle subscribed connection (measured first, before any load). The load tool is
+# bench/chat-load, a crate of its own. Figures go to bench/results/chat-<date>.md.
 #   bash bench/chat.sh
-#   (ROOMS=10 SUBSCRIBERS=20 RATES="10 25 50 75 100 150 200" DURATION=10 WARMUP=2 IDLE=1000 by default)
+#   (ROOMS=10 SUBSCRIBERS=20 RATES="10 25 50 75 100 150 200" DURATION=10 WARMUP=2 IDLE=1000
+#    SCALED=1 by default; SCALED=0 leaves the two-instance deployment out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOMS=${ROOMS:-10}
@@ -15,18 +16,22 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 IDLE=${IDLE:-1000}
 PORT=${PORT:-18090}
+SCALED=${SCALED:-1}
 # Sustained: a step with no message lost and a p99 latency at or under this.
 P99_LIMIT_MS=${P99_LIMIT_MS:-60}
 STARTED=$(date -u +%FT%TZ)
 OUT=bench/results/chat-$(date -u +%Y-%m-%dT%H%M).md
 RAW=$(mktemp)
 WORK=$(mktemp -d)
-SERVER='' TOOL_PID=''
+SERVER='' SCALED_SERVERS='' TOOL_PID='' BENCH_DB=''
 cleanup() {
   local status=$?
-  for pid in $TOOL_PID $SERVER; do kill "$pid" 2>/dev/null || true; done
+  for pid in $TOOL_PID $SERVER $SCALED_SERVERS; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [ "$status" != 0 ] && [ -s "$WORK/server.log" ]; then echo "server log:" >&2; tail -20 "$WORK/server.log" >&2; fi
+  if [ "$status" != 0 ]; then
+    for log in "$WORK"/server*.log; do [ -s "$log" ] && { echo "$log:" >&2; tail -20 "$log" >&2; }; done
+  fi
+  [ -n "$BENCH_DB" ] && psql -h 127.0.0.1 -U postgres -qc "drop database if exists $BENCH_DB" >/dev/null 2>&1
   rm -rf "$WORK" "$RAW"
 }
 trap cleanup EXIT
@@ -70,31 +75,67 @@ NOW_KST=$(TZ=Asia/Seoul date +%Y%m%d%H%M)
   echo '#7777END'
 } > "$WORK/warnings.txt"
 
-env WEATHERWISE_LOG__FILTER=warn \
-    WEATHERWISE_ALERTS__FIXTURE="$WORK/warnings.txt" \
-    WEATHERWISE_CHAT__SENDS_PER_USER__LIMIT=1000000 \
-    WEATHERWISE_CHAT__SENDS_PER_USER__WINDOW_SECS=1 \
-    WEATHERWISE_AUTH__ACCESS_TTL_SECS=86400 \
-    "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" > "$WORK/server.log" 2>&1 & SERVER=$!
-API=http://127.0.0.1:$PORT/api/v1
-for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "the server did not start" >&2; exit 1; }
-# One user; every connection presents its token (the server allows many per user).
-TOKEN=$(curl -fs -XPOST "$API/auth/signup" -H 'content-type: application/json' \
-  -d '{"email":"chat-bench@example.com","password":"bench password 1","nickname":"bench"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-# The rooms open once the warning feed has been read, which the server does as it starts.
-ROOM_IDS=''
-for _ in $(seq 1 100); do
-  ROOM_IDS=$(curl -fs "$API/chat/rooms?limit=50" -H "Authorization: Bearer $TOKEN" |
-    python3 -c 'import json,sys; print(",".join(r["id"] for r in json.load(sys.stdin)["rooms"] if r["status"] == "open"))')
-  [ "$(tr ',' '\n' <<<"$ROOM_IDS" | grep -c .)" -ge "$ROOMS" ] && break
-  sleep 0.2
-done
-[ "$(tr ',' '\n' <<<"$ROOM_IDS" | grep -c .)" -ge "$ROOMS" ] || { echo "only rooms [$ROOM_IDS] opened" >&2; exit 1; }
+# Starts `weatherwise serve` on port $1 with data directory $2, log $3, and the environment
+# after them; sets LAST_PID.
+serve() {
+  local port=$1 data=$2 log=$3
+  shift 3
+  env WEATHERWISE_LOG__FILTER=warn \
+      WEATHERWISE_ALERTS__FIXTURE="$WORK/warnings.txt" \
+      WEATHERWISE_CHAT__SENDS_PER_USER__LIMIT=1000000 \
+      WEATHERWISE_CHAT__SENDS_PER_USER__WINDOW_SECS=1 \
+      WEATHERWISE_AUTH__ACCESS_TTL_SECS=86400 \
+      "$@" "$BIN" serve --listen "127.0.0.1:$port" --data-dir "$data" > "$log" 2>&1 &
+  LAST_PID=$!
+  for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the server on :$port did not start" >&2; exit 1; }
+}
+# Signs up a user on the server at port $1 and prints its access token (every connection
+# presents it: the server allows many per user).
+token() {
+  curl -fs -XPOST "http://127.0.0.1:$1/api/v1/auth/signup" -H 'content-type: application/json' \
+    -d '{"email":"chat-bench@example.com","password":"bench password 1","nickname":"bench"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+# Prints the ids of the open rooms of the server at port $1 (token $2) once ROOMS are open: they
+# open when the warning feed has been read, which the server does as it starts.
+room_ids() {
+  local ids=''
+  for _ in $(seq 1 100); do
+    ids=$(curl -fs "http://127.0.0.1:$1/api/v1/chat/rooms?limit=50" -H "Authorization: Bearer $2" |
+      python3 -c 'import json,sys; print(",".join(r["id"] for r in json.load(sys.stdin)["rooms"] if r["status"] == "open"))')
+    [ "$(tr ',' '\n' <<<"$ids" | grep -c .)" -ge "$ROOMS" ] && { echo "$ids"; return 0; }
+    sleep 0.2
+  done
+  echo "only rooms [$ids] opened on :$1" >&2
+  exit 1
+}
+
+serve "$PORT" "$WORK/data" "$WORK/server.log"
+SERVER=$LAST_PID
+TOKEN=$(token "$PORT")
+ROOM_IDS=$(room_ids "$PORT" "$TOKEN")
 
 WW=(--target weatherwise --url "ws://127.0.0.1:$PORT/ws" --token "$TOKEN" --room-ids "$ROOM_IDS")
 RMQ=(--target rabbitmq --url ws://127.0.0.1:15674/ws)
+
+# Two instances of one scaled deployment, on a database, key prefix and topic prefix of their own.
+if [ "$SCALED" = 1 ]; then
+  bash scripts/services.sh >/dev/null
+  STAMP=$(date +%s)
+  BENCH_DB=ww_bench_chat_$STAMP
+  psql -h 127.0.0.1 -U postgres -qc "create database $BENCH_DB" >/dev/null
+  SCALED_ENV=(WEATHERWISE_DATABASE__URL="postgres://postgres@127.0.0.1:5432/$BENCH_DB"
+              WEATHERWISE_STATE__URL=redis://127.0.0.1:6379 WEATHERWISE_STATE__KEY_PREFIX="wwbench:$STAMP:"
+              WEATHERWISE_BUS__URL=kafka://127.0.0.1:9092 WEATHERWISE_BUS__TOPIC_PREFIX="wwbench.$STAMP.")
+  for n in 1 2; do
+    serve $((PORT + n)) "$WORK/data-$n" "$WORK/server-$n.log" "${SCALED_ENV[@]}"
+    SCALED_SERVERS="$SCALED_SERVERS $LAST_PID"
+  done
+  SCALED_TOKEN=$(token $((PORT + 1)))
+  WW2=(--target weatherwise --label weatherwise-2 --url "ws://127.0.0.1:$((PORT + 1))/ws,ws://127.0.0.1:$((PORT + 2))/ws"
+       --token "$SCALED_TOKEN" --room-ids "$(room_ids $((PORT + 1)) "$SCALED_TOKEN")")
+fi
 
 # Idle memory first, while neither side has served any load: sets $1 to "<before KiB> <after KiB>",
 # process $2's resident set before and after IDLE more connections (tool options after). A first
@@ -126,14 +167,19 @@ sleep 11
 idle_rss IDLE_WW "$SERVER" "${WW[@]}"
 idle_rss IDLE_RMQ "$BEAM" "${RMQ[@]}"
 
-# Waits (up to 30 s) until the server and the broker both use under 5% of a core: after an
-# overloaded step either may still be working off what it had queued.
+busy_ticks() {
+  local total=0 pid
+  for pid in $SERVER $SCALED_SERVERS $BEAM; do total=$((total + $(cpu_ticks "$pid"))); done
+  echo "$total"
+}
+# Waits (up to 30 s) until the servers and the broker together use under 5% of a core: after an
+# overloaded step any may still be working off what it had queued.
 quiesce() {
   local before after
   for _ in $(seq 1 30); do
-    before=$(( $(cpu_ticks "$SERVER") + $(cpu_ticks "$BEAM") ))
+    before=$(busy_ticks)
     sleep 1
-    after=$(( $(cpu_ticks "$SERVER") + $(cpu_ticks "$BEAM") ))
+    after=$(busy_ticks)
     [ $((after - before)) -lt $(( $(getconf CLK_TCK) / 20 )) ] && return 0
   done
 }
@@ -145,6 +191,7 @@ step() {
 }
 for RATE in $RATES; do
   step "${WW[@]}"
+  [ "$SCALED" = 1 ] && step "${WW2[@]}"
   step "${RMQ[@]}"
 done
 

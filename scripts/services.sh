@@ -41,9 +41,17 @@ if ! port_open 6379; then
 fi
 wait_port Redis 6379
 
-if ! command -v tansu >/dev/null || ! tansu --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
-  echo "installing tansu $TANSU_VERSION (a Kafka-protocol broker; about 15 minutes on two cores)"
-  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore
+# Storage engines: memory for the shared broker (fast, forgotten at exit) and SQLite for a
+# broker a test restarts, which must remember its topics and offsets as a real one does.
+TANSU_FEATURES=dynostore,libsql
+tansu_installed() {
+  command -v tansu >/dev/null &&
+    grep -o "\"tansu $TANSU_VERSION [^}]*" "${CARGO_HOME:-$HOME/.cargo}/.crates2.json" 2>/dev/null |
+    grep -q '"libsql"'
+}
+if ! tansu_installed; then
+  echo "installing tansu $TANSU_VERSION (a Kafka-protocol broker; about 20 minutes on two cores)"
+  cargo install tansu --version "$TANSU_VERSION" --locked --features "$TANSU_FEATURES"
 fi
 if ! port_open "$KAFKA_PORT"; then
   echo "starting tansu on 127.0.0.1:$KAFKA_PORT"

@@ -19,6 +19,7 @@ use crate::auth::{AuthService, AuthState, Authenticator};
 use crate::chat::{ChatService, ChatState, ChatStore, RoomKeeper};
 use crate::community::vote_notices::VoteNotices;
 use crate::community::{CommunityState, SqlPosts};
+use crate::coupons::{CouponService, CouponStore, CouponsState};
 use crate::config::Config;
 use crate::db::Database;
 use crate::http::client_ip::TrustedProxies;
@@ -62,6 +63,7 @@ pub struct Domains {
     pub weather: WeatherService,
     pub alerts: Arc<AlertPoller>,
     pub chat: ChatState,
+    pub coupons: CouponsState,
     pub adapters: Adapters,
     pub ops_access: OpsAccess,
     pub trusted_proxies: TrustedProxies,
@@ -98,6 +100,7 @@ reach_domains!(
     weather: WeatherService,
     alerts: Arc<AlertPoller>,
     chat: ChatState,
+    coupons: CouponsState,
     adapters: Adapters,
     ops_access: OpsAccess,
     trusted_proxies: TrustedProxies,
@@ -123,6 +126,7 @@ impl App {
         if config.database.migrate_on_start {
             db.migrate().await?;
         }
+        crate::db::checkpoint::start(&db, &tasks);
         let state = crate::state::connect(&config.state).await.context("connecting the state store")?;
         let bus = crate::bus::connect(&config.bus.url, &config.bus.topic_prefix, config.bus.partitions)
             .await
@@ -198,6 +202,17 @@ impl App {
             Duration::from_secs(config.alerts.lease_secs),
         );
         alerts.start(&tasks).await.context("starting the alert poller")?;
+        let coupon_gate = crate::coupons::gate::connect(config.state.url.expose(), &config.state.key_prefix)
+            .await
+            .context("connecting the coupon gate")?;
+        let coupons = Arc::new(CouponService::new(
+            CouponStore::new(db.clone()),
+            coupon_gate,
+            notifier.clone(),
+            audit.clone(),
+            state.clone(),
+            &config.coupons,
+        ));
         let missions = MissionStore::new(db.clone());
         let verifications = VerificationStore::new(db.clone());
         let users: Arc<dyn UserStore> =
@@ -265,6 +280,7 @@ impl App {
             weather,
             alerts,
             chat,
+            coupons,
             adapters: Adapters { db, state, bus, files },
             ops_access: OpsAccess::from_config(&config.ops),
             trusted_proxies: TrustedProxies::from_config(&config.http).map_err(anyhow::Error::msg)?,
@@ -297,7 +313,9 @@ impl App {
             .merge(crate::notifications::routes::router())
             .merge(crate::missions::routes::router())
             .merge(crate::verification::routes::router())
-            .merge(crate::chat::routes::router());
+            .merge(crate::chat::routes::router())
+            .merge(crate::coupons::routes::router())
+            .merge(crate::coupons::admin_routes::router());
         let routes = Router::new()
             .nest("/api/v1", api)
             .merge(crate::ops::router())

@@ -1,4 +1,4 @@
-//! The `weatherwise` command line: `serve`, `migrate`, `admin …`, `ranking rebuild` and `plugin …`. Every
+//! The `weatherwise` command line: `serve`, `migrate`, `admin …`, `ranking rebuild`, `coupons …` and `plugin …`. Every
 //! subcommand loads the same configuration.
 
 use crate::accounts::Role;
@@ -49,6 +49,31 @@ pub enum Command {
     Ranking {
         #[command(subcommand)]
         command: RankingCommand,
+    },
+    /// Coupon events: the end-of-day check, and reconciling the gate with the database.
+    Coupons {
+        #[command(subcommand)]
+        command: CouponsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CouponsCommand {
+    /// Issued within the quantity, users unique, every issued answer with its coupon, and the
+    /// gate in agreement with the database; exits 1 when not.
+    Check {
+        #[arg(long)]
+        event: String,
+        /// `YYYY-MM-DD` (Asia/Seoul); today by default.
+        #[arg(long)]
+        day: Option<String>,
+    },
+    /// Reports how the gate differs from the database and rebuilds it from the database.
+    Reconcile {
+        #[arg(long)]
+        event: String,
+        #[arg(long)]
+        day: Option<String>,
     },
 }
 
@@ -145,6 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Plugin { command } => crate::plugins::cli::run(command, &config).await,
+        Command::Coupons { command } => coupons(command, &config).await,
         Command::Admin { command } => {
             let db = crate::db::Database::connect(&config.database_url(), 1).await?;
             db.migrate().await?;
@@ -168,4 +194,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn coupons(command: CouponsCommand, config: &Config) -> anyhow::Result<()> {
+    let db = crate::db::Database::connect(&config.database_url(), 2).await?;
+    db.migrate().await?;
+    let gate = crate::coupons::gate::connect(config.state.url.expose(), &config.state.key_prefix).await?;
+    let keeper = crate::coupons::reconcile::GateKeeper { store: crate::coupons::CouponStore::new(db.clone()), gate };
+    let (event, day) = match &command {
+        CouponsCommand::Check { event, day } | CouponsCommand::Reconcile { event, day } => (event, day),
+    };
+    let day = match day {
+        Some(day) => day.clone(),
+        None => crate::weather::time::seoul_date(crate::db::now_ms()).to_string(),
+    };
+    anyhow::ensure!(keeper.store.event(event).await?.is_some(), "no coupon event {event}");
+    // The in-process gate lives in the server: this process sees only an empty one of its own.
+    let gate_visible = keeper.gate.backend() != "memory";
+    if !gate_visible && matches!(command, CouponsCommand::Reconcile { .. }) {
+        anyhow::bail!(
+            "in the embedded mode the gate lives in the server process: POST /api/v1/admin/coupon-events/{event}/reconcile"
+        );
+    }
+    let ok = match command {
+        CouponsCommand::Check { .. } => {
+            let comparison = keeper.compare(event, &day).await?;
+            println!("{}", serde_json::to_string_pretty(&comparison)?);
+            if !gate_visible {
+                eprintln!("the gate lives in the server process (embedded mode): the database alone was checked");
+            }
+            comparison.database_consistent && (comparison.gate_agrees || !gate_visible)
+        }
+        CouponsCommand::Reconcile { .. } => {
+            let (before, after) = keeper.reconcile(event, &day).await?;
+            let report = serde_json::json!({ "before": before, "after": after, "repaired": !before.gate_agrees });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            after.database_consistent && after.gate_agrees
+        }
+    };
+    db.close().await;
+    anyhow::ensure!(ok, "the gate and the database disagree, or the database is inconsistent");
+    Ok(())
 }

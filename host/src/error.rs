@@ -35,6 +35,9 @@ pub enum ApiError {
     ConflictWith { code: &'static str, detail: String, extra: Value },
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
+    /// 429 with `Retry-After` and a code of its own: a part of the server at its budget.
+    #[error("{detail}")]
+    Throttled { code: &'static str, detail: String, retry_after_secs: u64 },
     #[error("{detail}")]
     PayloadTooLarge { code: &'static str, detail: String },
     #[error("{detail}")]
@@ -101,6 +104,7 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, *code, "Unprocessable content")
             }
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
+            Self::Throttled { code, .. } => (StatusCode::TOO_MANY_REQUESTS, *code, "Too many requests"),
             Self::Upstream { code, .. } => (StatusCode::BAD_GATEWAY, *code, "Upstream service failed"),
             Self::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, "Service unavailable"),
             Self::Busy { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, "Busy"),
@@ -127,7 +131,10 @@ impl IntoResponse for ApiError {
         }
         let problem = self.problem();
         let mut response = problem.status.into_response();
-        if let Self::RateLimited { retry_after_secs } | Self::Busy { retry_after_secs, .. } = self {
+        if let Self::RateLimited { retry_after_secs }
+        | Self::Busy { retry_after_secs, .. }
+        | Self::Throttled { retry_after_secs, .. } = self
+        {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
         }
         response.extensions_mut().insert(problem);

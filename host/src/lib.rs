@@ -15,7 +15,8 @@
 //!   with a multimodal model), [`photos`] (the upload pipeline: checks, EXIF, normalised and
 //!   metadata-free copies, features), [`files`] (where the copies are kept), [`weather`]
 //!   (the day's slot snapshots from KMA, Open-Meteo or a recording, cached per grid cell and
-//!   hour, and KMA's warnings) and [`chat`] (alert rooms over STOMP on WebSocket).
+//!   hour, and KMA's warnings), [`chat`] (alert rooms over STOMP on WebSocket) and
+//!   [`coupons`] (first-come coupon events, a fast gate before the database).
 //! - [`points`] keeps the ledger and the ranking; [`notifications`] stores each user's
 //!   events and streams them as Server-Sent Events on every instance.
 //! - [`ops`] serves `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`;
@@ -30,6 +31,7 @@ pub mod bus;
 pub mod chat;
 pub mod cli;
 pub mod community;
+pub mod coupons;
 pub mod config;
 pub mod db;
 pub mod error;

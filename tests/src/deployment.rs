@@ -101,6 +101,35 @@ impl Deployment {
         sessions
     }
 
+    /// Gives each user a mission approved today (Asia/Seoul), as a verification that passed
+    /// would: what makes a user eligible for coupons, set up without photos and a model.
+    pub async fn approve_a_mission_today(&self, users: &[Session]) {
+        let db = weatherwise::db::Database::connect(&self.config.database_url(), 2).await.expect("db");
+        let now = weatherwise::db::now_ms();
+        let today = weatherwise::weather::time::seoul_date(now).to_string();
+        for user in users {
+            sqlx::query(
+                "insert into missions (id, user_id, local_date, slot, key, title, description, points, \
+                 rubric, outdoor, language, state, attempts, created_at, updated_at) \
+                 values ($1, $2, $3, 'morning', 'bring-a-cup', 'Bring a cup', 'A reusable cup today.', 10, \
+                 'A reusable cup.', 0, 'en', 'approved', 1, $4, $4)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(&user.user_id)
+            .bind(&today)
+            .bind(now)
+            .execute(db.pool())
+            .await
+            .expect("an approved mission");
+        }
+        db.close().await;
+    }
+
+    /// Runs the `weatherwise` command line against this deployment (`coupons check`, …).
+    pub async fn command(&self, args: &[&str]) -> std::process::Output {
+        crate::server_process::run_command(&self.config, args).await
+    }
+
     /// Starts one instance of this deployment inside the test process, its state at hand.
     pub async fn start(&self) -> TestApp {
         TestApp::start_in_process(self.config.clone(), self.data_dir.clone()).await

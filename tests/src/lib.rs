@@ -13,6 +13,7 @@ pub mod fake_kakao;
 pub mod fake_vision;
 pub mod fake_weather;
 pub mod photos;
+pub mod redis_server;
 mod requests;
 mod server_process;
 mod session;

@@ -107,6 +107,22 @@ fn listening_address(line: &str) -> Option<SocketAddr> {
 /// The server binary. Cargo builds a package's binaries before its integration tests and
 /// examples, into the directory above theirs (`target/<profile>/deps/`,
 /// `target/<profile>/examples/`).
+/// Runs the `weatherwise` command line with exactly `config` and `args` (as an operator would
+/// beside running servers) and returns what it printed and how it exited.
+pub(crate) async fn run_command(config: &Config, args: &[&str]) -> std::process::Output {
+    let file = config.data_dir.join(format!("command-{}.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, toml::to_string(config).expect("the configuration as TOML")).expect("config file");
+    let mut command = Command::new(binary());
+    command.arg("--config").arg(&file).args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("WEATHERWISE_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("RUST_LOG", "warn").stdin(Stdio::null());
+    command.output().await.unwrap_or_else(|err| panic!("running {}: {err}", binary().display()))
+}
+
 fn binary() -> PathBuf {
     let name = format!("weatherwise-test-server{}", std::env::consts::EXE_SUFFIX);
     let exe = std::env::current_exe().expect("the test executable's path");

@@ -41,9 +41,10 @@ pub enum Target {
 pub struct Args {
     #[arg(long, value_enum)]
     target: Target,
-    /// e.g. ws://127.0.0.1:8080/ws or ws://127.0.0.1:15674/ws
-    #[arg(long)]
-    url: String,
+    /// e.g. ws://127.0.0.1:8080/ws or ws://127.0.0.1:15674/ws; several (comma-separated) spread
+    /// the connections over instances of one deployment.
+    #[arg(long, value_delimiter = ',', required = true)]
+    url: Vec<String>,
     #[arg(long, default_value_t = 10)]
     rooms: usize,
     /// Subscriber connections per room.
@@ -62,6 +63,9 @@ pub struct Args {
     /// WeatherWise: the room ids, at least `--rooms` of them.
     #[arg(long, value_delimiter = ',')]
     room_ids: Vec<String>,
+    /// The name the results carry; the target's by default.
+    #[arg(long)]
+    label: Option<String>,
     /// Open this many idle subscribed connections and hold them.
     #[arg(long)]
     idle: Option<usize>,
@@ -77,6 +81,10 @@ impl Target {
 }
 
 impl Args {
+    fn label(&self) -> &str {
+        self.label.as_deref().unwrap_or(self.target.name())
+    }
+
     fn destination(&self, room: usize) -> String {
         match self.target {
             Target::Weatherwise => format!("/topic/rooms/{}", self.room_ids[room]),
@@ -104,7 +112,7 @@ async fn main() {
 
 async fn idle(args: Arc<Args>, count: usize) -> Result<()> {
     let held = open_subscribers(&args, count).await?;
-    println!("{}", json!({ "target": args.target.name(), "idle": held.len(), "ready": true }));
+    println!("{}", json!({ "target": args.label(), "idle": held.len(), "ready": true }));
     // Until the process is killed.
     std::future::pending::<()>().await;
     drop(held);
@@ -118,7 +126,8 @@ async fn open_subscribers(args: &Arc<Args>, count: usize) -> Result<Vec<(usize, 
             let args = args.clone();
             async move {
                 let room = i % args.rooms;
-                let mut conn = Conn::open(&args).await?;
+                // The k-th subscriber of a room on instance k % n.
+                let mut conn = Conn::open(&args, i / args.rooms).await?;
                 conn.subscribe(&args.destination(room)).await?;
                 Ok((room, conn))
             }
@@ -199,8 +208,10 @@ async fn load(args: Arc<Args>) -> Result<()> {
     let origin = Instant::now();
     let subscribers = open_subscribers(&args, args.rooms * args.subscribers).await?;
     let mut senders = Vec::with_capacity(args.rooms);
-    for _ in 0..args.rooms {
-        senders.push(Conn::open(&args).await?);
+    for room in 0..args.rooms {
+        // Room r's sender on instance r % n: with two instances half of each room's
+        // deliveries cross from one instance to the other.
+        senders.push(Conn::open(&args, room).await?);
     }
 
     let delivered = Arc::new(AtomicU64::new(0));
@@ -253,7 +264,7 @@ async fn load(args: Arc<Args>) -> Result<()> {
     println!(
         "{}",
         json!({
-            "target": args.target.name(),
+            "target": args.label(),
             "rooms": args.rooms,
             "subscribers": args.subscribers,
             "rate": args.rate,

@@ -27,9 +27,9 @@ pub struct Reader {
 }
 
 impl Conn {
-    /// Opens the WebSocket and completes CONNECT → CONNECTED.
-    pub async fn open(args: &Args) -> Result<Conn> {
-        let mut request = args.url.as_str().into_client_request()?;
+    /// Opens a connection to instance `n` (URL `n % urls`) and completes CONNECT → CONNECTED.
+    pub async fn open(args: &Args, n: usize) -> Result<Conn> {
+        let mut request = args.url[n % args.url.len()].as_str().into_client_request()?;
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("v12.stomp, v11.stomp, v10.stomp"));

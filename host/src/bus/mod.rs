@@ -77,6 +77,30 @@ impl Subscription {
     pub async fn next(&mut self) -> Option<Message> {
         self.receiver.recv().await
     }
+
+    /// Hands every message that reads as JSON `T` to `apply`, one at a time in order, from a
+    /// follower named `name`, until the tasks stop or the bus closes. An unreadable message is
+    /// logged and skipped: one bad publisher must not stop a topic.
+    pub fn follow<T, F, Fut>(mut self, tasks: &crate::tasks::Tasks, name: &'static str, mut apply: F)
+    where
+        T: serde::de::DeserializeOwned + Send,
+        F: FnMut(T) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        tasks.spawn_follower(name, move |stop| async move {
+            loop {
+                let message = tokio::select! {
+                    message = self.next() => message,
+                    () = stop.cancelled() => break,
+                };
+                let Some(message) = message else { break };
+                match serde_json::from_slice::<T>(&message.payload) {
+                    Ok(event) => apply(event).await,
+                    Err(err) => tracing::warn!(error = %err, follower = name, "an unreadable message on the bus"),
+                }
+            }
+        });
+    }
 }
 
 impl Drop for Subscription {

@@ -67,6 +67,8 @@ struct RoomFeed {
 
 /// Messages held back per room at most; past it the gap is read from the database at once.
 const HELD_BACK: usize = 256;
+/// Messages a head check reads per room at most.
+const CATCH_UP_SLICE: i64 = 1000;
 
 pub struct ChatHub {
     store: ChatStore,
@@ -156,27 +158,30 @@ impl ChatHub {
     }
 
     /// Reads the head of every room with subscribers here and delivers what was committed but
-    /// never heard of (a publish lost on the bus).
+    /// never heard of (a publish lost on the bus). The database is read without the hub's lock,
+    /// so deliveries of every room go on meanwhile: every offset under a head read is
+    /// committed, and what was delivered in the meantime is dropped as a duplicate.
     pub async fn catch_up(&self) -> Result<(), sqlx::Error> {
-        let rooms: Vec<(String, i64)> = {
+        let rooms: HashMap<String, i64> = {
             let feeds = self.feeds.lock().await;
             feeds.iter().map(|(id, feed)| (id.clone(), feed.next)).collect()
         };
         if rooms.is_empty() {
             return Ok(());
         }
-        let ids: Vec<String> = rooms.iter().map(|(id, _)| id.clone()).collect();
+        let ids: Vec<String> = rooms.keys().cloned().collect();
         for (room_id, head) in self.store.heads(&ids).await? {
-            let behind = rooms.iter().any(|(id, next)| *id == room_id && *next < head);
-            if !behind {
-                continue;
-            }
+            let Some(&next) = rooms.get(&room_id).filter(|next| **next < head) else { continue };
+            // A long gap is read a bounded slice a check.
+            let until = head.min(next + CATCH_UP_SLICE);
+            let missing = self.store.range(&room_id, next, until).await?;
             let mut feeds = self.feeds.lock().await;
             let Some(feed) = feeds.get_mut(&room_id) else { continue };
-            for message in self.store.range(&room_id, feed.next, head).await? {
+            for message in missing {
                 feed.deliver(Arc::new(message));
             }
-            feed.next = feed.next.max(head);
+            // Offsets under the head that the database does not have were deleted.
+            feed.next = feed.next.max(until);
             feed.release_held();
         }
         Ok(())

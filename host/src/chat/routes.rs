@@ -194,7 +194,7 @@ pub struct MuteRequest {
 
 #[utoipa::path(put, path = "/api/v1/admin/chat/rooms/{id}/mutes/{user_id}", tag = "admin",
     security(("bearer" = [])), request_body = MuteRequest,
-    responses((status = 204, description = "muted"), (status = 404, description = "no such room"),
+    responses((status = 204, description = "muted"), (status = 404, description = "no such room or user"),
         (status = 422, description = "invalid duration or reason")))]
 #[tracing::instrument(skip_all)]
 pub async fn mute(
@@ -214,6 +214,8 @@ pub async fn mute(
         return Err(ApiError::NotFound { what: "room" });
     }
     let until = crate::db::now_ms() + request.minutes * 60_000;
-    chat.mute(&admin.user_id, &room_id, &user_id, until, reason).await?;
+    if !chat.mute(&admin.user_id, &room_id, &user_id, until, reason).await? {
+        return Err(ApiError::NotFound { what: "user" });
+    }
     Ok(StatusCode::NO_CONTENT)
 }

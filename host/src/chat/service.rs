@@ -137,12 +137,8 @@ impl ChatService {
         if let Err(err) = self.hub.accept(message.clone()).await {
             tracing::warn!(error = %err, "delivering a message here failed; the head check retries");
         }
-        let event = serde_json::to_vec(&ChatEvent::Message { message: message.clone() })
-            .map_err(anyhow::Error::from)?;
-        if let Err(err) = self.bus.publish(topics::CHAT, room_id, &event).await {
-            // Stored: the other instances find it by their head checks.
-            tracing::warn!(error = %err, "could not publish a chat message");
-        }
+        // Not waiting for the broker: a slow or restarting broker must not hold up senders.
+        self.publish(&ChatEvent::Message { message: message.clone() });
         Ok(message)
     }
 
@@ -178,6 +174,7 @@ impl ChatService {
         Ok(true)
     }
 
+    /// Mutes a user in a room; false when there is no such user.
     pub async fn mute(
         &self,
         admin_id: &str,
@@ -185,11 +182,13 @@ impl ChatService {
         user_id: &str,
         until_ms: i64,
         reason: &str,
-    ) -> anyhow::Result<()> {
-        self.store.mute(room_id, user_id, until_ms, admin_id, reason).await?;
+    ) -> anyhow::Result<bool> {
+        if !self.store.mute(room_id, user_id, until_ms, admin_id, reason).await? {
+            return Ok(false);
+        }
         let detail = format!("room {room_id} until {until_ms}: {reason}");
         self.audit.record(Some(admin_id), "chat.mute", user_id, &detail).await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Registers a connection of `user_id` on `session_id`; the token is cancelled when the
@@ -233,35 +232,24 @@ impl ChatService {
     /// the tasks stop.
     pub async fn start(self: &Arc<Self>, tasks: &Tasks) -> anyhow::Result<()> {
         let instance = self.presence.instance().to_owned();
-        let mut chat = self.bus.subscribe(topics::CHAT, &format!("chat-{instance}")).await?;
-        let mut sessions = self.bus.subscribe(topics::SESSIONS, &format!("chat-sessions-{instance}")).await?;
         let service = self.clone();
-        tasks.spawn_follower("chat follower", move |stop| async move {
-            loop {
-                let message = tokio::select! {
-                    () = stop.cancelled() => break,
-                    message = chat.next() => message,
-                };
-                let Some(message) = message else { break };
-                match serde_json::from_slice::<ChatEvent>(&message.payload) {
-                    Ok(event) => service.apply(event).await,
-                    Err(err) => tracing::warn!(error = %err, "an unreadable chat event"),
-                }
-            }
-        });
+        self.bus.subscribe(topics::CHAT, &format!("chat-{instance}")).await?.follow(
+            tasks,
+            "chat follower",
+            move |event: ChatEvent| {
+                let service = service.clone();
+                async move { service.apply(event).await }
+            },
+        );
         let service = self.clone();
-        tasks.spawn_follower("chat session follower", move |stop| async move {
-            loop {
-                let message = tokio::select! {
-                    () = stop.cancelled() => break,
-                    message = sessions.next() => message,
-                };
-                let Some(message) = message else { break };
-                if let Ok(ended) = serde_json::from_slice::<SessionsEnded>(&message.payload) {
-                    service.end_sessions(&ended);
-                }
-            }
-        });
+        self.bus.subscribe(topics::SESSIONS, &format!("chat-sessions-{instance}")).await?.follow(
+            tasks,
+            "chat session follower",
+            move |ended: SessionsEnded| {
+                service.end_sessions(&ended);
+                std::future::ready(())
+            },
+        );
         let outbox = self.outbox_receiver.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         if let Some(outbox) = outbox {
             let bus = self.bus.clone();

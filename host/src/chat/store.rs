@@ -254,12 +254,15 @@ impl ChatStore {
     /// The next offset of each room in `room_ids` (rooms that no longer exist are absent).
     pub async fn heads(&self, room_ids: &[String]) -> Result<Vec<(String, i64)>, sqlx::Error> {
         let mut heads = Vec::with_capacity(room_ids.len());
-        for id in room_ids {
-            let head: Option<i64> = sqlx::query_scalar("select next_offset from chat_rooms where id = $1")
-                .bind(id)
-                .fetch_optional(self.db.pool())
-                .await?;
-            heads.extend(head.map(|head| (id.clone(), head)));
+        // A bounded number of placeholders a statement.
+        for chunk in room_ids.chunks(100) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!("select id, next_offset from chat_rooms where id in ({})", placeholders.join(", "));
+            let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id);
+            }
+            heads.extend(query.fetch_all(self.db.pool()).await?);
         }
         Ok(heads)
     }
@@ -273,7 +276,8 @@ impl ChatStore {
             .await
     }
 
-    /// Mutes `user_id` in a room until `until_ms` (replacing an earlier mute).
+    /// Mutes `user_id` in a room until `until_ms` (replacing an earlier mute); false when there
+    /// is no such user or room.
     pub async fn mute(
         &self,
         room_id: &str,
@@ -281,8 +285,8 @@ impl ChatStore {
         until_ms: i64,
         muted_by: &str,
         reason: &str,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+    ) -> Result<bool, sqlx::Error> {
+        let muted = sqlx::query(
             "insert into chat_mutes (room_id, user_id, until, muted_by, reason) values ($1, $2, $3, $4, $5) \
              on conflict (room_id, user_id) do update set until = excluded.until, \
              muted_by = excluded.muted_by, reason = excluded.reason",
@@ -293,7 +297,12 @@ impl ChatStore {
         .bind(muted_by)
         .bind(reason)
         .execute(self.db.pool())
-        .await?;
-        Ok(())
+        .await;
+        match muted {
+            Ok(_) => Ok(true),
+            // No such user (or room).
+            Err(err) if crate::db::is_foreign_key_violation(&err) => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 }

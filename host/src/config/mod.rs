@@ -42,6 +42,8 @@ pub struct Config {
     pub alerts: crate::weather::alerts::AlertsConfig,
     /// The alert chat rooms and their STOMP endpoint.
     pub chat: crate::chat::ChatConfig,
+    /// The coupon claim path's own budget.
+    pub coupons: crate::coupons::CouponsConfig,
     /// Who may read `/metrics` and `/readyz`.
     pub ops: crate::ops::OpsConfig,
 }
@@ -340,6 +342,7 @@ impl Default for Config {
             notifications: crate::notifications::NotificationsConfig::default(),
             alerts: crate::weather::alerts::AlertsConfig::default(),
             chat: crate::chat::ChatConfig::default(),
+            coupons: crate::coupons::CouponsConfig::default(),
             ops: crate::ops::OpsConfig::default(),
         }
     }
@@ -530,6 +533,7 @@ impl Config {
         self.weather.validate()?;
         self.alerts.validate()?;
         self.chat.validate()?;
+        self.coupons.validate()?;
         self.notifications.validate()?;
         self.ops.validate()?;
         let files = self.files.url.trim();

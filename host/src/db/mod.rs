@@ -5,12 +5,15 @@
 //! milliseconds in `bigint`). Every difference between the engines lives in this module and in
 //! the two migration sets:
 //! - connecting (SQLite's pragmas, the directory of its file) and the default URL;
+//! - SQLite's log checkpoints, run beside the writers rather than inside a commit
+//!   (`checkpoint.rs`);
 //! - writing: [`Database::write`] runs a write transaction, taking SQLite's write turn and
 //!   retrying transient conflicts (`write.rs`);
 //! - row locks: [`WriteTx::lock_rows`] gives the clause a locking `select` ends with;
 //! - reading errors: unique violations, the violated constraint, transient conflicts
 //!   (`errors.rs`).
 
+pub mod checkpoint;
 mod errors;
 mod write;
 
@@ -80,10 +83,11 @@ impl Database {
                         // concurrent writers queue instead of failing with SQLITE_BUSY. Reads
                         // through a memory map (up to 256 MiB of the file) skip a read call per
                         // page, which a connection makes whenever another one wrote since.
+                        // Commits never checkpoint: `checkpoint.rs` does, beside them.
                         conn.execute(
                             "pragma journal_mode = wal; pragma synchronous = normal; \
                              pragma busy_timeout = 15000; pragma foreign_keys = on; \
-                             pragma mmap_size = 268435456;",
+                             pragma mmap_size = 268435456; pragma wal_autocheckpoint = 0;",
                         )
                         .await?;
                     }

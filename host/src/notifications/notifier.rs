@@ -123,25 +123,16 @@ impl Notifier {
     /// every message) and applies each readable message to the hub.
     async fn follow_topic<T, F>(&self, tasks: &Tasks, topic: &'static str, apply: F) -> anyhow::Result<()>
     where
-        T: serde::de::DeserializeOwned,
+        T: serde::de::DeserializeOwned + Send,
         F: Fn(&Hub, T) + Send + 'static,
     {
         let group = format!("{topic}-{}", uuid::Uuid::new_v4().simple());
-        let mut subscription = self.bus.subscribe(topic, &group).await?;
         let hub = Arc::downgrade(&self.hub);
-        tasks.spawn_follower(topic, move |stop| async move {
-            loop {
-                let message = tokio::select! {
-                    message = subscription.next() => message,
-                    () = stop.cancelled() => break,
-                };
-                let Some(message) = message else { break };
-                let Some(hub) = hub.upgrade() else { break };
-                match serde_json::from_slice::<T>(&message.payload) {
-                    Ok(message) => apply(&hub, message),
-                    Err(err) => tracing::warn!(error = %err, topic, "an unreadable message on the bus"),
-                }
+        self.bus.subscribe(topic, &group).await?.follow(tasks, topic, move |message: T| {
+            if let Some(hub) = hub.upgrade() {
+                apply(&hub, message);
             }
+            std::future::ready(())
         });
         Ok(())
     }

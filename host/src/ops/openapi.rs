@@ -64,6 +64,19 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::chat::routes::messages,
         crate::chat::routes::delete_message,
         crate::chat::routes::mute,
+        crate::coupons::routes::events,
+        crate::coupons::routes::claim,
+        crate::coupons::routes::my_coupons,
+        crate::coupons::routes::redeem,
+        crate::coupons::admin_routes::create,
+        crate::coupons::admin_routes::list,
+        crate::coupons::admin_routes::one,
+        crate::coupons::admin_routes::change,
+        crate::coupons::admin_routes::close,
+        crate::coupons::admin_routes::issued,
+        crate::coupons::admin_routes::days,
+        crate::coupons::admin_routes::check,
+        crate::coupons::admin_routes::reconcile,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth", description = "Accounts and sessions"), (name = "me", description = "The signed-in user"),
@@ -73,7 +86,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "points", description = "Points, the ranking and nickname search"),
         (name = "notifications", description = "The signed-in user's events as Server-Sent Events"),
         (name = "chat", description = "Weather-alert chat rooms; messages over STOMP at `GET /ws`"),
-        (name = "admin", description = "Plugin registry, review queue and audit log (admin role)"))
+        (name = "coupons", description = "First-come coupon events, claims and the signed-in user's coupons"),
+        (name = "admin", description = "Plugin registry, review queue, coupon events and audit log (admin role)"))
 )]
 pub struct ApiDoc;
 

@@ -183,27 +183,23 @@ impl PointsService {
     /// Follows account deletions and takes the deleted users out of the ranking. One consumer
     /// group for the whole deployment: each deletion needs handling once.
     pub async fn follow_account_deletions(&self, bus: &dyn EventBus, tasks: &Tasks) -> anyhow::Result<()> {
-        let mut subscription = bus.subscribe(topics::ACCOUNTS, "ranking").await?;
         let ranking = self.ranking.clone();
-        tasks.spawn_follower("ranking deletions", move |stop| async move {
-            loop {
-                let message = tokio::select! {
-                    message = subscription.next() => message,
-                    () = stop.cancelled() => break,
-                };
-                let Some(message) = message else { break };
-                let Ok(event) = serde_json::from_slice::<serde_json::Value>(&message.payload) else {
-                    continue;
-                };
-                if event["type"] != "account.deleted" {
-                    continue;
+        bus.subscribe(topics::ACCOUNTS, "ranking").await?.follow(
+            tasks,
+            "ranking deletions",
+            move |event: serde_json::Value| {
+                let ranking = ranking.clone();
+                async move {
+                    if event["type"] != "account.deleted" {
+                        return;
+                    }
+                    let Some(user_id) = event["user_id"].as_str() else { return };
+                    if let Err(err) = ranking.remove(user_id).await {
+                        tracing::warn!(error = %err, "could not take a deleted account out of the ranking");
+                    }
                 }
-                let Some(user_id) = event["user_id"].as_str() else { continue };
-                if let Err(err) = ranking.remove(user_id).await {
-                    tracing::warn!(error = %err, "could not take a deleted account out of the ranking");
-                }
-            }
-        });
+            },
+        );
         Ok(())
     }
 

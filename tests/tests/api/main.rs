@@ -8,6 +8,7 @@ mod chat;
 mod community;
 mod connections;
 mod contracts;
+mod coupons;
 mod deployment;
 mod files;
 mod kakao;

@@ -11,7 +11,7 @@ both_modes!(python_generator_through_the_admin_api);
 
 /// Compiling the Python interpreter to machine code takes tens of seconds in an unoptimised test
 /// server on a busy machine (seconds in a release build); the upload request must outlive it.
-const UPLOAD_TIMEOUT_SECS: u64 = 300;
+pub(crate) const UPLOAD_TIMEOUT_SECS: u64 = 300;
 
 fn fixture(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
@@ -57,7 +57,7 @@ fn expected(missions: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
 }
 
 /// Uploads the Python generator and activates it; returns its hash.
-async fn upload_and_activate(app: &TestApp, admin: &Session) -> String {
+pub(crate) async fn upload_and_activate(app: &TestApp, admin: &Session) -> String {
     let bytes = python_component();
     let size = bytes.len();
     let response = app

@@ -122,8 +122,62 @@ async fn users_in_the_province_hear_a_room_open(mode: Mode) {
     );
 }
 
+/// 서울 under a strong-wind warning (the API hub's current-warnings format).
+const SEOUL_WIND: &str = "#START7777\n\
+# REG_UP, REG_UP_KO, REG_ID, REG_KO, TM_FC, TM_EF, WRN, LVL, CMD, ED_TM\n\
+L1100000, 서울특별시, L1100100, 서울동북권, 202612010600, 202612010700, 강풍, 경보, 발표, ,=\n\
+#7777END\n";
+
+/// The host's safety rule acts on the feed: a generator that ignores warnings (the Python
+/// example) proposes an evening walk on a clear evening, and under a strong-wind warning read
+/// from the feed the host drops it; once the warning is lifted the same walk is given.
+async fn an_outdoor_mission_is_dropped_under_a_warning_from_the_feed(mode: Mode) {
+    // Rain until lunch, a clear evening; no warning but the feed's.
+    let mut day: Value = serde_json::from_str(include_str!("../../../../fixtures/rainy-day.json")).expect("day");
+    for slot in day["weather"].as_array_mut().expect("slots") {
+        slot["alerts"] = serde_json::json!([]);
+    }
+    let chat = ChatDeployment::new(mode, |config| {
+        config.http.request_timeout_secs = crate::python_plugin::UPLOAD_TIMEOUT_SECS;
+        let weather = config.data_dir.join("weather.json");
+        std::fs::write(&weather, serde_json::json!({"weather": day["weather"]}).to_string()).expect("weather");
+        config.weather.fixture = Some(weather);
+    })
+    .await;
+    chat.set_feed(SEOUL_WIND.as_bytes());
+    let app = chat.deployment.start().await;
+    let admin = chat.deployment.admin(&app).await;
+    crate::python_plugin::upload_and_activate(&app, &admin).await;
+    poll(&app, &admin).await;
+
+    let missions = |today: &Value| -> Vec<(String, String, bool)> {
+        today["missions"]
+            .as_array()
+            .expect("missions")
+            .iter()
+            .map(|m| {
+                let text = |field: &str| m[field].as_str().expect(field).to_owned();
+                (text("key"), text("slot"), m["outdoor"].as_bool().expect("outdoor"))
+            })
+            .collect()
+    };
+    let at_seoul = format!("/missions/today?lat={}&lon={}", SEOUL.0, SEOUL.1);
+    let windy = app.get_json(&app.user().await, &at_seoul).await;
+    let windy = missions(&windy);
+    assert!(windy.iter().all(|(_, _, outdoor)| !outdoor), "{windy:?}");
+    assert!(!windy.iter().any(|(_, slot, _)| slot == "evening"), "the evening walk is dropped: {windy:?}");
+    assert_eq!(windy.len(), 2, "{windy:?}");
+
+    chat.set_feed(NONE.as_bytes());
+    poll(&app, &admin).await;
+    let calm = app.get_json(&app.user().await, &at_seoul).await;
+    let calm = missions(&calm);
+    assert!(calm.contains(&("py-walk-outdoors".into(), "evening".into(), true)), "{calm:?}");
+}
+
 both_modes!(
     rooms_open_join_and_close_with_the_feed,
     snapshots_carry_the_warnings_of_their_province,
     users_in_the_province_hear_a_room_open,
+    an_outdoor_mission_is_dropped_under_a_warning_from_the_feed,
 );

@@ -1,8 +1,8 @@
 //! Two instances of one scaled deployment over the real broker: a message sent on either
 //! reaches subscribers on both, in order and once; when an instance dies its clients reconnect
-//! to the other and resume without a gap while messages keep coming, and a broker that stops
-//! answering mid-stream loses or repeats nothing; exactly one instance polls the feed, and
-//! another takes over when it dies.
+//! to the other and resume without a gap while messages keep coming; a broker that stops
+//! answering or restarts mid-stream loses or repeats nothing; exactly one instance polls the
+//! feed, and another takes over when it dies.
 
 use super::support::{ChatDeployment, room_of};
 use std::time::Duration;
@@ -64,9 +64,22 @@ async fn scaled_messages_cross_instances_and_survive_one_dying() {
     back.quiet_for(Duration::from_millis(500)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scaled_no_message_is_lost_or_repeated_while_the_broker_is_unreachable() {
-    let broker = PrivateBroker::start().await;
+/// What happens to the broker in the middle of a stream of messages.
+enum BrokerFault {
+    /// It stops answering for a while (SIGSTOP, SIGCONT), as behind a failed network.
+    Unreachable,
+    /// It is killed (SIGKILL) and started again over its log.
+    Restarted,
+}
+
+/// A sender on one instance and a subscriber on the other, over a broker of the test's own that
+/// suffers `fault` mid-stream: sends go on being stored and acknowledged, and the subscriber
+/// receives each message once, in order.
+async fn no_message_is_lost_or_repeated_when_the_broker(fault: BrokerFault) {
+    let mut broker = match fault {
+        BrokerFault::Unreachable => PrivateBroker::start().await,
+        BrokerFault::Restarted => PrivateBroker::start_persistent().await,
+    };
     let url = broker.url();
     let chat = ChatDeployment::new(Mode::Scaled, |config| config.bus.url = url).await;
     let first = chat.deployment.start_process().await;
@@ -87,15 +100,30 @@ async fn scaled_no_message_is_lost_or_repeated_while_the_broker_is_unreachable()
             }
         })
     };
-    // Mid-stream the broker stops answering for three seconds; sends go on being stored and
-    // acknowledged, and the subscriber on the other instance misses nothing.
     tokio::time::sleep(Duration::from_millis(800)).await;
-    broker.freeze_for(Duration::from_secs(3)).await;
+    match fault {
+        BrokerFault::Unreachable => broker.freeze_for(Duration::from_secs(3)).await,
+        BrokerFault::Restarted => broker.kill_and_restart_after(Duration::from_secs(2)).await,
+    }
     sending.await.expect("every message was stored and acknowledged");
 
     let offsets: Vec<i64> = subscriber.messages(TOTAL as usize).await.iter().map(offset_of).collect();
     assert_eq!(offsets, (1..=TOTAL).collect::<Vec<_>>(), "each message once, in order");
     subscriber.quiet_for(Duration::from_secs(2)).await;
+    // Both instances outlived the fault.
+    for instance in [&first, &second] {
+        assert_eq!(instance.http.get(instance.url("/healthz")).send().await.expect("healthz").status(), 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_no_message_is_lost_or_repeated_while_the_broker_is_unreachable() {
+    no_message_is_lost_or_repeated_when_the_broker(BrokerFault::Unreachable).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_no_message_is_lost_or_repeated_while_the_broker_restarts() {
+    no_message_is_lost_or_repeated_when_the_broker(BrokerFault::Restarted).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

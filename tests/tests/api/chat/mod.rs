@@ -2,6 +2,7 @@
 //! client's frames, ordered and resumable delivery, on one instance and across instances.
 
 mod alerts;
+mod crowd;
 mod instances;
 mod messaging;
 mod protocol;

@@ -119,11 +119,7 @@ async fn sends_are_rate_limited_per_user(mode: Mode) {
     assert_eq!(other.send_text(&room, "fine").await.command, StompCommand::Receipt);
 }
 
-/// Embedded only for now: in the scaled mode a reader's deliveries stop altogether partway
-/// through this flood (no frame, no ERROR, no close for a minute), a defect not yet understood.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_a_slow_consumer_is_disconnected_not_buffered() {
-    let mode = Mode::Embedded;
+async fn a_slow_consumer_is_disconnected_not_buffered(mode: Mode) {
     let (_chat, app, _admin, room, epoch) = seoul_room(mode, |config| {
         config.chat.queue_frames = 16;
         config.chat.max_text_chars = 1000;
@@ -194,5 +190,6 @@ both_modes!(
     browser_origins_must_be_allowed,
     a_silent_client_misses_its_heart_beats,
     sends_are_rate_limited_per_user,
+    a_slow_consumer_is_disconnected_not_buffered,
     ending_the_session_closes_the_socket,
 );
