@@ -36,6 +36,16 @@ where
         .route("/admin/coupon-events/{id}/reconcile", post(reconcile))
 }
 
+/// The gate (or the database) could not be read: Redis restarting, say. Worth a retry.
+fn unreadable(err: anyhow::Error) -> ApiError {
+    tracing::warn!(error = %err, "comparing the coupon gate with the database failed");
+    ApiError::Busy {
+        code: "coupon_gate_unavailable",
+        detail: "the coupon gate could not be read; try again shortly".into(),
+        retry_after_secs: 1,
+    }
+}
+
 fn invalid(problems: FieldProblems) -> ApiError {
     ApiError::Validation(
         problems.into_iter().map(|(field, message)| FieldError { field: field.into(), message }).collect(),
@@ -266,7 +276,7 @@ pub struct CheckView {
 #[utoipa::path(get, path = "/api/v1/admin/coupon-events/{id}/check", tag = "admin", security(("bearer" = [])),
     params(DayParams),
     responses((status = 200, body = CheckView, description = "issued within the quantity, users unique, every issued answer with its coupon, the gate in agreement"),
-        (status = 404, description = "no such event")))]
+        (status = 404, description = "no such event"), (status = 503, description = "the gate cannot be read")))]
 #[tracing::instrument(skip_all)]
 pub async fn check(
     State(coupons): State<CouponsState>,
@@ -275,7 +285,7 @@ pub async fn check(
     Query(params): Query<DayParams>,
 ) -> ApiResult<axum::Json<CheckView>> {
     existing(&coupons, &id.id).await?;
-    let comparison = coupons.keeper.compare(&id.id, &params.day()?).await?;
+    let comparison = coupons.keeper.compare(&id.id, &params.day()?).await.map_err(unreadable)?;
     Ok(axum::Json(CheckView { ok: comparison.database_consistent && comparison.gate_agrees, comparison }))
 }
 
@@ -300,7 +310,7 @@ pub async fn reconcile(
 ) -> ApiResult<axum::Json<ReconcileView>> {
     existing(&coupons, &id.id).await?;
     let day = params.day()?;
-    let (before, after) = coupons.keeper.reconcile(&id.id, &day).await?;
+    let (before, after) = coupons.keeper.reconcile(&id.id, &day).await.map_err(unreadable)?;
     let repaired = !before.gate_agrees;
     let detail = format!("{day}: gate agreed {}, repaired {repaired}", before.gate_agrees);
     audit(&coupons, &admin.user_id, "coupon.reconcile", &id.id, &detail).await?;

@@ -36,7 +36,7 @@ async fn claim_with_failover(
             .timeout(Duration::from_secs(60))
             .send()
             .await;
-        match sent {
+        let last = match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let body: Value = response.json().await.unwrap_or(Value::Null);
@@ -47,10 +47,15 @@ async fn claim_with_failover(
                     }
                     return (status, body, retries);
                 }
+                format!("{status} {}", body["code"])
             }
-            Err(_) => target = (target + 1) % apis.len(),
-        }
-        assert!(tokio::time::Instant::now() < deadline, "a claim never got a final answer");
+            Err(err) => {
+                let failed = format!("instance {target}: {err}");
+                target = (target + 1) % apis.len();
+                failed
+            }
+        };
+        assert!(tokio::time::Instant::now() < deadline, "a claim never got a final answer; the last: {last}");
         tokio::time::sleep(retry_pause(retries)).await;
         retries += 1;
     }

@@ -71,21 +71,21 @@ pub async fn claim_to_the_end(
             .timeout(Duration::from_secs(60))
             .send()
             .await;
-        match sent {
-            Ok(response) if [429, 503].contains(&response.status().as_u16()) => {
-                assert!(response.headers().contains_key("retry-after"), "{} without Retry-After", response.status());
-            }
+        let last = match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
+                let busy = [429, 503].contains(&status);
+                assert!(!busy || response.headers().contains_key("retry-after"), "{status} without Retry-After");
                 let body = response.json().await.unwrap_or(Value::Null);
-                if body["code"] != "claim_in_progress" {
+                if !busy && body["code"] != "claim_in_progress" {
                     return (status, body, retries);
                 }
+                format!("{status} {}", body["code"])
             }
             // The instance went away mid-request (a fault test): the client tries again.
-            Err(_) => {}
-        }
-        assert!(tokio::time::Instant::now() < deadline, "a claim never got a final answer");
+            Err(err) => err.to_string(),
+        };
+        assert!(tokio::time::Instant::now() < deadline, "a claim never got a final answer; the last: {last}");
         tokio::time::sleep(retry_pause(retries)).await;
         retries += 1;
     }
@@ -99,7 +99,16 @@ pub fn retry_pause(retries: u32) -> Duration {
     Duration::from_millis(ceiling / 2 + rand::random::<u64>() % (ceiling / 2))
 }
 
-/// The admin's end-of-day check of `event` today.
+/// The admin's end-of-day check of `event` today, retried while the gate cannot be read (a
+/// restarted Redis takes a moment to be reconnected to).
 pub async fn check(app: &TestApp, admin: &Session, event: &str) -> Value {
-    app.get_json(admin, &format!("/admin/coupon-events/{event}/check")).await
+    for _ in 0..50 {
+        let response = app.get(admin, &format!("/admin/coupon-events/{event}/check")).await;
+        match response.status().as_u16() {
+            200 => return response.json().await.expect("json"),
+            503 => tokio::time::sleep(Duration::from_millis(200)).await,
+            status => panic!("the check answered {status}: {}", response.text().await.unwrap_or_default()),
+        }
+    }
+    panic!("the gate stayed unreadable")
 }
