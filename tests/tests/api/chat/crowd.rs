@@ -14,7 +14,10 @@ const CLIENTS: usize = 200;
 const SENDS_EACH: usize = 3;
 
 async fn hundreds_of_clients_send_at_once_and_each_receives_everything_once_in_order(mode: Mode) {
-    let chat = ChatDeployment::new(mode, |_| {}).await;
+    // Every subscriber's queue holds the room's whole traffic: the clients of this test share
+    // two cores with the server and may fall behind for a while, which is not what it is about
+    // (a slow consumer being cut off is tested on its own).
+    let chat = ChatDeployment::new(mode, |config| config.chat.queue_frames = 2 * CLIENTS * SENDS_EACH).await;
     let instances: Vec<Arc<TestApp>> = match mode {
         Mode::Embedded => vec![Arc::new(chat.deployment.start().await)],
         Mode::Scaled => {
