@@ -162,7 +162,8 @@ async fn issue_loop(url: &str, seconds: usize, tasks: usize) -> anyhow::Result<(
     let db = Database::connect(url, tasks as u32).await?;
     db.migrate().await?;
     let store = CouponStore::new(db.clone());
-    let users = Arc::new(create_users(&db, LOOP_USERS, &format!("loop{}-", uuid::Uuid::new_v4().simple())).await?);
+    let users =
+        Arc::new(create_users(&db, LOOP_USERS, &format!("loop{}-", uuid::Uuid::new_v4().simple())).await?);
     let today = seoul_date(now_ms()).to_string();
     // Enough events that no claimant claims one twice within the run.
     let mut events = Vec::new();
@@ -184,7 +185,8 @@ async fn issue_loop(url: &str, seconds: usize, tasks: usize) -> anyhow::Result<(
     let label = format!("{} issuing transaction, no HTTP", db.engine().name());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     run_loop(&label, seconds, tasks, move |_| {
-        let (store, users, events, today, next) = (store.clone(), users.clone(), events.clone(), today.clone(), next.clone());
+        let (store, users, events, today, next) =
+            (store.clone(), users.clone(), events.clone(), today.clone(), next.clone());
         async move {
             let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (user, event) = (&users[n % LOOP_USERS], &events[(n / LOOP_USERS) % events.len()]);

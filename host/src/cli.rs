@@ -200,7 +200,8 @@ async fn coupons(command: CouponsCommand, config: &Config) -> anyhow::Result<()>
     let db = crate::db::Database::connect(&config.database_url(), 2).await?;
     db.migrate().await?;
     let gate = crate::coupons::gate::connect(config.state.url.expose(), &config.state.key_prefix).await?;
-    let keeper = crate::coupons::reconcile::GateKeeper { store: crate::coupons::CouponStore::new(db.clone()), gate };
+    let keeper =
+        crate::coupons::reconcile::GateKeeper { store: crate::coupons::CouponStore::new(db.clone()), gate };
     let (event, day) = match &command {
         CouponsCommand::Check { event, day } | CouponsCommand::Reconcile { event, day } => (event, day),
     };
@@ -221,13 +222,16 @@ async fn coupons(command: CouponsCommand, config: &Config) -> anyhow::Result<()>
             let comparison = keeper.compare(event, &day).await?;
             println!("{}", serde_json::to_string_pretty(&comparison)?);
             if !gate_visible {
-                eprintln!("the gate lives in the server process (embedded mode): the database alone was checked");
+                eprintln!(
+                    "the gate lives in the server process (embedded mode): the database alone was checked"
+                );
             }
             comparison.database_consistent && (comparison.gate_agrees || !gate_visible)
         }
         CouponsCommand::Reconcile { .. } => {
             let (before, after) = keeper.reconcile(event, &day).await?;
-            let report = serde_json::json!({ "before": before, "after": after, "repaired": !before.gate_agrees });
+            let report =
+                serde_json::json!({ "before": before, "after": after, "repaired": !before.gate_agrees });
             println!("{}", serde_json::to_string_pretty(&report)?);
             after.database_consistent && after.gate_agrees
         }

@@ -81,6 +81,7 @@ impl PrivateBroker {
 }
 
 fn free_address() -> SocketAddr {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("port").port();
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("port").port();
     SocketAddr::from(([127, 0, 0, 1], port))
 }

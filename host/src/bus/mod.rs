@@ -96,7 +96,9 @@ impl Subscription {
                 let Some(message) = message else { break };
                 match serde_json::from_slice::<T>(&message.payload) {
                     Ok(event) => apply(event).await,
-                    Err(err) => tracing::warn!(error = %err, follower = name, "an unreadable message on the bus"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, follower = name, "an unreadable message on the bus")
+                    }
                 }
             }
         });

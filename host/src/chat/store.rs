@@ -257,7 +257,8 @@ impl ChatStore {
         // A bounded number of placeholders a statement.
         for chunk in room_ids.chunks(100) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-            let sql = format!("select id, next_offset from chat_rooms where id in ({})", placeholders.join(", "));
+            let sql =
+                format!("select id, next_offset from chat_rooms where id in ({})", placeholders.join(", "));
             let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql));
             for id in chunk {
                 query = query.bind(id);

@@ -3,8 +3,8 @@
 //! change, and every read of who holds coupons, is audited.
 
 use super::CouponsState;
-use super::reconcile::Comparison;
 use super::model::{Coupon, CouponEvent, EventChanges, EventDraft, FieldProblems};
+use super::reconcile::Comparison;
 use super::routes::EventResource;
 use super::store::{ChangeError, DayCount, IssuedFilter};
 use crate::auth::Authenticator;
@@ -52,7 +52,13 @@ fn invalid(problems: FieldProblems) -> ApiError {
     )
 }
 
-async fn audit(coupons: &CouponsState, admin: &str, action: &str, target: &str, detail: &str) -> ApiResult<()> {
+async fn audit(
+    coupons: &CouponsState,
+    admin: &str,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> ApiResult<()> {
     coupons.audit.record(Some(admin), action, target, detail).await?;
     Ok(())
 }
@@ -220,8 +226,11 @@ pub async fn issued(
         Some(Ok(crate::http::cursor::Cursor::Before { id })) => Some(id),
         Some(_) => return Err(invalid_cursor()),
     };
-    let filter =
-        IssuedFilter { day: params.day.as_deref(), user_id: params.user_id.as_deref(), redeemed: params.redeemed };
+    let filter = IssuedFilter {
+        day: params.day.as_deref(),
+        user_id: params.user_id.as_deref(),
+        redeemed: params.redeemed,
+    };
     let mut found =
         coupons.store.issued(&id.id, &filter, before.as_deref(), limit).await.map_err(anyhow::Error::from)?;
     let next_cursor = next_page(&mut found, limit, |coupon| &coupon.id);

@@ -22,7 +22,12 @@ pub struct Turn {
 
 impl Bulkhead {
     pub fn new(concurrency: usize, queue: usize, wait: Duration) -> Self {
-        Self { permits: Arc::new(Semaphore::new(concurrency.max(1))), waiting: AtomicUsize::new(0), queue, wait }
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: AtomicUsize::new(0),
+            queue,
+            wait,
+        }
     }
 
     /// A turn now, or after waiting in the bounded queue; `None` when the queue is full or the

@@ -138,7 +138,13 @@ impl CouponService {
 
     /// Claims a coupon of `event_id` for `user_id` under the idempotency key `key`, within a
     /// turn of the bulkhead ([`Self::enter`]).
-    pub async fn claim(&self, user_id: &str, event_id: &str, key: &str, now_ms: i64) -> Result<Claimed, ClaimError> {
+    pub async fn claim(
+        &self,
+        user_id: &str,
+        event_id: &str,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Claimed, ClaimError> {
         let outcome = self.claim_once(user_id, event_id, key, now_ms).await;
         let label = match &outcome {
             Ok(Claimed::Issued(_)) => "issued",
@@ -149,7 +155,13 @@ impl CouponService {
         outcome
     }
 
-    async fn claim_once(&self, user_id: &str, event_id: &str, key: &str, now_ms: i64) -> Result<Claimed, ClaimError> {
+    async fn claim_once(
+        &self,
+        user_id: &str,
+        event_id: &str,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Claimed, ClaimError> {
         // One claim per key at a time, on every instance: a retry sent while its original is
         // still running is told to try again, and then gets the original's answer.
         let lock = format!("coupon-claim:{user_id}:{key}");
@@ -167,13 +179,23 @@ impl CouponService {
         outcome
     }
 
-    async fn claim_locked(&self, user_id: &str, event_id: &str, key: &str, now_ms: i64) -> Result<Claimed, ClaimError> {
+    async fn claim_locked(
+        &self,
+        user_id: &str,
+        event_id: &str,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Claimed, ClaimError> {
         let event = self.store.event(event_id).await?.ok_or(ClaimError::NoSuchEvent)?;
         let today = seoul_date(now_ms).to_string();
         let facts = self.store.claimant(user_id, key, &today).await?;
         // A retry gets the answer it got, whatever changed since.
         if let Some((answered_event, coupon)) = facts.replay {
-            return if answered_event == event_id { Ok(Claimed::Replayed(coupon)) } else { Err(ClaimError::KeyReused) };
+            return if answered_event == event_id {
+                Ok(Claimed::Replayed(coupon))
+            } else {
+                Err(ClaimError::KeyReused)
+            };
         }
         let day = match event.opening(now_ms) {
             Opening::Open { day } => day,
@@ -184,7 +206,10 @@ impl CouponService {
             return Err(ClaimError::NotEligible("a mission of yours must be approved today first".into()));
         }
         if facts.points < event.min_points {
-            return Err(ClaimError::NotEligible(format!("this event needs {} points in total", event.min_points)));
+            return Err(ClaimError::NotEligible(format!(
+                "this event needs {} points in total",
+                event.min_points
+            )));
         }
         let day_key = DayKey { event_id: event.id.clone(), day };
         let epoch = match self.admit(&day_key, &event, user_id).await {
@@ -225,7 +250,8 @@ impl CouponService {
         let mut recovered = false;
         let deadline = tokio::time::Instant::now() + REBUILD_WAIT;
         loop {
-            let admission = self.gate.admit(day, &epoch, user_id).await.map_err(ClaimError::GateUnavailable)?;
+            let admission =
+                self.gate.admit(day, &epoch, user_id).await.map_err(ClaimError::GateUnavailable)?;
             match admission {
                 Admission::Admitted => return Ok(epoch),
                 Admission::SoldOut => return Err(ClaimError::SoldOut),
@@ -255,7 +281,8 @@ impl CouponService {
     /// After the gate answered stale for `used`: the database's epoch if it moved on (another
     /// instance rebuilt the gate, or the quantity changed), else a rebuild under a new one.
     async fn recover(&self, day: &DayKey, used: &str) -> Result<String, ClaimError> {
-        let stored = self.store.existing_day(&day.event_id, &day.day).await?.ok_or(ClaimError::GateRebuilding)?;
+        let stored =
+            self.store.existing_day(&day.event_id, &day.day).await?.ok_or(ClaimError::GateRebuilding)?;
         if stored.gate_epoch != used {
             self.cache_epoch(day, &stored.gate_epoch);
             return Ok(stored.gate_epoch);

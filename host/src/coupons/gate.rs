@@ -51,7 +51,13 @@ pub trait CouponGate: Send + Sync + 'static {
     async fn admit(&self, key: &DayKey, epoch: &str, user_id: &str) -> anyhow::Result<Admission>;
     /// Returns an admission the database refused: one unit back; the user is forgotten unless
     /// `still_holds` (the database found them holding a coupon). Nothing if the epoch changed.
-    async fn give_back(&self, key: &DayKey, epoch: &str, user_id: &str, still_holds: bool) -> anyhow::Result<()>;
+    async fn give_back(
+        &self,
+        key: &DayKey,
+        epoch: &str,
+        user_id: &str,
+        still_holds: bool,
+    ) -> anyhow::Result<()>;
     /// Replaces the day's state with `state` (built from the database). Admissions meanwhile
     /// are refused as stale: the epoch is set last.
     async fn rebuild(&self, key: &DayKey, state: &GateDay) -> anyhow::Result<()>;

@@ -22,7 +22,8 @@ pub struct MemoryGate {
 impl MemoryGate {
     fn with_day<T>(&self, key: &DayKey, epoch: &str, act: impl FnOnce(&mut Entry) -> T) -> Option<T> {
         let mut days = self.days.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = days.get_mut(key).filter(|entry| entry.epoch == epoch && entry.expires > Instant::now())?;
+        let entry =
+            days.get_mut(key).filter(|entry| entry.epoch == epoch && entry.expires > Instant::now())?;
         Some(act(entry))
     }
 }
@@ -44,7 +45,13 @@ impl CouponGate for MemoryGate {
         Ok(admission.unwrap_or(Admission::Stale))
     }
 
-    async fn give_back(&self, key: &DayKey, epoch: &str, user_id: &str, still_holds: bool) -> anyhow::Result<()> {
+    async fn give_back(
+        &self,
+        key: &DayKey,
+        epoch: &str,
+        user_id: &str,
+        still_holds: bool,
+    ) -> anyhow::Result<()> {
         self.with_day(key, epoch, |entry| {
             entry.remaining += 1;
             if !still_holds {

@@ -56,7 +56,8 @@ impl CouponEvent {
         if self.closed_at_ms.is_some() {
             return Opening::Over;
         }
-        let (Ok(first), Ok(last), Some(opens)) = (date(&self.starts_on), date(&self.ends_on), time(&self.opens_at))
+        let (Ok(first), Ok(last), Some(opens)) =
+            (date(&self.starts_on), date(&self.ends_on), time(&self.opens_at))
         else {
             return Opening::Over;
         };
@@ -199,7 +200,9 @@ fn check_title(title: &str, problems: &mut FieldProblems) {
 fn check_period(first: Option<NaiveDate>, ends_on: &str, problems: &mut FieldProblems) {
     match (first, date(ends_on)) {
         (_, Err(_)) => problems.push(("ends_on", "must be a date YYYY-MM-DD".into())),
-        (Some(first), Ok(last)) if last < first => problems.push(("ends_on", "must not be before starts_on".into())),
+        (Some(first), Ok(last)) if last < first => {
+            problems.push(("ends_on", "must not be before starts_on".into()))
+        }
         (Some(first), Ok(last)) if (last - first).num_days() > 366 => {
             problems.push(("ends_on", "an event lasts a year at most".into()));
         }
@@ -253,13 +256,22 @@ mod tests {
     #[test]
     fn an_event_opens_each_day_at_its_time_within_its_period() {
         let e = event("2026-12-01", "2026-12-03", "10:00");
-        assert_eq!(e.opening(at("2026-11-30 12:00")), Opening::NotYet { opens_at_ms: at("2026-12-01 10:00") });
-        assert_eq!(e.opening(at("2026-12-02 09:59")), Opening::NotYet { opens_at_ms: at("2026-12-02 10:00") });
+        assert_eq!(
+            e.opening(at("2026-11-30 12:00")),
+            Opening::NotYet { opens_at_ms: at("2026-12-01 10:00") }
+        );
+        assert_eq!(
+            e.opening(at("2026-12-02 09:59")),
+            Opening::NotYet { opens_at_ms: at("2026-12-02 10:00") }
+        );
         assert_eq!(e.opening(at("2026-12-02 10:00")), Opening::Open { day: "2026-12-02".into() });
         assert_eq!(e.opening(at("2026-12-03 23:59")), Opening::Open { day: "2026-12-03".into() });
         assert_eq!(e.opening(at("2026-12-04 10:00")), Opening::Over);
         // Asia/Seoul days: 2026-12-02 00:30 in Seoul is still 2026-12-01 in UTC.
-        assert_eq!(e.opening(at("2026-12-02 00:30")), Opening::NotYet { opens_at_ms: at("2026-12-02 10:00") });
+        assert_eq!(
+            e.opening(at("2026-12-02 00:30")),
+            Opening::NotYet { opens_at_ms: at("2026-12-02 10:00") }
+        );
     }
 
     #[test]

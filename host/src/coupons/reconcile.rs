@@ -41,7 +41,9 @@ impl GateKeeper {
                 self.build(day, &stored).await?;
                 Ok(Some(stored.gate_epoch))
             }
-            None => Ok(self.store.existing_day(&day.event_id, &day.day).await?.map(|stored| stored.gate_epoch)),
+            None => {
+                Ok(self.store.existing_day(&day.event_id, &day.day).await?.map(|stored| stored.gate_epoch))
+            }
         }
     }
 
@@ -58,7 +60,8 @@ impl GateKeeper {
         // Read after the epoch changed: a claim committed since is counted here, and one
         // committing later was admitted by the old gate and is checked by the database all the
         // same.
-        let issued = self.store.existing_day(&day.event_id, &day.day).await?.map_or(stored.issued, |now| now.issued);
+        let issued =
+            self.store.existing_day(&day.event_id, &day.day).await?.map_or(stored.issued, |now| now.issued);
         let state = GateDay {
             epoch: stored.gate_epoch.clone(),
             remaining: stored.quantity - issued,
@@ -78,10 +81,13 @@ impl GateKeeper {
         let holders = self.store.holders(event_id).await?;
         let gate = self.gate.read(&key).await?;
         let expected_remaining = counter.as_ref().map(|day| day.quantity - day.issued);
-        let gate_current = matches!((&gate, &counter), (Some(gate), Some(day)) if gate.epoch == day.gate_epoch);
+        let gate_current =
+            matches!((&gate, &counter), (Some(gate), Some(day)) if gate.epoch == day.gate_epoch);
         let gate_users: &[String] = gate.as_ref().map_or(&[], |gate| &gate.users);
-        let gate_users_without_coupon = gate_users.iter().filter(|user| holders.binary_search(user).is_err()).count();
-        let holders_missing_from_gate = holders.iter().filter(|user| gate_users.binary_search(user).is_err()).count();
+        let gate_users_without_coupon =
+            gate_users.iter().filter(|user| holders.binary_search(user).is_err()).count();
+        let holders_missing_from_gate =
+            holders.iter().filter(|user| gate_users.binary_search(user).is_err()).count();
         let database_consistent = stored.quantity.is_none_or(|quantity| stored.coupons <= quantity)
             && stored.counted == stored.coupons
             && stored.distinct_users == stored.coupons

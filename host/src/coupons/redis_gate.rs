@@ -81,7 +81,13 @@ impl CouponGate for RedisGate {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn give_back(&self, key: &DayKey, epoch: &str, user_id: &str, still_holds: bool) -> anyhow::Result<()> {
+    async fn give_back(
+        &self,
+        key: &DayKey,
+        epoch: &str,
+        user_id: &str,
+        still_holds: bool,
+    ) -> anyhow::Result<()> {
         let (hash, users) = self.keys(key);
         let mut conn = self.conn.clone();
         self.give_back

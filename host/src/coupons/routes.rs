@@ -64,15 +64,19 @@ impl From<ClaimError> for ApiError {
             ClaimError::AlreadyHolds => ApiError::conflict("already_holds", detail),
             ClaimError::SoldOut => ApiError::conflict("sold_out", detail),
             ClaimError::Busy => ApiError::Throttled { code: "claims_busy", detail, retry_after_secs: 1 },
-            ClaimError::GateRebuilding => ApiError::Busy { code: "coupon_gate_rebuilding", detail, retry_after_secs: 1 },
+            ClaimError::GateRebuilding => {
+                ApiError::Busy { code: "coupon_gate_rebuilding", detail, retry_after_secs: 1 }
+            }
             ClaimError::GateUnavailable(err) => {
                 tracing::warn!(error = %err, "the coupon gate failed");
                 ApiError::Busy { code: "coupon_gate_unavailable", detail, retry_after_secs: 1 }
             }
             ClaimError::KeyReused => ApiError::Unprocessable { code: "idempotency_key_reused", detail },
-            ClaimError::InProgress => {
-                ApiError::ConflictWith { code: "claim_in_progress", detail, extra: serde_json::json!({ "retry_after_secs": 1 }) }
-            }
+            ClaimError::InProgress => ApiError::ConflictWith {
+                code: "claim_in_progress",
+                detail,
+                extra: serde_json::json!({ "retry_after_secs": 1 }),
+            },
             ClaimError::Internal(err) => ApiError::Internal(err),
         }
     }
@@ -104,7 +108,10 @@ pub struct EventsPage {
 #[utoipa::path(get, path = "/api/v1/coupon-events", tag = "coupons", security(("bearer" = [])),
     responses((status = 200, body = EventsPage)))]
 #[tracing::instrument(skip_all)]
-pub async fn events(State(coupons): State<CouponsState>, _caller: AuthUser) -> ApiResult<axum::Json<EventsPage>> {
+pub async fn events(
+    State(coupons): State<CouponsState>,
+    _caller: AuthUser,
+) -> ApiResult<axum::Json<EventsPage>> {
     let now = now_ms();
     let today = seoul_date(now).to_string();
     let found = coupons.store.current_events(&today, MAX_EVENTS).await.map_err(anyhow::Error::from)?;
@@ -196,7 +203,10 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<&str> {
         .ok()
         .filter(|key| (1..=100).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
-            ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key: 1–100 visible ASCII characters")
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key: 1–100 visible ASCII characters",
+            )
         })
 }
 
@@ -216,8 +226,11 @@ pub async fn my_coupons(
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<CouponsPage>> {
     let (limit, before) = page.parse()?;
-    let mut found =
-        coupons.store.coupons_of(&caller.user_id, before.as_deref(), limit).await.map_err(anyhow::Error::from)?;
+    let mut found = coupons
+        .store
+        .coupons_of(&caller.user_id, before.as_deref(), limit)
+        .await
+        .map_err(anyhow::Error::from)?;
     let next_cursor = next_page(&mut found, limit, |coupon| &coupon.id);
     Ok(axum::Json(CouponsPage { coupons: found, next_cursor }))
 }

@@ -7,8 +7,7 @@ use super::model::{Coupon, CouponEvent, EventChanges, EventDraft};
 use crate::db::{Database, RowLock, WriteError, WriteTx, is_unique_violation, now_ms};
 use sqlx::AssertSqlSafe;
 
-const EVENT_COLUMNS: &str =
-    "id, kind, title, starts_on, ends_on, opens_at, daily_quantity, min_points, closed_at, created_at, updated_at";
+const EVENT_COLUMNS: &str = "id, kind, title, starts_on, ends_on, opens_at, daily_quantity, min_points, closed_at, created_at, updated_at";
 const COUPON_COLUMNS: &str = "id, event_id, user_id, day, issued_at, redeemed_at";
 
 #[derive(sqlx::FromRow)]
@@ -281,13 +280,15 @@ impl CouponStore {
             if let Some((day, issued)) = over {
                 return Err(ChangeError::BelowIssued { day, issued });
             }
-            sqlx::query("update coupon_days set quantity = $3, gate_epoch = $4 where event_id = $1 and day >= $2")
-                .bind(id)
-                .bind(today)
-                .bind(quantity)
-                .bind(new_epoch())
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "update coupon_days set quantity = $3, gate_epoch = $4 where event_id = $1 and day >= $2",
+            )
+            .bind(id)
+            .bind(today)
+            .bind(quantity)
+            .bind(new_epoch())
+            .execute(&mut **tx)
+            .await?;
         }
         event.updated_at_ms = now_ms();
         sqlx::query(
@@ -364,7 +365,12 @@ impl CouponStore {
     /// Replaces the day's gate epoch if it is still `expected`: of several instances that found
     /// the same stale gate, one rebuilds it. Returns the day as it then stands, when this caller
     /// won.
-    pub async fn renew_epoch(&self, event_id: &str, day: &str, expected: &str) -> Result<Option<Day>, sqlx::Error> {
+    pub async fn renew_epoch(
+        &self,
+        event_id: &str,
+        day: &str,
+        expected: &str,
+    ) -> Result<Option<Day>, sqlx::Error> {
         let epoch = new_epoch();
         let epoch = &epoch;
         self.db
@@ -443,7 +449,13 @@ impl CouponStore {
     /// Issues a coupon of `event_id` on `day` to `user_id` and records the answer under `key`,
     /// in one transaction; refused when the day's quantity is taken, when the user holds one
     /// already, or when the key answered another claim.
-    pub async fn issue(&self, event_id: &str, day: &str, user_id: &str, key: &str) -> Result<Coupon, IssueError> {
+    pub async fn issue(
+        &self,
+        event_id: &str,
+        day: &str,
+        user_id: &str,
+        key: &str,
+    ) -> Result<Coupon, IssueError> {
         let coupon = Coupon {
             id: uuid::Uuid::now_v7().to_string(),
             event_id: event_id.to_owned(),

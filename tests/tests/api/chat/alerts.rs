@@ -133,14 +133,16 @@ L1100000, 서울특별시, L1100100, 서울동북권, 202612010600, 202612010700
 /// from the feed the host drops it; once the warning is lifted the same walk is given.
 async fn an_outdoor_mission_is_dropped_under_a_warning_from_the_feed(mode: Mode) {
     // Rain until lunch, a clear evening; no warning but the feed's.
-    let mut day: Value = serde_json::from_str(include_str!("../../../../fixtures/rainy-day.json")).expect("day");
+    let mut day: Value =
+        serde_json::from_str(include_str!("../../../../fixtures/rainy-day.json")).expect("day");
     for slot in day["weather"].as_array_mut().expect("slots") {
         slot["alerts"] = serde_json::json!([]);
     }
     let chat = ChatDeployment::new(mode, |config| {
         config.http.request_timeout_secs = crate::python_plugin::UPLOAD_TIMEOUT_SECS;
         let weather = config.data_dir.join("weather.json");
-        std::fs::write(&weather, serde_json::json!({"weather": day["weather"]}).to_string()).expect("weather");
+        std::fs::write(&weather, serde_json::json!({"weather": day["weather"]}).to_string())
+            .expect("weather");
         config.weather.fixture = Some(weather);
     })
     .await;

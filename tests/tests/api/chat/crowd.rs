@@ -21,7 +21,10 @@ async fn hundreds_of_clients_send_at_once_and_each_receives_everything_once_in_o
     let instances: Vec<Arc<TestApp>> = match mode {
         Mode::Embedded => vec![Arc::new(chat.deployment.start().await)],
         Mode::Scaled => {
-            vec![Arc::new(chat.deployment.start_process().await), Arc::new(chat.deployment.start_process().await)]
+            vec![
+                Arc::new(chat.deployment.start_process().await),
+                Arc::new(chat.deployment.start_process().await),
+            ]
         }
     };
     let admin = chat.deployment.admin(&instances[0]).await;
@@ -33,7 +36,8 @@ async fn hundreds_of_clients_send_at_once_and_each_receives_everything_once_in_o
     let subscribed = Arc::new(Barrier::new(CLIENTS));
     let mut clients = Vec::with_capacity(CLIENTS);
     for (n, user) in users.into_iter().enumerate() {
-        let (app, room, subscribed) = (instances[n % instances.len()].clone(), room.clone(), subscribed.clone());
+        let (app, room, subscribed) =
+            (instances[n % instances.len()].clone(), room.clone(), subscribed.clone());
         clients.push(tokio::spawn(async move {
             let mut client = StompClient::connect(&app, &user).await;
             client.subscribe("s", &room, None).await;

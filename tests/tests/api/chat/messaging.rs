@@ -109,7 +109,9 @@ async fn admins_delete_messages_for_everyone_and_mute_users(mode: Mode) {
     let invalid =
         app.put_json(&admin, &format!("/admin/chat/rooms/{room}/mutes/{}", user.user_id), &mute(0)).await;
     assert_eq!(invalid.status(), 422);
-    let nobody = app.put_json(&admin, &format!("/admin/chat/rooms/{room}/mutes/{}", uuid::Uuid::now_v7()), &mute(10)).await;
+    let nobody = app
+        .put_json(&admin, &format!("/admin/chat/rooms/{room}/mutes/{}", uuid::Uuid::now_v7()), &mute(10))
+        .await;
     assert_eq!(nobody.status(), 404, "no such user");
     let answer = client.send_text(&room, "hello?").await;
     client.assert_error(answer, "muted").await;

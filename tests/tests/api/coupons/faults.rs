@@ -72,7 +72,8 @@ struct Storm {
 async fn prepare(deployment: Deployment, app: &weatherwise_tests::TestApp) -> Storm {
     let admin = deployment.admin(app).await;
     let event = open_event(app, &admin, QUANTITY, 1).await;
-    let eligible: Vec<Arc<Session>> = deployment.stored_users(ELIGIBLE).await.into_iter().map(Arc::new).collect();
+    let eligible: Vec<Arc<Session>> =
+        deployment.stored_users(ELIGIBLE).await.into_iter().map(Arc::new).collect();
     let ineligible: Vec<Arc<Session>> =
         deployment.stored_users(INELIGIBLE).await.into_iter().map(Arc::new).collect();
     let owned: Vec<Session> = eligible.iter().map(|user| (**user).clone()).collect();
@@ -102,11 +103,14 @@ async fn scaled_a_redis_restart_mid_storm_oversells_nothing_and_reconcile_restor
     let apis = Arc::new(vec![first.api(""), second.api("")]);
     let issued_by = Arc::new(vec![AtomicUsize::new(0), AtomicUsize::new(0)]);
     let sending = tokio::spawn({
-        let (http, apis, issued_by, event) = (storm_client(), apis.clone(), issued_by.clone(), storm.event.clone());
-        let claims: Vec<(Arc<Session>, String)> = claims.iter().map(|c| (c.user.clone(), c.key.clone())).collect();
+        let (http, apis, issued_by, event) =
+            (storm_client(), apis.clone(), issued_by.clone(), storm.event.clone());
+        let claims: Vec<(Arc<Session>, String)> =
+            claims.iter().map(|c| (c.user.clone(), c.key.clone())).collect();
         async move {
             join_all(claims.into_iter().enumerate().map(|(i, (user, key))| {
-                let (http, apis, issued_by, event) = (http.clone(), apis.clone(), issued_by.clone(), event.clone());
+                let (http, apis, issued_by, event) =
+                    (http.clone(), apis.clone(), issued_by.clone(), event.clone());
                 tokio::spawn(claim_with_failover(http, apis, i % 2, user, event, key, issued_by))
             }))
             .await
@@ -138,12 +142,17 @@ async fn scaled_a_redis_restart_mid_storm_oversells_nothing_and_reconcile_restor
     let repaired = storm.deployment.command(&["coupons", "reconcile", "--event", &storm.event]).await;
     let report: Value = serde_json::from_slice(&repaired.stdout).expect("the report as JSON");
     assert!(repaired.status.success(), "{report}");
-    assert_eq!((report["repaired"].as_bool(), report["after"]["gate_agrees"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (report["repaired"].as_bool(), report["after"]["gate_agrees"].as_bool()),
+        (Some(true), Some(true))
+    );
     let after = check(&second, &storm.admin, &storm.event).await;
     assert_eq!(after["ok"], true, "{after}");
     assert_eq!(after["gate_remaining"], 0, "{after}");
     // Through the API too, with nothing left to repair.
-    let again = second.post(&storm.admin, &format!("/admin/coupon-events/{}/reconcile", storm.event), &json!({})).await;
+    let again = second
+        .post(&storm.admin, &format!("/admin/coupon-events/{}/reconcile", storm.event), &json!({}))
+        .await;
     let again: Value = again.json().await.expect("json");
     assert_eq!(again["repaired"], false, "{again}");
 }
@@ -158,11 +167,14 @@ async fn scaled_an_instance_killed_mid_storm_answered_issued_only_for_stored_cou
     let apis = Arc::new(vec![victim.api(""), survivor.api("")]);
     let issued_by = Arc::new(vec![AtomicUsize::new(0), AtomicUsize::new(0)]);
     let sending = tokio::spawn({
-        let (http, apis, issued_by, event) = (storm_client(), apis.clone(), issued_by.clone(), storm.event.clone());
-        let claims: Vec<(Arc<Session>, String)> = claims.iter().map(|c| (c.user.clone(), c.key.clone())).collect();
+        let (http, apis, issued_by, event) =
+            (storm_client(), apis.clone(), issued_by.clone(), storm.event.clone());
+        let claims: Vec<(Arc<Session>, String)> =
+            claims.iter().map(|c| (c.user.clone(), c.key.clone())).collect();
         async move {
             join_all(claims.into_iter().enumerate().map(|(i, (user, key))| {
-                let (http, apis, issued_by, event) = (http.clone(), apis.clone(), issued_by.clone(), event.clone());
+                let (http, apis, issued_by, event) =
+                    (http.clone(), apis.clone(), issued_by.clone(), event.clone());
                 tokio::spawn(claim_with_failover(http, apis, i % 2, user, event, key, issued_by))
             }))
             .await
@@ -189,7 +201,9 @@ async fn scaled_an_instance_killed_mid_storm_answered_issued_only_for_stored_cou
     // until reconciled, never over; the database is consistent throughout.
     let checked = check(&survivor, &storm.admin, &storm.event).await;
     assert_eq!(checked["database_consistent"], true, "{checked}");
-    let reconciled = survivor.post(&storm.admin, &format!("/admin/coupon-events/{}/reconcile", storm.event), &json!({})).await;
+    let reconciled = survivor
+        .post(&storm.admin, &format!("/admin/coupon-events/{}/reconcile", storm.event), &json!({}))
+        .await;
     let reconciled: Value = reconciled.json().await.expect("json");
     assert_eq!(reconciled["after"]["gate_agrees"], true, "{reconciled}");
 }

@@ -27,7 +27,10 @@ async fn each_claim_is_answered_by_the_rules(mode: Mode) {
     // Issued, then the same answer again for the same key.
     let (status, first) = claim(&app, a, &event, "k-a1").await;
     assert_eq!(status, 201, "{first}");
-    assert_eq!((first["event_id"].as_str(), first["user_id"].as_str()), (Some(event.as_str()), Some(a.user_id.as_str())));
+    assert_eq!(
+        (first["event_id"].as_str(), first["user_id"].as_str()),
+        (Some(event.as_str()), Some(a.user_id.as_str()))
+    );
     assert_eq!(first["day"], today().to_string());
     let retry = app
         .http
@@ -52,9 +55,14 @@ async fn each_claim_is_answered_by_the_rules(mode: Mode) {
     let (status, body) = claim(&app, c, &event, "k-c").await;
     assert_eq!((status, body["code"].as_str()), (409, Some("sold_out")), "{body}");
     let listed = app.get_json(c, "/coupon-events").await;
-    let listed = listed["events"].as_array().expect("events").iter().find(|e| e["id"] == event.as_str()).cloned();
+    let listed =
+        listed["events"].as_array().expect("events").iter().find(|e| e["id"] == event.as_str()).cloned();
     let listed = listed.expect("the event is listed");
-    assert_eq!((listed["left_today"].as_i64(), listed["open_now"].as_bool()), (Some(0), Some(true)), "{listed}");
+    assert_eq!(
+        (listed["left_today"].as_i64(), listed["open_now"].as_bool()),
+        (Some(0), Some(true)),
+        "{listed}"
+    );
     assert!(listed["next_opening"].as_str().is_some_and(|t| t.ends_with("+09:00")), "{listed}");
 
     // A key names one claim: reused on another event it is refused.
@@ -139,16 +147,30 @@ async fn admins_run_events_and_see_what_was_issued(mode: Mode) {
         assert_eq!(claim(&app, user, &event, &format!("k{n}")).await.0, 201);
     }
     let coupon = app.get_json(&users[0], "/me/coupons").await["coupons"][0]["id"].clone();
-    let used = app.post(&users[0], &format!("/me/coupons/{}/redeem", coupon.as_str().expect("id")), &json!({})).await;
+    let used = app
+        .post(&users[0], &format!("/me/coupons/{}/redeem", coupon.as_str().expect("id")), &json!({}))
+        .await;
     assert_eq!(used.status(), 200);
 
     // The quantity cannot go under what today issued; above it, it applies today.
     let path = format!("/admin/coupon-events/{event}");
-    let below = app.http.patch(app.api(&path)).bearer_auth(&admin.access).json(&json!({"daily_quantity": 2})).send().await;
+    let below = app
+        .http
+        .patch(app.api(&path))
+        .bearer_auth(&admin.access)
+        .json(&json!({"daily_quantity": 2}))
+        .send()
+        .await;
     let below = below.expect("patch");
     assert_eq!(below.status(), 409);
     assert_eq!(below.json::<Value>().await.expect("json")["code"], "quantity_below_issued");
-    let raised = app.http.patch(app.api(&path)).bearer_auth(&admin.access).json(&json!({"daily_quantity": 4})).send().await;
+    let raised = app
+        .http
+        .patch(app.api(&path))
+        .bearer_auth(&admin.access)
+        .json(&json!({"daily_quantity": 4}))
+        .send()
+        .await;
     let raised: Value = raised.expect("patch").json().await.expect("json");
     assert_eq!(raised["daily_quantity"], 4, "{raised}");
     let late = deployment.stored_users(1).await;
@@ -159,25 +181,38 @@ async fn admins_run_events_and_see_what_was_issued(mode: Mode) {
     let all = app.get_json(&admin, &format!("/admin/coupon-events/{event}/coupons?limit=2")).await;
     assert_eq!(all["coupons"].as_array().map(Vec::len), Some(2));
     let rest = app
-        .get_json(&admin, &format!("/admin/coupon-events/{event}/coupons?cursor={}", all["next_cursor"].as_str().expect("cursor")))
+        .get_json(
+            &admin,
+            &format!(
+                "/admin/coupon-events/{event}/coupons?cursor={}",
+                all["next_cursor"].as_str().expect("cursor")
+            ),
+        )
         .await;
     assert_eq!(rest["coupons"].as_array().map(Vec::len), Some(2));
     let used = app.get_json(&admin, &format!("/admin/coupon-events/{event}/coupons?redeemed=true")).await;
     assert_eq!(used["coupons"].as_array().map(Vec::len), Some(1), "{used}");
-    let by_user =
-        app.get_json(&admin, &format!("/admin/coupon-events/{event}/coupons?user_id={}", users[1].user_id)).await;
+    let by_user = app
+        .get_json(&admin, &format!("/admin/coupon-events/{event}/coupons?user_id={}", users[1].user_id))
+        .await;
     assert_eq!(by_user["coupons"][0]["user_id"], users[1].user_id.as_str());
     let bad = app.get(&admin, &format!("/admin/coupon-events/{event}/coupons?day=yesterday")).await;
     assert_eq!(bad.status(), 422);
     let days = app.get_json(&admin, &format!("/admin/coupon-events/{event}/days")).await;
-    assert_eq!(days["days"][0], json!({"day": today().to_string(), "quantity": 4, "issued": 4, "redeemed": 1}));
+    assert_eq!(
+        days["days"][0],
+        json!({"day": today().to_string(), "quantity": 4, "issued": 4, "redeemed": 1})
+    );
     let checked = check(&app, &admin, &event).await;
     assert_eq!(checked["ok"], true, "{checked}");
 
     let closed = app.post(&admin, &format!("/admin/coupon-events/{event}/close"), &json!({})).await;
     assert!(closed.json::<Value>().await.expect("json")["closed_at_ms"].as_i64().is_some());
     let listed = app.get_json(&users[0], "/coupon-events").await;
-    assert!(!listed["events"].as_array().expect("events").iter().any(|e| e["id"] == event.as_str()), "{listed}");
+    assert!(
+        !listed["events"].as_array().expect("events").iter().any(|e| e["id"] == event.as_str()),
+        "{listed}"
+    );
 
     let audit = app.get_json(&admin, "/admin/audit").await;
     let actions: Vec<&str> =

@@ -80,7 +80,9 @@ pub fn judge(claims: &[Claim], answers: &[(u16, Value, u32)]) -> HashMap<String,
 pub async fn instances(deployment: &weatherwise_tests::Deployment, mode: Mode) -> Vec<Arc<TestApp>> {
     match mode {
         Mode::Embedded => vec![Arc::new(deployment.start().await)],
-        Mode::Scaled => vec![Arc::new(deployment.start_process().await), Arc::new(deployment.start_process().await)],
+        Mode::Scaled => {
+            vec![Arc::new(deployment.start_process().await), Arc::new(deployment.start_process().await)]
+        }
     }
 }
 
@@ -123,7 +125,8 @@ async fn a_storm_issues_exactly_the_quantity_to_distinct_users(mode: Mode) {
     let instances = instances(&deployment, mode).await;
     let admin = deployment.admin(&instances[0]).await;
     let event = open_event(&instances[0], &admin, QUANTITY, 1).await;
-    let eligible: Vec<Arc<Session>> = deployment.stored_users(ELIGIBLE).await.into_iter().map(Arc::new).collect();
+    let eligible: Vec<Arc<Session>> =
+        deployment.stored_users(ELIGIBLE).await.into_iter().map(Arc::new).collect();
     let ineligible: Vec<Arc<Session>> =
         deployment.stored_users(INELIGIBLE).await.into_iter().map(Arc::new).collect();
     let owned: Vec<Session> = eligible.iter().map(|user| (**user).clone()).collect();
@@ -147,7 +150,8 @@ async fn a_storm_issues_exactly_the_quantity_to_distinct_users(mode: Mode) {
     // Each answer was counted once, by outcome, on the instance that gave it.
     let mut issued = 0.0;
     for instance in &instances {
-        issued += metric(&instance.metrics().await, "coupon_claims_total", "outcome=\"issued\"").unwrap_or(0.0);
+        issued +=
+            metric(&instance.metrics().await, "coupon_claims_total", "outcome=\"issued\"").unwrap_or(0.0);
     }
     assert_eq!(issued, QUANTITY as f64);
 }

@@ -75,7 +75,10 @@ pub async fn claim_to_the_end(
             Ok(response) => {
                 let status = response.status().as_u16();
                 let busy = [429, 503].contains(&status);
-                assert!(!busy || response.headers().contains_key("retry-after"), "{status} without Retry-After");
+                assert!(
+                    !busy || response.headers().contains_key("retry-after"),
+                    "{status} without Retry-After"
+                );
                 let body = response.json().await.unwrap_or(Value::Null);
                 if !busy && body["code"] != "claim_in_progress" {
                     return (status, body, retries);
