@@ -10,12 +10,16 @@
 //! ```
 //! Tokens are signed with `BENCH_JWT_SECRET` under kid `bench`, valid for an hour.
 
+#[path = "support/run_loop.rs"]
+mod run_loop;
+
 use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use run_loop::run_loop;
 use sqlx::AssertSqlSafe;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use weatherwise::accounts::{NewUser, SqlUsers, UserStore};
 use weatherwise::auth::tokens::TokenService;
 use weatherwise::community::nearby::{self, NearbyQuery, Order};
@@ -118,50 +122,11 @@ async fn seed(url: &str, posts: usize, voters: usize, out_dir: &str) -> anyhow::
     Ok(())
 }
 
-/// Runs `work` from `tasks` tasks for `seconds`; prints the rate and latency percentiles.
-async fn run_loop<F, Fut>(label: &str, seconds: usize, tasks: usize, work: F) -> anyhow::Result<()>
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
-{
-    let work = Arc::new(work);
-    let deadline = Instant::now() + Duration::from_secs(seconds as u64);
-    let handles: Vec<_> = (0..tasks)
-        .map(|task| {
-            let work = work.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut n = task as u64 * 1_000_000_007;
-                while Instant::now() < deadline {
-                    let started = Instant::now();
-                    work(n).await?;
-                    latencies.push(started.elapsed());
-                    n += 1;
-                }
-                anyhow::Ok(latencies)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for handle in handles {
-        all.extend(handle.await??);
-    }
-    all.sort();
-    let at = |q: f64| all.get(((all.len() as f64 - 1.0) * q) as usize).copied().unwrap_or_default();
-    println!(
-        "{label:<34} {:>12.2} req/s   p50 {:.2}ms   p99 {:.2}ms",
-        all.len() as f64 / seconds as f64,
-        at(0.5).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3
-    );
-    Ok(())
-}
-
 async fn nearby_loop(url: &str, seconds: usize, tasks: usize) -> anyhow::Result<()> {
     let db = Database::connect(url, tasks as u32).await?;
     let store = Arc::new(SqlPosts::new(db, &weatherwise::tasks::Tasks::new()));
     let viewer = uuid::Uuid::now_v7().to_string();
-    run_loop("plain SQL loop: nearby", seconds, tasks, move |n| {
+    run_loop("plain SQL loop: nearby", "req/s", seconds, tasks, move |n| {
         let (store, viewer) = (store.clone(), viewer.clone());
         async move {
             let mut rng = StdRng::seed_from_u64(n);
@@ -182,7 +147,7 @@ async fn nearby_loop(url: &str, seconds: usize, tasks: usize) -> anyhow::Result<
 async fn hot_row_loop(url: &str, seconds: usize, tasks: usize, id: &str) -> anyhow::Result<()> {
     let db = Database::connect(url, tasks as u32).await?;
     let id = id.to_owned();
-    run_loop("plain SQL loop: hot-row update", seconds, tasks, move |_| {
+    run_loop("plain SQL loop: hot-row update", "req/s", seconds, tasks, move |_| {
         let (db, id) = (db.clone(), id.clone());
         async move {
             sqlx::query("update posts set helpful_count = helpful_count + 1 where id = $1")

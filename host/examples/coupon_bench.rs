@@ -9,9 +9,12 @@
 //! ```
 //! Tokens are signed with `BENCH_JWT_SECRET` under kid `bench`, valid for an hour.
 
+#[path = "support/run_loop.rs"]
+mod run_loop;
+
 use anyhow::Context;
+use run_loop::run_loop;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use weatherwise::accounts::{NewUser, Role, SqlUsers, UserStore};
 use weatherwise::auth::sessions::{SessionStore, SqlSessions, new_refresh_token};
 use weatherwise::auth::tokens::TokenService;
@@ -99,52 +102,13 @@ async fn seed(url: &str, count: usize, out_dir: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `work` from `tasks` tasks for `seconds`; prints the rate and latency percentiles.
-async fn run_loop<F, Fut>(label: &str, seconds: usize, tasks: usize, work: F) -> anyhow::Result<()>
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
-{
-    let work = Arc::new(work);
-    let deadline = Instant::now() + Duration::from_secs(seconds as u64);
-    let handles: Vec<_> = (0..tasks)
-        .map(|task| {
-            let work = work.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut n = task as u64 * 1_000_000_007;
-                while Instant::now() < deadline {
-                    let started = Instant::now();
-                    work(n).await?;
-                    latencies.push(started.elapsed());
-                    n += 1;
-                }
-                anyhow::Ok(latencies)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for handle in handles {
-        all.extend(handle.await??);
-    }
-    all.sort();
-    let at = |q: f64| all.get(((all.len() as f64 - 1.0) * q) as usize).copied().unwrap_or_default();
-    println!(
-        "{label:<40} {:>12.2} claims/s   p50 {:.2}ms   p99 {:.2}ms",
-        all.len() as f64 / seconds as f64,
-        at(0.5).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3
-    );
-    Ok(())
-}
-
 async fn gate_loop(redis_url: &str, seconds: usize, tasks: usize) -> anyhow::Result<()> {
     let prefix = format!("wwbench:{}:", uuid::Uuid::new_v4().simple());
     let gate: Arc<dyn CouponGate> = Arc::new(RedisGate::connect(redis_url, &prefix).await?);
     let day = DayKey { event_id: "bench".into(), day: seoul_date(now_ms()).to_string() };
     let state = GateDay { epoch: "bench".into(), remaining: i64::MAX / 2, users: Vec::new() };
     gate.rebuild(&day, &state).await?;
-    run_loop("Redis gate (Lua admission), no HTTP", seconds, tasks, move |n| {
+    run_loop("Redis gate (Lua admission), no HTTP", "claims/s", seconds, tasks, move |n| {
         let (gate, day) = (gate.clone(), day.clone());
         async move {
             let admitted = gate.admit(&day, "bench", &format!("user-{n}")).await?;
@@ -184,7 +148,7 @@ async fn issue_loop(url: &str, seconds: usize, tasks: usize) -> anyhow::Result<(
     let (events, store) = (Arc::new(events), Arc::new(store));
     let label = format!("{} issuing transaction, no HTTP", db.engine().name());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    run_loop(&label, seconds, tasks, move |_| {
+    run_loop(&label, "claims/s", seconds, tasks, move |_| {
         let (store, users, events, today, next) =
             (store.clone(), users.clone(), events.clone(), today.clone(), next.clone());
         async move {

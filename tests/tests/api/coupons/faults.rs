@@ -81,6 +81,30 @@ async fn prepare(deployment: Deployment, app: &weatherwise_tests::TestApp) -> St
     Storm { deployment, admin, event, eligible, ineligible }
 }
 
+/// Sends every claim at once in the background, claim `i` first to instance `i % 2`, each to
+/// its final answer; returns them in order.
+fn start_storm(
+    storm: &Storm,
+    claims: &[super::storm::Claim],
+    apis: [String; 2],
+    issued_by: Arc<Vec<AtomicUsize>>,
+) -> tokio::task::JoinHandle<Vec<(u16, Value, u32)>> {
+    let (http, apis, event) = (storm_client(), Arc::new(apis.to_vec()), storm.event.clone());
+    let claims: Vec<(Arc<Session>, String)> =
+        claims.iter().map(|c| (c.user.clone(), c.key.clone())).collect();
+    tokio::spawn(async move {
+        join_all(claims.into_iter().enumerate().map(|(i, (user, key))| {
+            let (http, apis, issued_by, event) =
+                (http.clone(), apis.clone(), issued_by.clone(), event.clone());
+            tokio::spawn(claim_with_failover(http, apis, i % 2, user, event, key, issued_by))
+        }))
+        .await
+        .into_iter()
+        .map(|answer| answer.expect("a claim"))
+        .collect()
+    })
+}
+
 /// Waits until `count` coupons were issued in all, or 60 s passed.
 async fn until_issued(issued_by: &[AtomicUsize], count: usize) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -100,27 +124,12 @@ async fn scaled_a_redis_restart_mid_storm_oversells_nothing_and_reconcile_restor
     let second = deployment.start_process().await;
     let storm = prepare(deployment, &first).await;
     let claims = storm_claims(&storm.eligible, &storm.ineligible);
-    let apis = Arc::new(vec![first.api(""), second.api("")]);
     let issued_by = Arc::new(vec![AtomicUsize::new(0), AtomicUsize::new(0)]);
-    let sending = tokio::spawn({
-        let (http, apis, issued_by, event) =
-            (storm_client(), apis.clone(), issued_by.clone(), storm.event.clone());
-        let claims: Vec<(Arc<Session>, String)> =
-            claims.iter().map(|c| (c.user.clone(), c.key.clone())).collect();
-        async move {
-            join_all(claims.into_iter().enumerate().map(|(i, (user, key))| {
-                let (http, apis, issued_by, event) =
-                    (http.clone(), apis.clone(), issued_by.clone(), event.clone());
-                tokio::spawn(claim_with_failover(http, apis, i % 2, user, event, key, issued_by))
-            }))
-            .await
-        }
-    });
+    let sending = start_storm(&storm, &claims, [first.api(""), second.api("")], issued_by.clone());
     // A third of the way through, Redis dies and comes back empty.
     until_issued(&issued_by, 30).await;
     redis.kill_and_restart_after(Duration::from_secs(1)).await;
-    let answers: Vec<(u16, Value, u32)> =
-        sending.await.expect("the storm").into_iter().map(|answer| answer.expect("a claim")).collect();
+    let answers = sending.await.expect("the storm");
 
     let coupon_of = judge(&claims, &answers);
     assert_eq!(coupon_of.len(), QUANTITY as usize, "the quantity, no more, to distinct users");
@@ -164,22 +173,8 @@ async fn scaled_an_instance_killed_mid_storm_answered_issued_only_for_stored_cou
     let survivor = deployment.start_process().await;
     let storm = prepare(deployment, &survivor).await;
     let claims = storm_claims(&storm.eligible, &storm.ineligible);
-    let apis = Arc::new(vec![victim.api(""), survivor.api("")]);
     let issued_by = Arc::new(vec![AtomicUsize::new(0), AtomicUsize::new(0)]);
-    let sending = tokio::spawn({
-        let (http, apis, issued_by, event) =
-            (storm_client(), apis.clone(), issued_by.clone(), storm.event.clone());
-        let claims: Vec<(Arc<Session>, String)> =
-            claims.iter().map(|c| (c.user.clone(), c.key.clone())).collect();
-        async move {
-            join_all(claims.into_iter().enumerate().map(|(i, (user, key))| {
-                let (http, apis, issued_by, event) =
-                    (http.clone(), apis.clone(), issued_by.clone(), event.clone());
-                tokio::spawn(claim_with_failover(http, apis, i % 2, user, event, key, issued_by))
-            }))
-            .await
-        }
-    });
+    let sending = start_storm(&storm, &claims, [victim.api(""), survivor.api("")], issued_by.clone());
     // Once the victim has answered "issued" a few times, SIGKILL: claims in flight there die
     // with it and their clients go to the survivor.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -187,8 +182,7 @@ async fn scaled_an_instance_killed_mid_storm_answered_issued_only_for_stored_cou
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     victim.kill().await;
-    let answers: Vec<(u16, Value, u32)> =
-        sending.await.expect("the storm").into_iter().map(|answer| answer.expect("a claim")).collect();
+    let answers = sending.await.expect("the storm");
     assert!(issued_by[0].load(Ordering::Relaxed) >= 10, "the victim answered issued before it died");
 
     let coupon_of = judge(&claims, &answers);
