@@ -322,8 +322,8 @@ impl CouponStore {
     }
 
     /// The event's `day`, created with `quantity` and a first gate epoch if it has none yet.
-    /// Written in a write transaction: on SQLite a write outside the write turn would wait in
-    /// the busy handler behind every claim that holds it.
+    /// Written in a write transaction, taking the engine's write turn like every other writer
+    /// rather than waiting for a lock outside it.
     pub async fn day(&self, event_id: &str, day: &str, quantity: i64) -> Result<Day, sqlx::Error> {
         let epoch = new_epoch();
         let epoch = &epoch;

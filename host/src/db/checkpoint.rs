@@ -3,9 +3,10 @@
 //! commit, with every writer queued behind it, waits for the copy and its fsync (on a busy
 //! disk, a hundred milliseconds and more). So commits never checkpoint here
 //! (`wal_autocheckpoint = 0`): a follower does it beside them, in PASSIVE mode, which neither
-//! blocks nor waits for readers and writers. A log that still outgrows [`MAX_LOG_PAGES`]
-//! (passive checkpoints cannot finish while readers hold old pages) is truncated, which waits
-//! for them, so the log stays bounded on disk.
+//! blocks nor waits for readers and writers. Never RESTART or TRUNCATE while serving: those hold
+//! the write lock while they wait for readers, and every writer would queue behind them. The
+//! log starts over from its beginning once a checkpoint has copied it all and no reader needs
+//! it, and `journal_size_limit` (set on every connection) truncates the file then.
 
 use super::Database;
 use crate::tasks::Tasks;
@@ -13,8 +14,6 @@ use std::time::Duration;
 
 /// How often the log is checkpointed.
 const EVERY: Duration = Duration::from_millis(250);
-/// Pages of log (4 KiB each) past which a checkpoint waits for readers and truncates the log.
-const MAX_LOG_PAGES: i64 = 16_384;
 
 /// Starts the checkpointer of a SQLite database; nothing for PostgreSQL.
 pub fn start(db: &Database, tasks: &Tasks) {
@@ -30,17 +29,11 @@ pub fn start(db: &Database, tasks: &Tasks) {
                 () = stop.cancelled() => break,
                 _ = ticks.tick() => {}
             }
-            match checkpoint(&pool, PASSIVE).await {
-                Ok(log_pages) if log_pages > MAX_LOG_PAGES => {
-                    if let Err(err) = checkpoint(&pool, TRUNCATE).await {
-                        tracing::warn!(error = %err, "truncating the SQLite log failed");
-                    }
-                }
-                Ok(_) => {}
-                Err(err) => tracing::warn!(error = %err, "checkpointing the SQLite log failed"),
+            if let Err(err) = checkpoint(&pool, PASSIVE).await {
+                tracing::warn!(error = %err, "checkpointing the SQLite log failed");
             }
         }
-        // A last one, so the file is whole when the process ends.
+        // A last one, so the file is whole when the process ends (nothing is served by then).
         let _ = checkpoint(&pool, TRUNCATE).await;
     });
 }
@@ -48,9 +41,9 @@ pub fn start(db: &Database, tasks: &Tasks) {
 const PASSIVE: &str = "pragma wal_checkpoint(passive)";
 const TRUNCATE: &str = "pragma wal_checkpoint(truncate)";
 
-/// Runs one checkpoint (`PASSIVE` or `TRUNCATE`); returns the pages the log held.
-async fn checkpoint(pool: &sqlx::AnyPool, sql: &'static str) -> Result<i64, sqlx::Error> {
+/// Runs one checkpoint (`PASSIVE` or `TRUNCATE`); reports the pages the log holds.
+async fn checkpoint(pool: &sqlx::AnyPool, sql: &'static str) -> Result<(), sqlx::Error> {
     let (_busy, log_pages, _copied): (i64, i64, i64) = sqlx::query_as(sql).fetch_one(pool).await?;
     metrics::gauge!("sqlite_wal_pages").set(log_pages as f64);
-    Ok(log_pages)
+    Ok(())
 }

@@ -87,7 +87,8 @@ impl Database {
                         conn.execute(
                             "pragma journal_mode = wal; pragma synchronous = normal; \
                              pragma busy_timeout = 15000; pragma foreign_keys = on; \
-                             pragma mmap_size = 268435456; pragma wal_autocheckpoint = 0;",
+                             pragma mmap_size = 268435456; pragma wal_autocheckpoint = 0; \
+                             pragma journal_size_limit = 67108864;",
                         )
                         .await?;
                     }

@@ -118,7 +118,7 @@ async fn until_issued(issued_by: &[AtomicUsize], count: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scaled_a_redis_restart_mid_storm_oversells_nothing_and_reconcile_restores_agreement() {
     let mut redis = PrivateRedis::start().await;
-    let mut deployment = Deployment::new(Mode::Scaled).await;
+    let mut deployment = super::storm::storm_deployment(Mode::Scaled).await;
     deployment.config.state.url = weatherwise::config::Secret::new(redis.url());
     let first = deployment.start_process().await;
     let second = deployment.start_process().await;
@@ -168,7 +168,7 @@ async fn scaled_a_redis_restart_mid_storm_oversells_nothing_and_reconcile_restor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scaled_an_instance_killed_mid_storm_answered_issued_only_for_stored_coupons() {
-    let deployment = Deployment::new(Mode::Scaled).await;
+    let deployment = super::storm::storm_deployment(Mode::Scaled).await;
     let mut victim = deployment.start_process().await;
     let survivor = deployment.start_process().await;
     let storm = prepare(deployment, &survivor).await;

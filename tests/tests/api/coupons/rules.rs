@@ -222,4 +222,54 @@ async fn admins_run_events_and_see_what_was_issued(mode: Mode) {
     }
 }
 
-both_modes!(each_claim_is_answered_by_the_rules, admins_run_events_and_see_what_was_issued);
+/// Past the claim path's budget and queue, a claim is turned away at once with 429 and
+/// `Retry-After`, before it costs the database anything; the rest of the server is not.
+async fn a_full_claim_path_turns_claims_away_at_once(mode: Mode) {
+    let mut deployment = Deployment::new(mode).await;
+    deployment.config.coupons.claim_concurrency = 1;
+    deployment.config.coupons.claim_queue = 1;
+    let app = deployment.start().await;
+    let admin = deployment.admin(&app).await;
+    let event = open_event(&app, &admin, 100, 1).await;
+    let users = deployment.stored_users(40).await;
+    deployment.approve_a_mission_today(&users).await;
+    let answers = futures::future::join_all(users.iter().enumerate().map(|(n, user)| {
+        let (app, event) = (&app, &event);
+        async move {
+            let response = app
+                .http
+                .post(app.api(&format!("/coupon-events/{event}/claims")))
+                .bearer_auth(&user.access)
+                .header("Idempotency-Key", format!("k{n}"))
+                .send()
+                .await
+                .expect("claim");
+            let retry_after =
+                response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.expect("json");
+            (status, body, retry_after)
+        }
+    }))
+    .await;
+    let busy: Vec<_> = answers.iter().filter(|(status, ..)| *status == 429).collect();
+    assert!(!busy.is_empty(), "some claims found the path full");
+    for (_, body, retry_after) in &busy {
+        assert_eq!(
+            (body["code"].as_str(), retry_after.as_deref()),
+            (Some("claims_busy"), Some("1")),
+            "{body}"
+        );
+    }
+    assert!(answers.iter().all(|(status, ..)| [201, 429].contains(status)));
+    assert_eq!(app.get_me(&admin.access).await.status(), 200, "the rest of the server answers");
+    let turned_away =
+        weatherwise_tests::metric(&app.metrics().await, "coupon_claims_total", "outcome=\"busy\"");
+    assert_eq!(turned_away, Some(busy.len() as f64));
+}
+
+both_modes!(
+    each_claim_is_answered_by_the_rules,
+    admins_run_events_and_see_what_was_issued,
+    a_full_claim_path_turns_claims_away_at_once,
+);

@@ -120,8 +120,18 @@ pub async fn listed_coupons(app: &TestApp, admin: &Session, event: &str) -> Hash
     }
 }
 
+/// A deployment for storms: every claim of a storm may wait its turn (rather than be turned away
+/// and retried, which on the test's two shared cores would cost more than the claims); the
+/// turning away itself is tested on its own.
+pub async fn storm_deployment(mode: Mode) -> weatherwise_tests::Deployment {
+    let mut deployment = weatherwise_tests::Deployment::new(mode).await;
+    deployment.config.coupons.claim_queue = 8_000;
+    deployment.config.coupons.claim_wait_ms = 60_000;
+    deployment
+}
+
 async fn a_storm_issues_exactly_the_quantity_to_distinct_users(mode: Mode) {
-    let deployment = weatherwise_tests::Deployment::new(mode).await;
+    let deployment = storm_deployment(mode).await;
     let instances = instances(&deployment, mode).await;
     let admin = deployment.admin(&instances[0]).await;
     let event = open_event(&instances[0], &admin, QUANTITY, 1).await;
