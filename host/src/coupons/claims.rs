@@ -122,10 +122,6 @@ impl CouponService {
         }
     }
 
-    pub fn gate_backend(&self) -> &'static str {
-        self.gate.backend()
-    }
-
     /// A turn in the claim path's bulkhead; `None` (counted as busy) when it is full. Taken
     /// before anything else a claim does, authentication included.
     pub async fn enter(&self) -> Option<Turn> {
