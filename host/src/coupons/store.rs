@@ -43,6 +43,14 @@ impl From<EventRow> for CouponEvent {
     }
 }
 
+/// An event with the coupons issued on the day asked.
+#[derive(sqlx::FromRow)]
+struct CurrentEventRow {
+    #[sqlx(flatten)]
+    event: EventRow,
+    issued_today: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct CouponRow {
     id: String,
@@ -220,25 +228,17 @@ impl CouponStore {
         today: &str,
         limit: usize,
     ) -> Result<Vec<(CouponEvent, i64)>, sqlx::Error> {
-        let rows = sqlx::query_as::<_, EventRow>(AssertSqlSafe(format!(
-            "select {EVENT_COLUMNS} from coupon_events where closed_at is null and ends_on >= $1 \
-             order by ends_on, id limit $2"
+        // Event columns and the day's counter share no name, so they need no qualifier.
+        let rows = sqlx::query_as::<_, CurrentEventRow>(AssertSqlSafe(format!(
+            "select {EVENT_COLUMNS}, coalesce(d.issued, 0) as issued_today from coupon_events e \
+             left join coupon_days d on d.event_id = e.id and d.day = $1 \
+             where e.closed_at is null and e.ends_on >= $1 order by e.ends_on, e.id limit $2"
         )))
         .bind(today)
         .bind(limit as i64)
         .fetch_all(self.db.pool())
         .await?;
-        let mut events = Vec::with_capacity(rows.len());
-        for row in rows {
-            let issued: Option<i64> =
-                sqlx::query_scalar("select issued from coupon_days where event_id = $1 and day = $2")
-                    .bind(&row.id)
-                    .bind(today)
-                    .fetch_optional(self.db.pool())
-                    .await?;
-            events.push((CouponEvent::from(row), issued.unwrap_or(0)));
-        }
-        Ok(events)
+        Ok(rows.into_iter().map(|row| (CouponEvent::from(row.event), row.issued_today)).collect())
     }
 
     /// Applies `changes` to an event; a new daily quantity applies from `today` on, and the

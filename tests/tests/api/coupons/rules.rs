@@ -263,9 +263,11 @@ async fn a_full_claim_path_turns_claims_away_at_once(mode: Mode) {
     }
     assert!(answers.iter().all(|(status, ..)| [201, 429].contains(status)));
     assert_eq!(app.get_me(&admin.access).await.status(), 200, "the rest of the server answers");
+    // Servers inside one test process share the metrics recorder: other tests of the process
+    // may count too, so the count is at least this test's.
     let turned_away =
         weatherwise_tests::metric(&app.metrics().await, "coupon_claims_total", "outcome=\"busy\"");
-    assert_eq!(turned_away, Some(busy.len() as f64));
+    assert!(turned_away.is_some_and(|counted| counted >= busy.len() as f64), "{turned_away:?}");
 }
 
 both_modes!(
