@@ -78,6 +78,17 @@ async fn seed(url: &str, count: usize, out_dir: &str) -> anyhow::Result<()> {
     let today = seoul_date(now).to_string();
     let mut lines = Vec::with_capacity(count);
     for user in create_users(&db, count, "claimant").await? {
+        // The day as the server records it when it makes a user's missions, with one of them
+        // approved: `GET /missions/today` then reads them, and claims find the approval.
+        sqlx::query(
+            "insert into mission_days (user_id, local_date, region, lat, lon, weather_stale, created_at) \
+             values ($1, $2, '서울특별시', 37.5665, 126.978, 0, $3)",
+        )
+        .bind(&user)
+        .bind(&today)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
         sqlx::query(
             "insert into missions (id, user_id, local_date, slot, key, title, description, points, rubric, \
              outdoor, language, state, attempts, created_at, updated_at) values ($1, $2, $3, 'morning', \

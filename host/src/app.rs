@@ -172,7 +172,7 @@ impl App {
         let points = PointsService::new(db.clone(), ranking, notifier.clone());
         points.follow_account_deletions(bus.as_ref(), &tasks).await?;
         let audit = AuditLog::new(db.clone());
-        let chat_store = ChatStore::new(db.clone());
+        let chat_store = ChatStore::new(db.clone(), &tasks);
         let chat = ChatService::new(
             chat_store.clone(),
             warnings.clone(),

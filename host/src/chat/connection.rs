@@ -19,10 +19,10 @@
 //!   expiry.
 
 use super::ChatState;
+use super::append::AppendError;
 use super::hub::{Mailbox, Outbound};
 use super::model::{ChatMessage, DESTINATION_PREFIX, destination};
 use super::service::SendError;
-use super::store::AppendError;
 use crate::auth::extract::{authenticate, bearer_token, still_live};
 use crate::auth::{AuthUser, Authenticator};
 use crate::error::ApiError;
@@ -33,6 +33,7 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::{IntoResponse, Response};
+use futures::SinkExt;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +48,11 @@ use weatherwise_stomp::{
 const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 /// A write the client does not take within this long ends the connection.
 const WRITE_WITHIN: Duration = Duration::from_secs(10);
+/// Queued frames written with one flush at most: under load a connection pays one write to
+/// the socket for a burst, not one a frame.
+const WRITE_BATCH: usize = 64;
+/// Frames of one batch are buffered up to this many bytes before the socket takes them.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 /// A client is gone when it sends nothing for this many of its promised heart-beat intervals.
 const HEART_BEAT_TOLERANCE: u32 = 2;
 const SUB_PROTOCOLS: [&str; 3] = ["v12.stomp", "v11.stomp", "v10.stomp"];
@@ -77,12 +83,13 @@ pub async fn upgrade(
         .protocols(SUB_PROTOCOLS)
         .max_message_size(max)
         .max_frame_size(max)
-        // Frames go out as they are made (no batching delay); what the client has not taken
-        // yet is bounded, past which a write waits and, after a while, the client is dropped.
-        // The read buffer is allocated whole for every connection (128 KiB by default): chat
-        // frames are small, so a small one keeps idle connections cheap.
+        // Every write ends with a flush (no batching delay); frames already queued go out
+        // together. What the client has not taken yet is bounded, past which a write waits
+        // and, after a while, the client is dropped. The read buffer is allocated whole for
+        // every connection (128 KiB by default): chat frames are small, so a small one keeps
+        // idle connections cheap.
         .read_buffer_size(8 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(4 * max + 64 * 1024)
         .on_upgrade(move |socket| async move {
             let _in_progress = in_progress;
@@ -230,7 +237,7 @@ impl Session {
                 }
                 outbound = receiver.recv() => {
                     let Some(outbound) = outbound else { return Ok(()) };
-                    self.deliver(outbound).await?;
+                    self.deliver(outbound, &mut receiver).await?;
                 }
                 _ = beat.tick(), if send_every.is_some() => {
                     if send_every.is_some_and(|every| self.last_sent.elapsed() >= every) {
@@ -385,9 +392,9 @@ impl Session {
                 body: message.json_body(),
                 message: Arc::new(message),
             };
-            self.deliver(outbound).await?;
+            self.feed(outbound).await?;
         }
-        Ok(())
+        self.flush().await
     }
 
     async fn send(&mut self, frame: &Frame) -> Result<(), Fatal> {
@@ -421,48 +428,87 @@ impl Session {
         self.write(&answer).await
     }
 
-    async fn deliver(&mut self, outbound: Outbound) -> Result<(), Fatal> {
-        let frame = match outbound {
+    /// Writes `first` and what else is queued (up to [`WRITE_BATCH`] frames), then flushes.
+    async fn deliver(&mut self, first: Outbound, queue: &mut mpsc::Receiver<Outbound>) -> Result<(), Fatal> {
+        let mut next = Some(first);
+        let mut written = 0;
+        while let Some(outbound) = next.take() {
+            self.feed(outbound).await?;
+            written += 1;
+            if written < WRITE_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        self.flush().await
+    }
+
+    /// Buffers the frame of `outbound` for the next flush (the buffer goes out by itself when
+    /// it fills).
+    async fn feed(&mut self, outbound: Outbound) -> Result<(), Fatal> {
+        let Some(frame) = self.frame_of(outbound) else { return Ok(()) };
+        within_write_deadline(self.socket.feed(text_message(&frame)?)).await
+    }
+
+    async fn flush(&mut self) -> Result<(), Fatal> {
+        within_write_deadline(self.socket.flush()).await?;
+        self.last_sent = Instant::now();
+        Ok(())
+    }
+
+    /// The MESSAGE frame of `outbound`, unless its subscription has ended meanwhile.
+    fn frame_of(&mut self, outbound: Outbound) -> Option<Frame> {
+        match outbound {
             Outbound::Message { subscription, epoch, message, body } => {
-                let Some(state) = self.subscriptions.get_mut(&subscription) else { return Ok(()) };
+                let state = self.subscriptions.get_mut(&subscription)?;
                 let first = state.first_header.take();
-                message_frame(&subscription, &epoch, &message, body, first)
+                Some(message_frame(&subscription, &epoch, &message, body, first))
             }
             Outbound::Deleted { subscription, room_id, message_id, offset } => {
                 if !self.subscriptions.contains_key(&subscription) {
-                    return Ok(());
+                    return None;
                 }
                 let body = serde_json::json!({ "id": &*message_id, "offset": offset, "deleted": true });
-                Frame::new(Command::Message)
-                    .with_header("subscription", &*subscription)
-                    .with_header("message-id", format!("{message_id}:deleted"))
-                    .with_header("destination", destination(&room_id))
-                    .with_header("content-type", "application/json")
-                    .with_header("event", "deleted")
-                    .with_header("offset", offset.to_string())
-                    .with_body(body.to_string().into_bytes())
+                Some(
+                    Frame::new(Command::Message)
+                        .with_header("subscription", &*subscription)
+                        .with_header("message-id", format!("{message_id}:deleted"))
+                        .with_header("destination", destination(&room_id))
+                        .with_header("content-type", "application/json")
+                        .with_header("event", "deleted")
+                        .with_header("offset", offset.to_string())
+                        .with_body(body.to_string().into_bytes()),
+                )
             }
-        };
-        self.write(&frame).await
+        }
     }
 
     async fn write(&mut self, frame: &Frame) -> Result<(), Fatal> {
-        // Our frames are UTF-8 (text bodies, JSON, header values from UTF-8 strings): a text
-        // message, which every client reads, without copying the encoded bytes again.
-        let text = Utf8Bytes::try_from(encode(frame)).map_err(|_| Fatal::new("internal error", ""))?;
-        self.send_raw(Message::Text(text)).await
+        self.send_raw(text_message(frame)?).await
     }
 
     async fn send_raw(&mut self, message: Message) -> Result<(), Fatal> {
-        match tokio::time::timeout(WRITE_WITHIN, self.socket.send(message)).await {
-            Ok(Ok(())) => {
-                self.last_sent = Instant::now();
-                Ok(())
-            }
-            Ok(Err(_)) => Err(Fatal::broken("closed")),
-            // A frame is half written: nothing more can follow it.
-            Err(_) => Err(Fatal::broken("slow consumer")),
-        }
+        within_write_deadline(self.socket.send(message)).await?;
+        self.last_sent = Instant::now();
+        Ok(())
+    }
+}
+
+/// `frame` as a text message. Our frames are UTF-8 (text bodies, JSON, header values from UTF-8
+/// strings), and every client reads text; the encoded bytes are not copied again.
+fn text_message(frame: &Frame) -> Result<Message, Fatal> {
+    let text = Utf8Bytes::try_from(encode(frame)).map_err(|_| Fatal::new("internal error", ""))?;
+    Ok(Message::Text(text))
+}
+
+/// Runs a write to the socket, which the client must take within [`WRITE_WITHIN`].
+async fn within_write_deadline(
+    write: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> Result<(), Fatal> {
+    match tokio::time::timeout(WRITE_WITHIN, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Fatal::broken("closed")),
+        // A frame is half written: nothing more can follow it.
+        Err(_) => Err(Fatal::broken("slow consumer")),
     }
 }
 

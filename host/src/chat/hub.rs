@@ -16,7 +16,7 @@
 use super::model::ChatMessage;
 use super::store::ChatStore;
 use bytes::Bytes;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -63,10 +63,15 @@ struct RoomFeed {
     /// Later messages waiting for `next`, which is on its way (a concurrent sender's, or one
     /// the bus brought out of order) or lost (the head check then reads it).
     held: BTreeMap<i64, Arc<ChatMessage>>,
+    /// Offsets of the latest deletions announced here: a deletion arrives twice on the
+    /// instance that made it (from itself, then from the bus) and is announced once.
+    deleted: VecDeque<i64>,
 }
 
 /// Messages held back per room at most; past it the gap is read from the database at once.
 const HELD_BACK: usize = 256;
+/// Deletions remembered per room, to announce each once.
+const DELETIONS_REMEMBERED: usize = 64;
 /// Messages a head check reads per room at most.
 const CATCH_UP_SLICE: i64 = 1000;
 
@@ -98,6 +103,7 @@ impl ChatHub {
             next: room_next,
             subscribers: Vec::new(),
             held: BTreeMap::new(),
+            deleted: VecDeque::new(),
         });
         let start = feed.next;
         feed.subscribers.push(Subscriber {
@@ -191,6 +197,13 @@ impl ChatHub {
     pub async fn deleted(&self, room_id: &str, message_id: &str, offset: i64) {
         let mut feeds = self.feeds.lock().await;
         let Some(feed) = feeds.get_mut(room_id) else { return };
+        if feed.deleted.contains(&offset) {
+            return;
+        }
+        if feed.deleted.len() == DELETIONS_REMEMBERED {
+            feed.deleted.pop_front();
+        }
+        feed.deleted.push_back(offset);
         let (room, id): (Arc<str>, Arc<str>) = (Arc::from(room_id), Arc::from(message_id));
         feed.subscribers.retain(|subscriber| {
             let frame = Outbound::Deleted {

@@ -3,7 +3,8 @@
 //! delivered in order, resumable without gaps on any instance.
 //!
 //! - [`model`]: rooms, messages (with their per-room `offset`), the events on the bus;
-//! - [`store`]: the tables; offsets are given out under the room's row lock;
+//! - [`store`]: the tables; [`append`]: storing a message at its room's next offset, under
+//!   the room's row lock, in groups where writes take turns;
 //! - [`rooms`]: rooms open, join and close as the warnings change ([`RoomKeeper`]);
 //! - [`hub`]: this instance's subscriptions and in-order delivery; [`recent`]: the latest
 //!   messages of each room in the shared state; [`presence`]: online counts across instances;
@@ -11,6 +12,7 @@
 //! - [`connection`]: one STOMP session (the frame codec is the `weatherwise-stomp` crate);
 //! - [`routes`]: REST and `GET /ws`.
 
+pub mod append;
 pub mod config;
 pub mod connection;
 pub mod hub;

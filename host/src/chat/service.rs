@@ -1,12 +1,13 @@
 //! `ChatService`: sending, moderating, and keeping this instance's subscribers in step with
 //! every other instance through the bus.
 
+use super::append::AppendError;
 use super::config::ChatConfig;
 use super::hub::ChatHub;
 use super::model::{ChatEvent, ChatMessage};
 use super::presence::Presence;
 use super::recent::RecentMessages;
-use super::store::{AppendError, ChatStore};
+use super::store::ChatStore;
 use crate::audit::AuditLog;
 use crate::bus::topics::SessionsEnded;
 use crate::bus::{EventBus, topics};

@@ -1,30 +1,10 @@
 //! The chat tables: rooms with their warnings, messages with their per-room offsets, mutes.
 
+use super::append::{AppendBatcher, AppendError, NewMessage, append_alone};
 use super::model::{ChatMessage, Room, RoomStatus};
-use crate::db::{Database, RowLock, WriteTx, now_ms};
+use crate::db::{Database, now_ms};
+use crate::tasks::Tasks;
 use sqlx::AssertSqlSafe;
-
-/// Why a message was not stored.
-#[derive(Debug, thiserror::Error)]
-pub enum AppendError {
-    #[error("no such room")]
-    NoSuchRoom,
-    #[error("this room is read-only: its alert has ended")]
-    ReadOnly,
-    #[error("you are muted in this room until {until_ms}")]
-    Muted { until_ms: i64 },
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
-impl crate::db::WriteError for AppendError {
-    fn database_error(&self) -> Option<&sqlx::Error> {
-        match self {
-            Self::Database(err) => Some(err),
-            _ => None,
-        }
-    }
-}
 
 #[derive(sqlx::FromRow)]
 struct RoomRow {
@@ -84,11 +64,14 @@ const MESSAGE_COLUMNS: &str = r#"id, room_id, "offset", user_id, nickname, body,
 #[derive(Clone)]
 pub struct ChatStore {
     db: Database,
+    /// Where writes take turns, messages are stored in groups (`append.rs`).
+    appends: Option<AppendBatcher>,
 }
 
 impl ChatStore {
-    pub fn new(db: Database) -> Self {
-        Self { db }
+    pub fn new(db: Database, tasks: &Tasks) -> Self {
+        let appends = (!db.parallel_writes()).then(|| AppendBatcher::start(db.clone(), tasks));
+        Self { db, appends }
     }
 
     pub fn db(&self) -> &Database {
@@ -142,8 +125,7 @@ impl ChatStore {
         .await
     }
 
-    /// Stores a message at the room's next offset. The room's row is locked for the
-    /// transaction, so offsets are given out one at a time, consecutive, in commit order.
+    /// Stores a message at the room's next offset (see `append.rs`).
     pub async fn append(
         &self,
         room_id: &str,
@@ -151,71 +133,18 @@ impl ChatStore {
         nickname: &str,
         text: &str,
     ) -> Result<ChatMessage, AppendError> {
-        let id = uuid::Uuid::now_v7().to_string();
-        let (id, now) = (&id, now_ms());
-        self.db.write(|tx| Box::pin(Self::append_in(tx, room_id, user_id, nickname, text, id, now))).await
-    }
-
-    async fn append_in(
-        tx: &mut WriteTx<'_, '_>,
-        room_id: &str,
-        user_id: &str,
-        nickname: &str,
-        text: &str,
-        id: &str,
-        now: i64,
-    ) -> Result<ChatMessage, AppendError> {
-        let room: Option<(String, i64)> = sqlx::query_as(AssertSqlSafe(format!(
-            "select status, next_offset from chat_rooms where id = $1 {}",
-            tx.lock_rows(RowLock::Wait)
-        )))
-        .bind(room_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some((status, offset)) = room else {
-            return Err(AppendError::NoSuchRoom);
-        };
-        if RoomStatus::parse(&status) != Some(RoomStatus::Open) {
-            return Err(AppendError::ReadOnly);
-        }
-        let muted: Option<i64> = sqlx::query_scalar(
-            "select until from chat_mutes where room_id = $1 and user_id = $2 and until > $3",
-        )
-        .bind(room_id)
-        .bind(user_id)
-        .bind(now)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some(until_ms) = muted {
-            return Err(AppendError::Muted { until_ms });
-        }
-        sqlx::query(
-            r#"insert into chat_messages (room_id, "offset", id, user_id, nickname, body, sent_at)
-               values ($1, $2, $3, $4, $5, $6, $7)"#,
-        )
-        .bind(room_id)
-        .bind(offset)
-        .bind(id)
-        .bind(user_id)
-        .bind(nickname)
-        .bind(text)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query("update chat_rooms set next_offset = $2 where id = $1")
-            .bind(room_id)
-            .bind(offset + 1)
-            .execute(&mut **tx)
-            .await?;
-        Ok(ChatMessage {
-            id: id.to_owned(),
+        let message = NewMessage {
+            id: uuid::Uuid::now_v7().to_string(),
             room_id: room_id.to_owned(),
-            offset,
             user_id: user_id.to_owned(),
             nickname: nickname.to_owned(),
             text: text.to_owned(),
-            sent_at_ms: now,
-        })
+            sent_at_ms: now_ms(),
+        };
+        match &self.appends {
+            Some(batcher) => batcher.append(message).await,
+            None => append_alone(&self.db, &message).await,
+        }
     }
 
     /// Messages with offsets in `from..until`, oldest first (deleted ones are absent).

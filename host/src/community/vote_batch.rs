@@ -11,6 +11,7 @@
 
 use super::model::{Vote, count_deltas};
 use super::store::{VoteOutcome, placeholders};
+use crate::db::batches::apply_in_batches;
 use crate::db::{Database, KeptConnection, RowLock, WriteTx, now_ms};
 use crate::tasks::Tasks;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
@@ -19,12 +20,8 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-/// Requests a transaction takes at most; more wait for the next one.
-const MAX_BATCH: usize = 256;
 /// Requests waiting per shard before callers wait to enqueue.
 const QUEUE_DEPTH: usize = 4096;
-/// How long a shard keeps its connection with no votes to apply.
-const HOLD_IDLE: std::time::Duration = std::time::Duration::from_millis(500);
 
 type Reply = Result<Option<VoteOutcome>, sqlx::Error>;
 
@@ -74,21 +71,6 @@ impl VoteBatcher {
     }
 }
 
-/// The next requests, giving the connection back after `HOLD_IDLE` without any.
-async fn receive(
-    receiver: &mut mpsc::Receiver<Request>,
-    batch: &mut Vec<Request>,
-    kept: &mut KeptConnection,
-) -> usize {
-    match tokio::time::timeout(HOLD_IDLE, receiver.recv_many(batch, MAX_BATCH)).await {
-        Ok(received) => received,
-        Err(_idle) => {
-            kept.release();
-            receiver.recv_many(batch, MAX_BATCH).await
-        }
-    }
-}
-
 fn shard_of(post_id: &str, shards: usize) -> usize {
     // FNV-1a: stable and cheap; any spread will do.
     let hash = post_id
@@ -97,50 +79,39 @@ fn shard_of(post_id: &str, shards: usize) -> usize {
     (hash % shards as u64) as usize
 }
 
-/// Applies batches until every sender is gone or `drain` fires; on drain the queue is closed
-/// and what it holds is still applied, so every vote taken is committed or answered as failed.
+/// Applies batches until every sender is gone or `drain` fires (see [`apply_in_batches`]).
 async fn run_shard(db: &Database, receiver: &mut mpsc::Receiver<Request>, drain: CancellationToken) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    // The shard keeps its connection between batches (its page cache stays valid), and gives
-    // it back when idle, so the pool can close.
-    let mut kept = KeptConnection::default();
-    loop {
-        let received = tokio::select! {
-            biased;
-            () = drain.cancelled(), if !receiver.is_closed() => {
-                receiver.close();
-                continue;
+    apply_in_batches(receiver, drain, |requests, kept| {
+        let db = db.clone();
+        Box::pin(async move { apply_batch(&db, kept, requests).await })
+    })
+    .await;
+}
+
+async fn apply_batch(db: &Database, kept: &mut KeptConnection, requests: Vec<Request>) {
+    let outcome = {
+        let requests = &requests;
+        db.write_on(kept, |tx| Box::pin(apply(tx, requests))).await
+    };
+    match outcome {
+        Ok(outcomes) => {
+            for (request, outcome) in requests.into_iter().zip(outcomes) {
+                let _ = request.reply.send(Ok(outcome));
             }
-            received = receive(receiver, &mut batch, &mut kept) => received,
-        };
-        if received == 0 {
-            break;
         }
-        let requests = std::mem::take(&mut batch);
-        let outcome = {
-            let requests = &requests;
-            db.write_on(&mut kept, |tx| Box::pin(apply(tx, requests))).await
-        };
-        match outcome {
-            Ok(outcomes) => {
-                for (request, outcome) in requests.into_iter().zip(outcomes) {
-                    let _ = request.reply.send(Ok(outcome));
-                }
+        Err(err) if requests.len() > 1 => {
+            // One bad vote must not fail its neighbours: each goes again on its own, and
+            // only those that fail alone are answered with their error.
+            tracing::warn!(error = %err, votes = requests.len(), "a batch of votes failed; applying them one by one");
+            for request in requests {
+                let alone = std::slice::from_ref(&request);
+                let outcome = db.write_on(kept, |tx| Box::pin(apply(tx, alone))).await;
+                answer(request, outcome.map(|mut outcomes| outcomes.pop().flatten()));
             }
-            Err(err) if requests.len() > 1 => {
-                // One bad vote must not fail its neighbours: each goes again on its own, and
-                // only those that fail alone are answered with their error.
-                tracing::warn!(error = %err, votes = requests.len(), "a batch of votes failed; applying them one by one");
-                for request in requests {
-                    let alone = std::slice::from_ref(&request);
-                    let outcome = db.write_on(&mut kept, |tx| Box::pin(apply(tx, alone))).await;
-                    answer(request, outcome.map(|mut outcomes| outcomes.pop().flatten()));
-                }
-            }
-            Err(err) => {
-                if let Some(request) = requests.into_iter().next() {
-                    answer(request, Err(err));
-                }
+        }
+        Err(err) => {
+            if let Some(request) = requests.into_iter().next() {
+                answer(request, Err(err));
             }
         }
     }

@@ -13,6 +13,7 @@
 //! - reading errors: unique violations, the violated constraint, transient conflicts
 //!   (`errors.rs`).
 
+pub mod batches;
 pub mod checkpoint;
 mod errors;
 mod write;

@@ -114,7 +114,16 @@ async fn admins_delete_messages_for_everyone_and_mute_users(mode: Mode) {
         .await;
     assert_eq!(nobody.status(), 404, "no such user");
     let answer = client.send_text(&room, "hello?").await;
-    client.assert_error(answer, "muted").await;
+    let error = client.assert_error(answer, "muted").await;
+    let detail = String::from_utf8_lossy(&error.body).into_owned();
+    assert!(detail.contains("muted in this room until"), "{detail}");
+    // The refused send took no offset: the next message follows the deleted one's at once,
+    // and is the next frame (the deletion was announced once, not again from the bus).
+    let mut other = StompClient::connect(&app, &watcher).await;
+    let receipt = other.send_text(&room, "still here").await;
+    assert_eq!(receipt.header("offset"), Some("2"), "{receipt:?}");
+    let next = listener.messages(1).await;
+    assert_eq!(offset_of(&next[0]), 2, "{next:?}");
 
     let audit = app.get_json(&admin, "/admin/audit").await;
     let actions: Vec<&str> =

@@ -59,6 +59,12 @@ async fn destinations_and_frame_bounds_are_enforced(mode: Mode) {
         )
         .await;
     client.expect_error("no such destination").await;
+    // A SEND to a room id nobody gave out: refused, and nothing is stored anywhere.
+    let mut client = StompClient::connect(&app, &user).await;
+    let answer = client.send_text(&uuid::Uuid::now_v7().to_string(), "anyone?").await;
+    client.assert_error(answer, "no such destination").await;
+    let page = app.get_json(&user, &format!("/chat/rooms/{room}/messages")).await;
+    assert_eq!(page["messages"], serde_json::json!([]), "{page}");
 
     let mut client = StompClient::connect(&app, &user).await;
     client.send_frame(StompFrame::new(StompCommand::Subscribe).with_header("destination", "/queue/x")).await;
