@@ -99,7 +99,7 @@ for MODE in embedded scaled; do
   wrk -t1 -c4 -d"$((DURATION - 2))s" --latency "${AUTH[@]}" "$TODAY_URL" > "$WORK/today-storm.txt"
   wait $STORM $ME
 
-  read -r ISSUED REFUSED BUSY OTHER < <(awk '/^answers/ { for (i = 2; i <= 5; i++) { split($i, kv, "="); printf "%s ", kv[2] } }' "$WORK/storm.txt")
+  read -r ISSUED REFUSED BUSY OTHER < <(awk '/^answers/ { for (i = 2; i <= 5; i++) { split($i, kv, "="); printf "%s ", kv[2] }; print "" }' "$WORK/storm.txt")
   CLAIMS_RPS=$(python3 -c "print(round(($ISSUED + $REFUSED) / $DURATION, 1))")
   ME_RPS=$(rps "$WORK/me-rate.txt")
   CHECK=$(curl -fs "$API/admin/coupon-events/$EVENT/check?day=$TODAY" -H "Authorization: Bearer $ADMIN" |
