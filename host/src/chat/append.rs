@@ -26,15 +26,8 @@ pub enum AppendError {
     ReadOnly,
     #[error("you are muted in this room until {until_ms}")]
     Muted { until_ms: i64 },
-    /// Shared by every message of a batch that failed.
     #[error(transparent)]
-    Database(Arc<sqlx::Error>),
-}
-
-impl From<sqlx::Error> for AppendError {
-    fn from(err: sqlx::Error) -> Self {
-        Self::Database(Arc::new(err))
-    }
+    Database(#[from] sqlx::Error),
 }
 
 impl crate::db::WriteError for AppendError {
@@ -109,17 +102,7 @@ pub async fn append_alone(db: &Database, message: &NewMessage) -> Reply {
 async fn store_batch(db: &Database, kept: &mut KeptConnection, requests: Vec<Request>) {
     let outcome = {
         let messages: Vec<&NewMessage> = requests.iter().map(|request| &request.message).collect();
-        let messages = &messages;
-        db.write_on(kept, |tx| {
-            Box::pin(async move {
-                let mut outcomes = Vec::with_capacity(messages.len());
-                for message in messages {
-                    outcomes.push(store(tx, message).await?);
-                }
-                Ok::<_, sqlx::Error>(outcomes)
-            })
-        })
-        .await
+        store_together(db, kept, &messages).await
     };
     match outcome {
         Ok(outcomes) => {
@@ -127,14 +110,44 @@ async fn store_batch(db: &Database, kept: &mut KeptConnection, requests: Vec<Req
                 let _ = request.reply.send(outcome);
             }
         }
-        Err(err) => {
-            tracing::warn!(error = %err, messages = requests.len(), "storing a batch of chat messages failed");
-            let err = Arc::new(err);
+        Err(err) if requests.len() > 1 => {
+            // One message that cannot be stored (its sender deleted meanwhile) must not fail
+            // its neighbours: each goes again on its own.
+            tracing::warn!(error = %err, messages = requests.len(), "a batch of chat messages failed; storing them one by one");
             for request in requests {
-                let _ = request.reply.send(Err(AppendError::Database(err.clone())));
+                let outcome = store_together(db, kept, &[&request.message]).await;
+                let _ = request.reply.send(match outcome {
+                    Ok(mut outcomes) => {
+                        outcomes.pop().unwrap_or_else(|| Err(sqlx::Error::RowNotFound.into()))
+                    }
+                    Err(err) => Err(err.into()),
+                });
+            }
+        }
+        Err(err) => {
+            if let Some(request) = requests.into_iter().next() {
+                let _ = request.reply.send(Err(err.into()));
             }
         }
     }
+}
+
+/// One transaction storing `messages`, in order; a refusal is an answer, not a failure.
+async fn store_together(
+    db: &Database,
+    kept: &mut KeptConnection,
+    messages: &[&NewMessage],
+) -> Result<Vec<Reply>, sqlx::Error> {
+    db.write_on(kept, |tx| {
+        Box::pin(async move {
+            let mut outcomes = Vec::with_capacity(messages.len());
+            for message in messages {
+                outcomes.push(store(tx, message).await?);
+            }
+            Ok(outcomes)
+        })
+    })
+    .await
 }
 
 /// The statements of one message: `Err` for a database failure (the transaction is lost),
@@ -201,4 +214,83 @@ async fn refusal(tx: &mut WriteTx<'_, '_>, message: &NewMessage) -> Result<Appen
         // send again at once.
         Some((_, None)) => AppendError::Muted { until_ms: message.sent_at_ms },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn database() -> (tempfile::TempDir, Database) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Database::connect(&crate::db::embedded_url(dir.path()), 2).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        sqlx::query(
+            "insert into users (id, nickname, nickname_key, created_at, updated_at) values ('u1', 'a', 'a', 0, 0); \
+             insert into chat_rooms (id, province, name, status, epoch, opened_at) values ('r1', 'p', 'n', 'open', 'e', 0)",
+        )
+        .execute(db.pool())
+        .await
+        .expect("seed");
+        (dir, db)
+    }
+
+    fn message(id: &str, user_id: &str) -> NewMessage {
+        NewMessage {
+            id: id.into(),
+            room_id: "r1".into(),
+            user_id: user_id.into(),
+            nickname: "a".into(),
+            text: "hello".into(),
+            sent_at_ms: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_message_that_cannot_be_stored_does_not_fail_its_batch() {
+        let (_dir, db) = database().await;
+        let mut requests = Vec::new();
+        let mut answers = Vec::new();
+        // The middle sender does not exist (deleted while sending): its row breaks a foreign key.
+        for (id, user) in [("m1", "u1"), ("m2", "gone"), ("m3", "u1")] {
+            let (reply, answer) = oneshot::channel();
+            requests.push(Request { message: message(id, user), reply });
+            answers.push(answer);
+        }
+        store_batch(&db, &mut KeptConnection::default(), requests).await;
+        let mut outcomes = Vec::new();
+        for answer in answers {
+            outcomes.push(answer.await.expect("answered"));
+        }
+        assert_eq!(outcomes[0].as_ref().expect("stored").offset, 1);
+        assert!(matches!(outcomes[1], Err(AppendError::Database(_))), "{:?}", outcomes[1]);
+        assert_eq!(outcomes[2].as_ref().expect("stored").offset, 2, "offsets stay consecutive");
+        let stored: Vec<(String, i64)> =
+            sqlx::query_as(r#"select id, "offset" from chat_messages order by "offset""#)
+                .fetch_all(db.pool())
+                .await
+                .expect("read");
+        assert_eq!(stored, [("m1".to_owned(), 1), ("m3".to_owned(), 2)]);
+    }
+
+    #[tokio::test]
+    async fn refusals_are_answers_and_write_nothing() {
+        let (_dir, db) = database().await;
+        sqlx::query("insert into chat_mutes (room_id, user_id, until, muted_by, reason) values ('r1', 'u1', 99, 'u1', 'x')")
+            .execute(db.pool())
+            .await
+            .expect("mute");
+        let muted = append_alone(&db, &message("m1", "u1")).await;
+        assert!(matches!(muted, Err(AppendError::Muted { until_ms: 99 })), "{muted:?}");
+        let missing =
+            append_alone(&db, &NewMessage { room_id: "nowhere".into(), ..message("m2", "u1") }).await;
+        assert!(matches!(missing, Err(AppendError::NoSuchRoom)), "{missing:?}");
+        sqlx::query("update chat_rooms set status = 'read_only'").execute(db.pool()).await.expect("close");
+        let closed = append_alone(&db, &message("m3", "u1")).await;
+        assert!(matches!(closed, Err(AppendError::ReadOnly)), "{closed:?}");
+        let next: i64 = sqlx::query_scalar("select next_offset from chat_rooms")
+            .fetch_one(db.pool())
+            .await
+            .expect("room");
+        assert_eq!(next, 1, "no offset was taken");
+    }
 }
