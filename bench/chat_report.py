@@ -48,7 +48,7 @@ columns = ["delivered/s", "p50 ms", "p99 ms", "max ms", "lost", "dup"]
 print("| msgs/s per room | offered deliveries/s | "
       + " | ".join(f"{name} {column}" if i == 0 else column
                    for name in targets.values() for i, column in enumerate(columns)) + " |")
-print("|" + " ---: |" * (2 + 2 * len(columns)))
+print("|" + " ---: |" * (2 + len(targets) * len(columns)))
 for rate in rates:
     cells = [fmt(rate), fmt(rate * rooms * subscribers)]
     for target in targets:

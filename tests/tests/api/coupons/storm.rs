@@ -44,11 +44,14 @@ pub fn storm_claims(eligible: &[Arc<Session>], ineligible: &[Arc<Session>]) -> V
     claims
 }
 
+/// A claim's final answer: its status, its body, and how many times it was retried.
+type Answer = (u16, Value, u32);
+
 /// The final answers of a storm, by claim, checked against the rules: returns the coupon of
 /// each user who got one.
-pub fn judge(claims: &[Claim], answers: &[(u16, Value, u32)]) -> HashMap<String, String> {
+pub fn judge(claims: &[Claim], answers: &[Answer]) -> HashMap<String, String> {
     let mut coupon_of: HashMap<String, String> = HashMap::new();
-    let mut by_key: HashMap<(String, String), Vec<&(u16, Value, u32)>> = HashMap::new();
+    let mut by_key: HashMap<(String, String), Vec<&Answer>> = HashMap::new();
     for (claim, answer) in claims.iter().zip(answers) {
         let (status, body, _) = answer;
         let code = body["code"].as_str().unwrap_or_default();
