@@ -20,8 +20,10 @@ use std::time::{Duration, Instant};
 
 const LEASE_KEY: &str = "alerts:poller";
 const POLLING_KEY: &str = "alerts:polling";
-/// Longest a poll holds the polling lock if its instance dies during it.
-const POLLING_LOCK: Duration = Duration::from_secs(60);
+/// How long the polling lock outlives an instance that dies during a poll: the poll renews it
+/// three times a term while it runs, so a dead poller blocks the next one (the lease's new
+/// holder, or an admin's poll) for at most this long.
+const POLLING_LOCK: Duration = Duration::from_secs(3);
 
 /// Told of the warnings in force after every successful poll (the alert rooms follow them).
 #[async_trait]
@@ -84,7 +86,22 @@ impl AlertPoller {
         if !self.state.put_if_absent(POLLING_KEY, &self.holder, POLLING_LOCK).await? {
             return Err(PollError::Busy);
         }
-        let outcome = self.poll().await;
+        let outcome = {
+            let poll = self.poll();
+            tokio::pin!(poll);
+            let mut renew = tokio::time::interval(POLLING_LOCK / 3);
+            renew.tick().await;
+            loop {
+                tokio::select! {
+                    outcome = &mut poll => break outcome,
+                    _ = renew.tick() => {
+                        if let Err(err) = self.state.extend_if(POLLING_KEY, &self.holder, POLLING_LOCK).await {
+                            tracing::warn!(error = %err, "could not renew the alert polling lock");
+                        }
+                    }
+                }
+            }
+        };
         if let Err(err) = self.state.delete(POLLING_KEY).await {
             tracing::warn!(error = %err, "could not release the alert polling lock");
         }
