@@ -49,7 +49,7 @@ pub async fn authenticate(auth: &Authenticator, token: &str) -> Result<AuthUser,
     if !auth.sessions.is_live(&claims.sid).await? {
         return Err(session_ended());
     }
-    Ok(AuthUser { user_id: claims.sub, session_id: claims.sid, expires_at: claims.exp })
+    Ok(AuthUser { user_id: claims.sub.clone(), session_id: claims.sid.clone(), expires_at: claims.exp })
 }
 
 /// Whether the caller's session is still live (a long-lived stream asks again from time to time).

@@ -161,14 +161,17 @@ impl CouponService {
         // One claim per key at a time, on every instance: a retry sent while its original is
         // still running is told to try again, and then gets the original's answer.
         let lock = format!("coupon-claim:{user_id}:{key}");
-        match self.state.put_if_absent(&lock, "1", CLAIM_LOCK_TTL).await {
-            Ok(true) => {}
+        let key_locked = match self.state.put_if_absent(&lock, "1", CLAIM_LOCK_TTL).await {
+            Ok(true) => true,
             Ok(false) => return Err(ClaimError::InProgress),
             // Without the lock the database still decides; only a racing retry's answer may
             // then say "already holds" instead of repeating the coupon.
-            Err(err) => tracing::warn!(error = %err, "the claim lock is unavailable"),
-        }
-        let outcome = self.claim_locked(user_id, event_id, key, now_ms).await;
+            Err(err) => {
+                tracing::warn!(error = %err, "the claim lock is unavailable");
+                false
+            }
+        };
+        let outcome = self.claim_locked(user_id, event_id, key, now_ms, key_locked).await;
         if let Err(err) = self.state.delete(&lock).await {
             tracing::warn!(error = %err, "releasing a claim lock failed; it expires");
         }
@@ -181,10 +184,11 @@ impl CouponService {
         event_id: &str,
         key: &str,
         now_ms: i64,
+        key_locked: bool,
     ) -> Result<Claimed, ClaimError> {
-        let event = self.store.event(event_id).await?.ok_or(ClaimError::NoSuchEvent)?;
         let today = seoul_date(now_ms).to_string();
-        let facts = self.store.claimant(user_id, key, &today).await?;
+        let (event, facts) =
+            self.store.claim_facts(event_id, user_id, key, &today).await?.ok_or(ClaimError::NoSuchEvent)?;
         // A retry gets the answer it got, whatever changed since.
         if let Some((answered_event, coupon)) = facts.replay {
             return if answered_event == event_id {
@@ -209,6 +213,9 @@ impl CouponService {
         }
         let day_key = DayKey { event_id: event.id.clone(), day };
         let epoch = match self.admit(&day_key, &event, user_id).await {
+            // Under the key's lock no other claim with this key ran since its answer was read
+            // above, so the holder is somebody else's claim: no need to look for one again.
+            Err(ClaimError::AlreadyHolds) if key_locked => return Err(ClaimError::AlreadyHolds),
             Err(ClaimError::AlreadyHolds) => return self.replay_or_holds(user_id, event_id, key).await,
             admitted => admitted?,
         };

@@ -10,6 +10,11 @@ use sqlx::AssertSqlSafe;
 const EVENT_COLUMNS: &str = "id, kind, title, starts_on, ends_on, opens_at, daily_quantity, min_points, closed_at, created_at, updated_at";
 const COUPON_COLUMNS: &str = "id, event_id, user_id, day, issued_at, redeemed_at";
 
+/// `columns` (a comma-separated list) each qualified with `alias`, for a join.
+fn prefixed(columns: &str, alias: &str) -> String {
+    columns.split(", ").map(|column| format!("{alias}{column}")).collect::<Vec<_>>().join(", ")
+}
+
 #[derive(sqlx::FromRow)]
 struct EventRow {
     id: String,
@@ -49,6 +54,16 @@ struct CurrentEventRow {
     #[sqlx(flatten)]
     event: EventRow,
     issued_today: i64,
+}
+
+/// An event with what a claim of it reads of its claimant.
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    #[sqlx(flatten)]
+    event: EventRow,
+    answered_coupon: Option<String>,
+    approved_today: Option<i64>,
+    points: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -400,40 +415,56 @@ impl CouponStore {
             .await
     }
 
-    /// The claimant's earlier answer under `key`, whether they had a mission approved on `day`,
-    /// and their points total: one round trip.
-    pub async fn claimant(&self, user_id: &str, key: &str, day: &str) -> Result<ClaimantFacts, sqlx::Error> {
-        let (coupon_id, approved, points): (Option<String>, Option<i64>, Option<i64>) = sqlx::query_as(
-            "select (select coupon_id from coupon_claims where user_id = $1 and idempotency_key = $2), \
-                    (select 1 from missions where user_id = $1 and local_date = $3 and state = 'approved' limit 1), \
-                    (select total from user_points where user_id = $1)",
-        )
+    /// The event of a claim with what the claim needs to know of its claimant: their earlier
+    /// answer under `key`, whether they had a mission approved on `day`, and their points
+    /// total. One round trip; `None` when there is no such event.
+    pub async fn claim_facts(
+        &self,
+        event_id: &str,
+        user_id: &str,
+        key: &str,
+        day: &str,
+    ) -> Result<Option<(CouponEvent, ClaimantFacts)>, sqlx::Error> {
+        let row = sqlx::query_as::<_, ClaimRow>(AssertSqlSafe(format!(
+            "select {EVENT_COLUMNS}, \
+                    (select coupon_id from coupon_claims where user_id = $2 and idempotency_key = $3) \
+                      as answered_coupon, \
+                    (select 1 from missions where user_id = $2 and local_date = $4 and state = 'approved' \
+                      limit 1) as approved_today, \
+                    (select total from user_points where user_id = $2) as points \
+             from coupon_events where id = $1"
+        )))
+        .bind(event_id)
         .bind(user_id)
         .bind(key)
         .bind(day)
-        .fetch_one(self.db.pool())
+        .fetch_optional(self.db.pool())
         .await?;
-        let replay = match coupon_id {
+        let Some(row) = row else { return Ok(None) };
+        let replay = match row.answered_coupon {
             Some(id) => self.coupon(&id).await?.map(|coupon| (coupon.event_id.clone(), coupon)),
             None => None,
         };
-        Ok(ClaimantFacts { replay, approved_today: approved.is_some(), points: points.unwrap_or(0) })
+        let facts = ClaimantFacts {
+            replay,
+            approved_today: row.approved_today.is_some(),
+            points: row.points.unwrap_or(0),
+        };
+        Ok(Some((row.event.into(), facts)))
     }
 
     /// The coupon an earlier claim with `key` issued, and its event.
     pub async fn answered(&self, user_id: &str, key: &str) -> Result<Option<(String, Coupon)>, sqlx::Error> {
-        let coupon_id: Option<String> = sqlx::query_scalar(
-            "select coupon_id from coupon_claims where user_id = $1 and idempotency_key = $2",
-        )
+        let row = sqlx::query_as::<_, CouponRow>(AssertSqlSafe(format!(
+            "select {} from coupon_claims a join coupons c on c.id = a.coupon_id \
+             where a.user_id = $1 and a.idempotency_key = $2",
+            prefixed(COUPON_COLUMNS, "c.")
+        )))
         .bind(user_id)
         .bind(key)
         .fetch_optional(self.db.pool())
         .await?;
-        let coupon = match coupon_id {
-            Some(id) => self.coupon(&id).await?,
-            None => None,
-        };
-        Ok(coupon.map(|coupon| (coupon.event_id.clone(), coupon)))
+        Ok(row.map(Coupon::from).map(|coupon| (coupon.event_id.clone(), coupon)))
     }
 
     pub async fn coupon(&self, id: &str) -> Result<Option<Coupon>, sqlx::Error> {
