@@ -177,3 +177,46 @@ async fn shared_database_key(db: &Database) -> anyhow::Result<(String, Vec<u8>)>
     let bytes = base64::engine::general_purpose::STANDARD.decode(secret)?;
     Ok(("db-1".into(), bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> TokenService {
+        TokenService::new(
+            &AuthConfig::default(),
+            &[("k1".into(), b"0123456789abcdef0123456789abcdef".to_vec())],
+        )
+    }
+
+    #[test]
+    fn a_remembered_token_is_still_refused_once_expired() {
+        let tokens = service();
+        let (token, _) = tokens.issue("user-1", "user", "session-1").expect("issue");
+        let claims = tokens.verify(&token).expect("a fresh token verifies");
+        assert_eq!(claims.sub, "user-1");
+        assert!(tokens.verified.lock().expect("lock").contains_key(&token), "remembered");
+        // The remembered claims as they will be once the token has lived past its leeway.
+        let mut aged = (*claims).clone();
+        aged.exp = now_ms() / 1000 - 6;
+        tokens.verified.lock().expect("lock").insert(token.clone(), Arc::new(aged));
+        assert_eq!(tokens.verify(&token).err(), Some(TokenError::Expired));
+    }
+
+    #[test]
+    fn only_verified_tokens_are_remembered_and_the_memory_is_bounded() {
+        let tokens = service();
+        let other_key = TokenService::new(
+            &AuthConfig::default(),
+            &[("k1".into(), b"another secret of 32 bytes......".to_vec())],
+        );
+        let (forged, _) = other_key.issue("user-1", "user", "session-1").expect("issue");
+        assert_eq!(tokens.verify(&forged).err(), Some(TokenError::Invalid));
+        assert!(tokens.verified.lock().expect("lock").is_empty(), "a refused token is not remembered");
+        for n in 0..MAX_VERIFIED + 10 {
+            let (token, _) = tokens.issue(&format!("user-{n}"), "user", "session").expect("issue");
+            tokens.verify(&token).expect("verifies");
+        }
+        assert!(tokens.verified.lock().expect("lock").len() <= MAX_VERIFIED);
+    }
+}

@@ -533,7 +533,7 @@ impl Config {
         self.weather.validate()?;
         self.alerts.validate()?;
         self.chat.validate()?;
-        self.coupons.validate()?;
+        self.coupons.validate(self.database.max_connections)?;
         self.notifications.validate()?;
         self.ops.validate()?;
         let files = self.files.url.trim();

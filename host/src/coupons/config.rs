@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CouponsConfig {
-    /// Claims worked on at once by this instance. Default 16.
+    /// Claims worked on at once by this instance; fewer than the database's connections, so a
+    /// storm leaves the other routes some (a claim uses one at a time). Default 8.
     pub claim_concurrency: usize,
     /// Claims waiting for a turn at most; past it a claim is answered 429 at once. Default 256.
     pub claim_queue: usize,
@@ -14,14 +15,22 @@ pub struct CouponsConfig {
 
 impl Default for CouponsConfig {
     fn default() -> Self {
-        Self { claim_concurrency: 16, claim_queue: 256, claim_wait_ms: 2000 }
+        Self { claim_concurrency: 8, claim_queue: 256, claim_wait_ms: 2000 }
     }
 }
 
 impl CouponsConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    /// `database_connections`: the pool's size (`database.max_connections`).
+    pub fn validate(&self, database_connections: u32) -> Result<(), String> {
         if !(1..=1024).contains(&self.claim_concurrency) || self.claim_queue > 100_000 {
             return Err("coupons: claim_concurrency 1 to 1024, claim_queue at most 100000".into());
+        }
+        if database_connections > 1 && self.claim_concurrency >= database_connections as usize {
+            return Err(format!(
+                "coupons.claim_concurrency ({}) must be below database.max_connections ({database_connections}): \
+                 a claim storm would otherwise hold every database connection",
+                self.claim_concurrency
+            ));
         }
         if !(1..=60_000).contains(&self.claim_wait_ms) {
             return Err("coupons.claim_wait_ms: 1 to 60000".into());

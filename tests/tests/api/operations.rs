@@ -133,6 +133,14 @@ async fn request_ids_are_echoed(mode: Mode) {
     let generated = app.http.get(app.url("/healthz")).send().await.expect("request");
     let id = generated.headers()["x-request-id"].to_str().expect("ascii");
     assert_eq!(id.len(), 36, "a UUID is generated: {id}");
+    // An id too long to log safely is replaced, on the answer and in its problem document.
+    let long = "x".repeat(200);
+    let replaced =
+        app.http.get(app.url("/no-such-path")).header("x-request-id", &long).send().await.expect("request");
+    let id = replaced.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+    assert_eq!(id.len(), 36, "a UUID replaces an over-long id: {id}");
+    let problem: serde_json::Value = replaced.json().await.expect("problem");
+    assert_eq!(problem["request_id"], id.as_str());
 }
 
 /// Shutdown stops accepting connections at once, lets a request in flight finish (a policy
