@@ -212,6 +212,7 @@ impl App {
             audit.clone(),
             state.clone(),
             &config.coupons,
+            &tasks,
         ));
         let missions = MissionStore::new(db.clone());
         let verifications = VerificationStore::new(db.clone());

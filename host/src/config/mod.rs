@@ -89,6 +89,7 @@ pub struct DatabaseConfig {
     /// The database's URL, whose scheme picks the engine (see `db::Engine`); empty means the
     /// embedded database in the data directory (`db::embedded_url`).
     pub url: Option<Secret<String>>,
+    /// The pool's size. Default 32: room for `coupons.claim_concurrency` claims and the rest.
     pub max_connections: u32,
     /// Apply pending migrations when the server starts (otherwise run `weatherwise migrate`).
     pub migrate_on_start: bool,
@@ -376,7 +377,7 @@ impl Default for HttpConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: None, max_connections: 16, migrate_on_start: true }
+        Self { url: None, max_connections: 32, migrate_on_start: true }
     }
 }
 

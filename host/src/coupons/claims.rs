@@ -15,6 +15,7 @@ use super::store::{CouponStore, IssueError};
 use crate::audit::AuditLog;
 use crate::notifications::Notifier;
 use crate::state::StateStore;
+use crate::tasks::Tasks;
 use crate::weather::time::seoul_date;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -93,6 +94,7 @@ pub struct CouponService {
     state: Arc<dyn StateStore>,
     bulkhead: Bulkhead,
     notifier: Notifier,
+    tasks: Tasks,
     /// Each day's gate epoch as last read from the database.
     epochs: Mutex<HashMap<DayKey, String>>,
 }
@@ -105,9 +107,11 @@ impl CouponService {
         audit: AuditLog,
         state: Arc<dyn StateStore>,
         config: &CouponsConfig,
+        tasks: &Tasks,
     ) -> Self {
         Self {
             state,
+            tasks: tasks.clone(),
             keeper: GateKeeper { store: store.clone(), gate: gate.clone() },
             store,
             audit,
@@ -130,6 +134,31 @@ impl CouponService {
             metrics::counter!("coupon_claims_total", "outcome" => ClaimError::Busy.outcome()).increment(1);
         }
         turn
+    }
+
+    /// Claims as [`Self::claim`] does, in a task of its own that runs to its end even when the
+    /// caller stops waiting (a client that hung up): a claim cut off between the gate and the
+    /// database would leave the gate counting a coupon nobody got, and its key locked for the
+    /// lock's lifetime. The task holds the bulkhead's `turn` until it ends.
+    pub async fn claim_to_the_end(
+        self: &Arc<Self>,
+        turn: Turn,
+        user_id: String,
+        event_id: String,
+        key: String,
+        now_ms: i64,
+    ) -> Result<Claimed, ClaimError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let service = self.clone();
+        self.tasks.spawn_work("coupon claim", move |_drain| async move {
+            let outcome = service.claim(&user_id, &event_id, &key, now_ms).await;
+            drop(turn);
+            // The caller may be gone; the claim is done all the same.
+            let _ = answer.send(outcome);
+        });
+        answered
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("a claim's task ended without an answer").into()))
     }
 
     /// Claims a coupon of `event_id` for `user_id` under the idempotency key `key`, within a

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct CouponsConfig {
     /// Claims worked on at once by this instance; fewer than the database's connections, so a
-    /// storm leaves the other routes some (a claim uses one at a time). Default 8.
+    /// storm leaves the other routes some (a claim uses one at a time). Default 16.
     pub claim_concurrency: usize,
     /// Claims waiting for a turn at most; past it a claim is answered 429 at once. Default 256.
     pub claim_queue: usize,
@@ -15,7 +15,7 @@ pub struct CouponsConfig {
 
 impl Default for CouponsConfig {
     fn default() -> Self {
-        Self { claim_concurrency: 8, claim_queue: 256, claim_wait_ms: 2000 }
+        Self { claim_concurrency: 16, claim_queue: 256, claim_wait_ms: 2000 }
     }
 }
 

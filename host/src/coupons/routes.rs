@@ -150,14 +150,14 @@ pub struct CouponView {
         (status = 503, description = "the coupon gate is being rebuilt or cannot be reached (Retry-After)")))]
 #[tracing::instrument(skip_all)]
 pub async fn claim(
-    _turn: ClaimTurn,
+    turn: ClaimTurn,
     State(coupons): State<CouponsState>,
     caller: AuthUser,
     id: PathId<EventResource>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let key = idempotency_key(&headers)?;
-    let claimed = coupons.claim(&caller.user_id, &id.id, key, now_ms()).await?;
+    let key = idempotency_key(&headers)?.to_owned();
+    let claimed = coupons.claim_to_the_end(turn.turn, caller.user_id, id.id, key, now_ms()).await?;
     let (coupon, replayed) = match claimed {
         Claimed::Issued(coupon) => (coupon, false),
         Claimed::Replayed(coupon) => (coupon, true),
@@ -173,7 +173,7 @@ pub async fn claim(
 /// reads the database for a session it has not seen): a storm waits, bounded, or is refused at
 /// once before it costs the database anything.
 pub struct ClaimTurn {
-    _turn: Turn,
+    turn: Turn,
 }
 
 impl<S> FromRequestParts<S> for ClaimTurn
@@ -185,7 +185,7 @@ where
 
     async fn from_request_parts(_parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match CouponsState::from_ref(state).enter().await {
-            Some(turn) => Ok(Self { _turn: turn }),
+            Some(turn) => Ok(Self { turn }),
             None => Err(ClaimError::Busy.into()),
         }
     }
