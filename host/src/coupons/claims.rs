@@ -242,8 +242,8 @@ impl CouponService {
         }
         let day_key = DayKey { event_id: event.id.clone(), day };
         let epoch = match self.admit(&day_key, &event, user_id).await {
-            // Under the key's lock no other claim with this key ran since its answer was read
-            // above, so the holder is somebody else's claim: no need to look for one again.
+            // Under the key's lock no other claim with this key ran since its earlier answer was
+            // looked for above, so the coupon held came from a claim under another key.
             Err(ClaimError::AlreadyHolds) if key_locked => return Err(ClaimError::AlreadyHolds),
             Err(ClaimError::AlreadyHolds) => return self.replay_or_holds(user_id, event_id, key).await,
             admitted => admitted?,

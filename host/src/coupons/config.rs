@@ -25,7 +25,7 @@ impl CouponsConfig {
         if !(1..=1024).contains(&self.claim_concurrency) || self.claim_queue > 100_000 {
             return Err("coupons: claim_concurrency 1 to 1024, claim_queue at most 100000".into());
         }
-        if database_connections > 1 && self.claim_concurrency >= database_connections as usize {
+        if self.claim_concurrency >= database_connections as usize {
             return Err(format!(
                 "coupons.claim_concurrency ({}) must be below database.max_connections ({database_connections}): \
                  a claim storm would otherwise hold every database connection",
@@ -36,5 +36,19 @@ impl CouponsConfig {
             return Err("coupons.claim_wait_ms: 1 to 60000".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_claim_budget_stays_below_the_pool() {
+        let config = CouponsConfig::default();
+        assert_eq!(config.validate(32), Ok(()));
+        let refused = config.validate(16).expect_err("16 claims would hold a pool of 16");
+        assert!(refused.contains("database.max_connections"), "{refused}");
+        assert!(CouponsConfig { claim_concurrency: 15, ..config }.validate(16).is_ok());
     }
 }
