@@ -136,7 +136,7 @@ impl CouponService {
         turn
     }
 
-    /// Claims as [`Self::claim`] does, in a task of its own that runs to its end even when the
+    /// Claims (see [`Self::claim`]) in a task of its own that runs to its end even when the
     /// caller stops waiting (a client that hung up): a claim cut off between the gate and the
     /// database would leave the gate counting a coupon nobody got, and its key locked for the
     /// lock's lifetime. The task holds the bulkhead's `turn` until it ends.
@@ -162,8 +162,9 @@ impl CouponService {
     }
 
     /// Claims a coupon of `event_id` for `user_id` under the idempotency key `key`, within a
-    /// turn of the bulkhead ([`Self::enter`]).
-    pub async fn claim(
+    /// turn of the bulkhead ([`Self::enter`]). Only through [`Self::claim_to_the_end`], so no
+    /// caller can cut a claim off halfway.
+    async fn claim(
         &self,
         user_id: &str,
         event_id: &str,
